@@ -1,0 +1,22 @@
+package dev.jinfer;
+
+/**
+ * Coarse classification of every {@link InferenceException}, stable enough to switch on, map to HTTP
+ * statuses or use as a metric tag.
+ */
+public enum ErrorCode {
+  /** The request does not match the model's signature, or a tensor is malformed. */
+  INVALID_INPUT,
+  /** A model could not be loaded: missing, corrupt, unsupported or rejected by the engine. */
+  MODEL_LOAD_FAILED,
+  /** No backend can serve the request: none on the classpath accepts the model, or its native part is missing. */
+  BACKEND_UNAVAILABLE,
+  /** The engine failed while running a valid request. */
+  BACKEND_FAILURE,
+  /** The request was refused because a queue or limit is full. */
+  OVERLOADED,
+  /** The request's deadline passed before it completed. */
+  DEADLINE_EXCEEDED,
+  /** A circuit breaker is open and rejected the request. */
+  CIRCUIT_OPEN
+}

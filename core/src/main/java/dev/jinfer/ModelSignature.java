@@ -1,0 +1,186 @@
+package dev.jinfer;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * A model's input and output specs, as read from the engine at load time. Every request is checked
+ * against it ({@link #validate}) before any native call, so a malformed request never reaches the
+ * engine.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class ModelSignature {
+  private final Map<String, TensorSpec> inputs;
+  private final Map<String, TensorSpec> outputs;
+
+  private ModelSignature(Map<String, TensorSpec> inputs, Map<String, TensorSpec> outputs) {
+    this.inputs = inputs;
+    this.outputs = outputs;
+  }
+
+  /**
+   * Creates a signature.
+   *
+   * @param inputs the input specs in the engine's order, names unique
+   * @param outputs the output specs in the engine's order, names unique
+   * @return the signature
+   * @throws IllegalArgumentException if a name repeats or there is no output
+   */
+  public static ModelSignature of(List<TensorSpec> inputs, List<TensorSpec> outputs) {
+    if (outputs.isEmpty()) {
+      throw new IllegalArgumentException("a model signature needs at least one output");
+    }
+    return new ModelSignature(index(inputs, "input"), index(outputs, "output"));
+  }
+
+  private static Map<String, TensorSpec> index(List<TensorSpec> specs, String kind) {
+    LinkedHashMap<String, TensorSpec> m = new LinkedHashMap<>();
+    for (TensorSpec s : specs) {
+      if (m.put(s.name(), s) != null) {
+        throw new IllegalArgumentException(kind + " name '" + s.name() + "' appears twice");
+      }
+    }
+    return java.util.Collections.unmodifiableMap(m);
+  }
+
+  /**
+   * The input specs in order.
+   *
+   * @return an unmodifiable list
+   */
+  public List<TensorSpec> inputs() {
+    return List.copyOf(inputs.values());
+  }
+
+  /**
+   * The output specs in order.
+   *
+   * @return an unmodifiable list
+   */
+  public List<TensorSpec> outputs() {
+    return List.copyOf(outputs.values());
+  }
+
+  /**
+   * One input spec.
+   *
+   * @param name the input name
+   * @return the spec, or empty
+   */
+  public Optional<TensorSpec> input(String name) {
+    return Optional.ofNullable(inputs.get(name));
+  }
+
+  /**
+   * One output spec.
+   *
+   * @param name the output name
+   * @return the spec, or empty
+   */
+  public Optional<TensorSpec> output(String name) {
+    return Optional.ofNullable(outputs.get(name));
+  }
+
+  /**
+   * The output names in order.
+   *
+   * @return an unmodifiable list
+   */
+  public List<String> outputNames() {
+    return List.copyOf(outputs.keySet());
+  }
+
+  /**
+   * Checks a request against the signature: every input present and known, dtype, rank and fixed
+   * dimensions as specified, at least one row where the batch dimension is dynamic (a zero-row batch
+   * is rejected: engines disagree on it and it is almost always a caller bug), and every requested
+   * output known. NaN and infinities are accepted unless {@code rejectNonFinite} is set.
+   *
+   * @param request the inputs
+   * @param outputNames the outputs asked for (empty means all)
+   * @param rejectNonFinite whether a NaN or infinite float element is an error
+   * @throws InvalidInputException naming the first offending input, what was expected and what came
+   */
+  public void validate(NamedTensors request, List<String> outputNames, boolean rejectNonFinite) {
+    if (request == null) {
+      throw new InvalidInputException("inputs: expected named tensors " + describe(inputs) + " but got null");
+    }
+    if (outputNames == null) {
+      throw new InvalidInputException("outputs: expected a list of output names (empty for all) but got null");
+    }
+    for (Map.Entry<String, Tensor> e : request) {
+      TensorSpec spec = inputs.get(e.getKey());
+      if (spec == null) {
+        throw new InvalidInputException("input '" + e.getKey() + "': unknown; expected one of " + describe(inputs));
+      }
+      check(spec, e.getValue(), rejectNonFinite);
+    }
+    if (request.size() != inputs.size()) {
+      for (TensorSpec spec : inputs.values()) {
+        if (!request.contains(spec.name())) {
+          throw new InvalidInputException("input '" + spec.name() + "': missing; expected " + spec.dtype() + " "
+              + spec.shape() + " but got no tensor");
+        }
+      }
+    }
+    for (String out : outputNames) {
+      if (out == null || !outputs.containsKey(out)) {
+        throw new InvalidInputException("output '" + out + "': unknown; expected one of " + describe(outputs));
+      }
+    }
+  }
+
+  private static void check(TensorSpec spec, Tensor t, boolean rejectNonFinite) {
+    if (t.dtype() != spec.dtype() || !spec.shape().accepts(t.shape())) {
+      throw new InvalidInputException("input '" + spec.name() + "': expected " + spec.dtype() + " " + spec.shape()
+          + " but got " + t.dtype() + " " + t.shape());
+    }
+    if (spec.shape().rank() > 0 && spec.shape().dim(0) == Shape.DYNAMIC && t.shape().dim(0) == 0) {
+      throw new InvalidInputException("input '" + spec.name() + "': expected at least 1 row but got " + t.dtype() + " "
+          + t.shape());
+    }
+    if (rejectNonFinite && t.dtype().isFloatingPoint()) {
+      int bad = firstNonFinite(t);
+      if (bad >= 0) {
+        throw new InvalidInputException("input '" + spec.name() + "': expected finite values but element " + bad
+            + " is " + (t.dtype() == DType.FLOAT64 ? t.getDouble(bad) : t.getFloat(bad)));
+      }
+    }
+  }
+
+  private static int firstNonFinite(Tensor t) {
+    int n = t.elementCount();
+    for (int i = 0; i < n; i++) {
+      boolean finite = t.dtype() == DType.FLOAT64 ? Double.isFinite(t.getDouble(i)) : Float.isFinite(t.getFloat(i));
+      if (!finite) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static String describe(Map<String, TensorSpec> specs) {
+    return specs.values().stream().map(TensorSpec::toString).collect(Collectors.joining(", ", "[", "]"));
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ModelSignature && List.copyOf(inputs.values()).equals(List.copyOf(((ModelSignature) o).inputs.values()))
+        && List.copyOf(outputs.values()).equals(List.copyOf(((ModelSignature) o).outputs.values()));
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * inputs.hashCode() + outputs.hashCode();
+  }
+
+  /** Formats as {@code (features: FLOAT32 [-1, 32]) -> (probabilities: FLOAT32 [-1, 2])}. */
+  @Override
+  public String toString() {
+    return describe(inputs) + " -> " + describe(outputs);
+  }
+}

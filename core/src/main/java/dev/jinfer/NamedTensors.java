@@ -1,0 +1,237 @@
+package dev.jinfer;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * An ordered, immutable map from names to tensors: the inputs of a request or the outputs of a model.
+ *
+ * <p>Thread-safe.
+ */
+public final class NamedTensors implements Iterable<Map.Entry<String, Tensor>> {
+  private static final NamedTensors EMPTY = new NamedTensors(Map.of());
+
+  private final Map<String, Tensor> map;
+
+  private NamedTensors(Map<String, Tensor> map) {
+    this.map = map;
+  }
+
+  /**
+   * No tensors.
+   *
+   * @return the empty instance
+   */
+  public static NamedTensors empty() {
+    return EMPTY;
+  }
+
+  /**
+   * One named tensor.
+   *
+   * @param name the input or output name
+   * @param tensor the tensor
+   * @return the map
+   * @throws InvalidInputException if the name or tensor is null
+   */
+  public static NamedTensors of(String name, Tensor tensor) {
+    return newBuilder().put(name, tensor).build();
+  }
+
+  /**
+   * Two named tensors, in this order.
+   *
+   * @param name1 first name
+   * @param tensor1 first tensor
+   * @param name2 second name
+   * @param tensor2 second tensor
+   * @return the map
+   * @throws InvalidInputException if a name or tensor is null, or the names repeat
+   */
+  public static NamedTensors of(String name1, Tensor tensor1, String name2, Tensor tensor2) {
+    return newBuilder().put(name1, tensor1).put(name2, tensor2).build();
+  }
+
+  /**
+   * Copies a map, keeping its iteration order.
+   *
+   * @param tensors the tensors by name
+   * @return the map
+   * @throws InvalidInputException if the map, a name or a tensor is null
+   */
+  public static NamedTensors copyOf(Map<String, Tensor> tensors) {
+    if (tensors == null) {
+      throw new InvalidInputException("inputs: expected a map of named tensors but got null");
+    }
+    Builder b = newBuilder();
+    tensors.forEach(b::put);
+    return b.build();
+  }
+
+  /**
+   * A builder that keeps insertion order.
+   *
+   * @return a new builder
+   */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /**
+   * The tensor with a name.
+   *
+   * @param name the name
+   * @return the tensor
+   * @throws java.util.NoSuchElementException if there is none, naming the ones present
+   */
+  public Tensor get(String name) {
+    Tensor t = map.get(name);
+    if (t == null) {
+      throw new java.util.NoSuchElementException("no tensor named '" + name + "'; present: " + map.keySet());
+    }
+    return t;
+  }
+
+  /**
+   * The tensor with a name, if present.
+   *
+   * @param name the name
+   * @return the tensor or empty
+   */
+  public Optional<Tensor> find(String name) {
+    return Optional.ofNullable(map.get(name));
+  }
+
+  /**
+   * Whether a name is present.
+   *
+   * @param name the name
+   * @return true if present
+   */
+  public boolean contains(String name) {
+    return map.containsKey(name);
+  }
+
+  /**
+   * The names, in order.
+   *
+   * @return an unmodifiable ordered set
+   */
+  public Set<String> names() {
+    return map.keySet();
+  }
+
+  /**
+   * The tensors, in order.
+   *
+   * @return an unmodifiable list
+   */
+  public List<Tensor> tensors() {
+    return List.copyOf(map.values());
+  }
+
+  /**
+   * The number of tensors.
+   *
+   * @return the size
+   */
+  public int size() {
+    return map.size();
+  }
+
+  /**
+   * Whether there are no tensors.
+   *
+   * @return true if empty
+   */
+  public boolean isEmpty() {
+    return map.isEmpty();
+  }
+
+  /**
+   * The same tensors as an unmodifiable ordered map.
+   *
+   * @return the map view
+   */
+  public Map<String, Tensor> asMap() {
+    return map;
+  }
+
+  /**
+   * Only the named tensors, in the order given.
+   *
+   * @param names names present in this map
+   * @return the subset
+   * @throws java.util.NoSuchElementException if a name is absent
+   */
+  public NamedTensors select(List<String> names) {
+    Builder b = newBuilder();
+    for (String n : names) {
+      b.put(n, get(n));
+    }
+    return b.build();
+  }
+
+  @Override
+  public Iterator<Map.Entry<String, Tensor>> iterator() {
+    return map.entrySet().iterator();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof NamedTensors && new ArrayList<>(map.entrySet()).equals(new ArrayList<>(((NamedTensors) o).map.entrySet()));
+  }
+
+  @Override
+  public int hashCode() {
+    return map.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return map.toString();
+  }
+
+  /** Builds a {@link NamedTensors}. Not thread-safe. */
+  public static final class Builder {
+    private final LinkedHashMap<String, Tensor> map = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    /**
+     * Adds a tensor.
+     *
+     * @param name the name, unique within the map
+     * @param tensor the tensor
+     * @return this builder
+     * @throws InvalidInputException if the name or tensor is null, or the name was already added
+     */
+    public Builder put(String name, Tensor tensor) {
+      if (name == null) {
+        throw new InvalidInputException("input name: expected a name but got null");
+      }
+      if (tensor == null) {
+        throw new InvalidInputException("input '" + name + "': expected a tensor but got null");
+      }
+      if (map.putIfAbsent(name, tensor) != null) {
+        throw new InvalidInputException("input '" + name + "': expected one tensor per name but got it twice");
+      }
+      return this;
+    }
+
+    /**
+     * Builds the immutable map.
+     *
+     * @return the map
+     */
+    public NamedTensors build() {
+      return map.isEmpty() ? EMPTY : new NamedTensors(Collections.unmodifiableMap(new LinkedHashMap<>(map)));
+    }
+  }
+}
