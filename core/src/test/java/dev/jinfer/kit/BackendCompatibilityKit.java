@@ -1,0 +1,589 @@
+package dev.jinfer.kit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.jinfer.BackendUnavailableException;
+import dev.jinfer.Backends;
+import dev.jinfer.DType;
+import dev.jinfer.InvalidInputException;
+import dev.jinfer.LoadOptions;
+import dev.jinfer.Model;
+import dev.jinfer.ModelLoadException;
+import dev.jinfer.NamedTensors;
+import dev.jinfer.Predictor;
+import dev.jinfer.Tensor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The behaviour every backend must have, as JUnit 5 tests. A backend module extends this class in a
+ * few lines: name the backend and say where its copy of each fixture model is.
+ *
+ * <pre>{@code
+ * class OnnxCompatibilityTest extends BackendCompatibilityKit {
+ *   protected String backendName() { return "onnx"; }
+ *   protected Path fixture(String name) { return fixturesDir().resolve("onnx").resolve(name + ".onnx"); }
+ * }
+ * }</pre>
+ *
+ * <p>The fixtures (made by {@code fixtures/generate.py}) and the contract they follow:
+ * <ul>
+ *   <li>{@code fraud}: input {@code features} FLOAT32 [-1, 32], output {@code probabilities} FLOAT32
+ *       [-1, 2], a softmax (rows sum to 1);</li>
+ *   <li>{@code multi_io}: inputs {@code a}, {@code b} FLOAT32 [-1, 4]; outputs {@code sum} = a + b,
+ *       {@code dot} FLOAT32 [-1, 1] = row-wise a.b, {@code argmax_a} INT64 [-1] = argmax of a per row;</li>
+ *   <li>{@code dtype_<type>} for each supported {@link DType} (lower-case name): input {@code x}
+ *       [-1, 3], output {@code y} = x (identity).</li>
+ * </ul>
+ * Covered: dtype round trips, dynamic batch sizes, several inputs and outputs and output subsets,
+ * every kind of bad input (the predictor keeps serving correct results afterwards), bad model files,
+ * concurrency (16 threads x 10,000 calls each checking its own result), close while calls run, use
+ * after close, and async calls.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class BackendCompatibilityKit {
+  private static final int FEATURES = 32;
+
+  private Model fraud;
+  private Predictor fraudPredictor;
+  private Model multiIo;
+
+  /** @return the backend's name as {@code LoadOptions.backend(..)} takes it */
+  protected abstract String backendName();
+
+  /**
+   * Where this backend's artifact of a fixture model is.
+   *
+   * @param name {@code fraud}, {@code multi_io} or {@code dtype_<type>}
+   * @return the file or directory
+   */
+  protected abstract Path fixture(String name);
+
+  /** @return the dtypes this backend's engine supports; default all */
+  protected List<DType> supportedDTypes() {
+    return List.of(DType.values());
+  }
+
+  /** @return options every model in the kit is loaded with (the backend is forced on top) */
+  protected LoadOptions options() {
+    return LoadOptions.defaults();
+  }
+
+  /** @return the calls each of the 16 threads makes in the concurrency test */
+  protected int callsPerThread() {
+    return 10_000;
+  }
+
+  /**
+   * A copy of the fraud artifact cut short, which the engine must refuse to load.
+   *
+   * @param dir a temporary directory
+   * @return the truncated artifact
+   * @throws IOException if the copy fails
+   */
+  protected Path truncatedFraud(Path dir) throws IOException {
+    Path source = fixture("fraud");
+    byte[] bytes = Files.readAllBytes(source);
+    Path target = dir.resolve(source.getFileName());
+    Files.write(target, java.util.Arrays.copyOf(bytes, bytes.length / 3));
+    return target;
+  }
+
+  /**
+   * The directory of the committed fixtures, from the {@code jinfer.fixtures} system property that the
+   * build sets.
+   *
+   * @return the fixtures directory
+   */
+  protected static Path fixturesDir() {
+    String dir = System.getProperty("jinfer.fixtures");
+    if (dir == null) {
+      throw new IllegalStateException("system property jinfer.fixtures is not set; run the tests through Maven");
+    }
+    return Path.of(dir);
+  }
+
+  /**
+   * Loads a fixture with this backend forced.
+   *
+   * @param name the fixture name
+   * @return the model
+   */
+  protected Model load(String name) {
+    return Backends.discover().load(fixture(name), options().toBuilder().backend(backendName()).build());
+  }
+
+  @BeforeAll
+  void loadShared() {
+    fraud = load("fraud");
+    fraudPredictor = fraud.predictor();
+    multiIo = load("multi_io");
+  }
+
+  @AfterAll
+  void closeShared() {
+    if (fraud != null) {
+      fraud.close();
+    }
+    if (multiIo != null) {
+      multiIo.close();
+    }
+  }
+
+  // ------------------------------------------------------------------ signatures and dtypes
+
+  @Test
+  void load_readsSignatureFromTheEngine() {
+    assertThat(fraud.backend()).isEqualToIgnoringCase(backendName());
+    assertThat(fraud.signature().inputs()).hasSize(1);
+    assertThat(fraud.signature().input("features")).hasValueSatisfying(s -> {
+      assertThat(s.dtype()).isEqualTo(DType.FLOAT32);
+      assertThat(s.shape().rank()).isEqualTo(2);
+      assertThat(s.shape().dim(1)).isEqualTo(FEATURES);
+    });
+    assertThat(fraud.signature().outputNames()).containsExactly("probabilities");
+    assertThat(multiIo.signature().outputNames()).containsExactlyInAnyOrder("sum", "dot", "argmax_a");
+    assertThat(multiIo.signature().output("argmax_a")).hasValueSatisfying(s -> assertThat(s.dtype()).isEqualTo(DType.INT64));
+  }
+
+  /** @return the dtypes the round-trip test runs over */
+  protected List<DType> dtypes() {
+    return supportedDTypes();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("dtypes")
+  void predict_roundTripsEveryValueOfEachDType(DType dtype) {
+    Tensor input = edgeValues(dtype);
+    try (Model model = load("dtype_" + dtype.name().toLowerCase(java.util.Locale.ROOT))) {
+      assertThat(model.signature().input("x")).hasValueSatisfying(s -> assertThat(s.dtype()).isEqualTo(dtype));
+      Tensor out = model.predictor().predict(NamedTensors.of("x", input)).get("y");
+      assertThat(out.dtype()).isEqualTo(dtype);
+      assertThat(out.shape()).isEqualTo(input.shape());
+      assertThat(out).isEqualTo(input); // bitwise: NaN, -0.0 and the extremes survive
+    }
+  }
+
+  /**
+   * Two rows of three values of a dtype, including its extremes.
+   *
+   * @param dtype the dtype
+   * @return a [2, 3] tensor
+   */
+  protected static Tensor edgeValues(DType dtype) {
+    switch (dtype) {
+      case FLOAT32:
+        return Tensor.ofFloats(new float[] {-0.0f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+            Float.MAX_VALUE, Float.MIN_NORMAL}, 2, 3);
+      case FLOAT64:
+        return Tensor.ofDoubles(new double[] {-0.0, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY,
+            Double.MAX_VALUE, Double.MIN_VALUE}, 2, 3);
+      case FLOAT16:
+        return Tensor.ofFloat16(new float[] {-0.0f, Float.NaN, Float.POSITIVE_INFINITY, 65504f, -1.5f, 0.000061035156f}, 2, 3);
+      case INT8:
+        return Tensor.ofBytes(new byte[] {Byte.MIN_VALUE, -1, 0, 1, 42, Byte.MAX_VALUE}, 2, 3);
+      case UINT8:
+        return Tensor.ofUnsignedBytes(new byte[] {0, 1, 127, (byte) 128, 42, (byte) 255}, 2, 3);
+      case INT16:
+        return Tensor.ofShorts(new short[] {Short.MIN_VALUE, -1, 0, 1, 42, Short.MAX_VALUE}, 2, 3);
+      case INT32:
+        return Tensor.ofInts(new int[] {Integer.MIN_VALUE, -1, 0, 1, 42, Integer.MAX_VALUE}, 2, 3);
+      case INT64:
+        return Tensor.ofLongs(new long[] {Long.MIN_VALUE, -1, 0, 1, 42, Long.MAX_VALUE}, 2, 3);
+      case BOOL:
+        return Tensor.ofBooleans(new boolean[] {true, false, true, false, false, true}, 2, 3);
+      case STRING:
+        return Tensor.ofStrings(new String[] {"", "hello", "h\u00e9llo \u2713", "ONNX", "\u65e5\u672c\u8a9e", "tab\tnewline\n"}, 2, 3);
+      default:
+        throw new AssertionError(dtype);
+    }
+  }
+
+  // ------------------------------------------------------------------ batches, several inputs and outputs
+
+  @Test
+  void predict_servesEveryBatchSize_andEachRowMatchesItsSingleRowResult() {
+    float[][] rows = randomRows(100, 11);
+    for (int n : new int[] {1, 2, 7, 32, 100}) {
+      float[][] batch = java.util.Arrays.copyOf(rows, n);
+      Tensor out = fraudPredictor.predict(NamedTensors.of("features", Tensor.ofFloats(batch))).get("probabilities");
+      assertThat(out.shape().toArray()).containsExactly(n, 2);
+      float[][] probs = out.toFloatMatrix();
+      for (int r = 0; r < n; r++) {
+        assertThat(probs[r][0] + probs[r][1]).isCloseTo(1f, within(1e-5f));
+        assertThat(probs[r]).containsExactly(scoreOne(rows[r]), within(1e-5f));
+      }
+    }
+  }
+
+  @Test
+  void predict_acceptsDirectBuffersAndRowSlices() {
+    float[][] rows = randomRows(8, 12);
+    ByteBuffer direct = ByteBuffer.allocateDirect(8 * FEATURES * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (float[] r : rows) {
+      for (float v : r) {
+        direct.putFloat(v);
+      }
+    }
+    direct.flip();
+    Tensor batch = Tensor.fromBuffer(DType.FLOAT32, direct, 8, FEATURES);
+    Tensor slice = batch.slice(3, 6);
+    float[][] probs = fraudPredictor.predict(NamedTensors.of("features", slice)).get("probabilities").toFloatMatrix();
+    assertThat(probs).hasNumberOfRows(3);
+    for (int r = 0; r < 3; r++) {
+      assertThat(probs[r]).containsExactly(scoreOne(rows[3 + r]), within(1e-5f));
+    }
+  }
+
+  @Test
+  void predict_handlesSeveralInputsAndOutputs() {
+    float[] a = {1, 5, 2, 0, -1, -2, -3, 4, 0.5f, 0.25f, 0.75f, 0.125f};
+    float[] b = {2, 2, 2, 2, 1, 0, -1, 0.5f, 8, 4, 2, 1};
+    NamedTensors out = multiIo.predictor().predict(multiInputs(a, b));
+    assertThat(out.names()).containsExactlyElementsOf(multiIo.signature().outputNames());
+    float[] sum = out.get("sum").toFloatArray();
+    for (int i = 0; i < a.length; i++) {
+      assertThat(sum[i]).isEqualTo(a[i] + b[i]);
+    }
+    assertThat(out.get("dot").shape().toArray()).containsExactly(3, 1);
+    assertThat(out.get("dot").toFloatArray()).containsExactly(16f, 4f, 6.625f);
+    assertThat(out.get("argmax_a").toLongArray()).containsExactly(1L, 3L, 2L);
+  }
+
+  @Test
+  void predict_returnsOnlyTheRequestedOutputs_inTheRequestedOrder() {
+    float[] a = {1, 2, 3, 4};
+    float[] b = {1, 1, 1, 1};
+    NamedTensors out = multiIo.predictor().predict(multiInputs(a, b), List.of("argmax_a", "dot"));
+    assertThat(out.names()).containsExactly("argmax_a", "dot");
+    assertThat(out.get("dot").toFloatArray()).containsExactly(10f);
+    assertThat(out.get("argmax_a").toLongArray()).containsExactly(3L);
+  }
+
+  // ------------------------------------------------------------------ bad input
+
+  @Test
+  void predict_rejectsUnknownInputName_andKeepsServing() {
+    assertRejectedThenServes(NamedTensors.of("feature", Tensor.ofFloats(new float[FEATURES], 1, FEATURES)),
+        "input 'feature'", "unknown", "features");
+  }
+
+  @Test
+  void predict_rejectsMissingInput_namingIt() {
+    float[] a = new float[4];
+    assertThatThrownBy(() -> multiIo.predictor().predict(NamedTensors.of("a", Tensor.ofFloats(a, 1, 4))))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("input 'b'").hasMessageContaining("missing");
+    assertThat(multiIo.predictor().predict(multiInputs(new float[] {1, 2, 3, 4}, new float[] {1, 1, 1, 1}))
+        .get("dot").toFloatArray()).containsExactly(10f);
+  }
+
+  @Test
+  void predict_rejectsWrongDType_withNamedInput() {
+    assertRejectedThenServes(NamedTensors.of("features", Tensor.ofDoubles(new double[FEATURES], 1, FEATURES)),
+        "input 'features'", "expected FLOAT32", "but got FLOAT64 [1, 32]");
+  }
+
+  @Test
+  void predict_rejectsWrongRank_withNamedInput() {
+    assertRejectedThenServes(NamedTensors.of("features", Tensor.ofFloats(new float[FEATURES], FEATURES)),
+        "input 'features'", "expected FLOAT32", "but got FLOAT32 [32]");
+  }
+
+  @Test
+  void predict_rejectsWrongDimension_withNamedInput() {
+    assertRejectedThenServes(NamedTensors.of("features", Tensor.ofFloats(new float[FEATURES - 1], 1, FEATURES - 1)),
+        "input 'features'", "expected FLOAT32", "but got FLOAT32 [1, 31]");
+  }
+
+  @Test
+  void predict_rejectsZeroRowBatch() {
+    assertRejectedThenServes(NamedTensors.of("features", Tensor.ofFloats(new float[0], 0, FEATURES)),
+        "input 'features'", "at least 1 row", "[0, 32]");
+  }
+
+  @Test
+  void predict_rejectsNullInputs_andNullOutputList() {
+    assertThatThrownBy(() -> fraudPredictor.predict(null)).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("inputs").hasMessageContaining("null");
+    assertThatThrownBy(() -> fraudPredictor.predict(fraudInput(randomRows(1, 1)[0]), null))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("outputs");
+    assertThatThrownBy(() -> NamedTensors.of("features", null)).isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("input 'features'").hasMessageContaining("null");
+    assertServes();
+  }
+
+  @Test
+  void predict_rejectsUnknownOutputName() {
+    assertThatThrownBy(() -> fraudPredictor.predict(fraudInput(new float[FEATURES]), List.of("logits")))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("output 'logits'").hasMessageContaining("probabilities");
+    assertServes();
+  }
+
+  @Test
+  void tensor_rejectsBufferShorterThanItsShape() {
+    ByteBuffer shortBuffer = ByteBuffer.allocateDirect((FEATURES - 1) * 4);
+    assertThatThrownBy(() -> Tensor.fromBuffer(DType.FLOAT32, shortBuffer, 1, FEATURES))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("expected 128 bytes").hasMessageContaining("124 bytes");
+    assertServes();
+  }
+
+  @Test
+  void predict_passesNaNAndInfinityThrough_byDefault_andRejectsThemWhenAsked() {
+    float[] row = randomRows(1, 5)[0];
+    row[3] = Float.NaN;
+    float[] probs = fraudPredictor.predict(fraudInput(row)).get("probabilities").toFloatArray();
+    assertThat(probs[0]).isNaN(); // the policy: NaN is data, the engine propagates it
+    try (Model strict = Backends.discover().load(fixture("fraud"),
+        options().toBuilder().backend(backendName()).rejectNonFinite(true).build())) {
+      row[3] = Float.POSITIVE_INFINITY;
+      assertThatThrownBy(() -> strict.predictor().predict(fraudInput(row)))
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageContaining("input 'features'").hasMessageContaining("finite").hasMessageContaining("element 3");
+    }
+    assertServes();
+  }
+
+  private void assertRejectedThenServes(NamedTensors bad, String... messageParts) {
+    assertThatThrownBy(() -> fraudPredictor.predict(bad)).isInstanceOf(InvalidInputException.class)
+        .satisfies(e -> {
+          for (String part : messageParts) {
+            assertThat(e.getMessage()).contains(part);
+          }
+        });
+    assertServes();
+  }
+
+  private void assertServes() {
+    float[] row = randomRows(1, 99)[0];
+    float[] probs = fraudPredictor.predict(fraudInput(row)).get("probabilities").toFloatArray();
+    assertThat(probs).containsExactly(scoreOne(row), within(1e-5f));
+    assertThat(probs[0] + probs[1]).isCloseTo(1f, within(1e-5f));
+  }
+
+  // ------------------------------------------------------------------ bad models
+
+  @Test
+  void load_rejectsMissingPath(@TempDir Path dir) {
+    Path missing = dir.resolve("nope").resolve(fixture("fraud").getFileName());
+    assertThatThrownBy(() -> Backends.discover().load(missing)).isInstanceOf(ModelLoadException.class)
+        .hasMessageContaining(missing.toString());
+  }
+
+  @Test
+  void load_rejectsTruncatedArtifact(@TempDir Path dir) throws IOException {
+    Path truncated = truncatedFraud(dir);
+    assertThatThrownBy(() -> Backends.discover().load(truncated, options().toBuilder().backend(backendName()).build()))
+        .isInstanceOf(ModelLoadException.class).hasMessageContaining(truncated.getFileName().toString());
+  }
+
+  @Test
+  void load_rejectsAFileNoBackendAccepts_listingTheBackends(@TempDir Path dir) throws IOException {
+    Path text = dir.resolve("notes.txt");
+    Files.writeString(text, "not a model\n", StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> Backends.discover().load(text)).isInstanceOf(BackendUnavailableException.class)
+        .hasMessageContaining("no backend accepts").hasMessageContaining(backendName());
+  }
+
+  @Test
+  void load_rejectsAnUnknownForcedBackend_listingTheBackends() {
+    assertThatThrownBy(() -> Backends.discover().load(fixture("fraud"), LoadOptions.newBuilder().backend("nosuch").build()))
+        .isInstanceOf(BackendUnavailableException.class).hasMessageContaining("nosuch").hasMessageContaining(backendName());
+  }
+
+  // ------------------------------------------------------------------ concurrency and close
+
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void predict_isThreadSafe_eachOf16ThreadsGetsItsOwnResult() throws Exception {
+    int threads = 16;
+    int calls = callsPerThread();
+    float[][] rows = randomRows(threads, 21);
+    float[][] expected = new float[threads][];
+    for (int t = 0; t < threads; t++) {
+      expected[t] = scoreOne(rows[t]);
+    }
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<Integer>> results = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int me = t;
+        results.add(pool.submit(() -> {
+          NamedTensors in = fraudInput(rows[me]);
+          start.await();
+          int wrong = 0;
+          for (int i = 0; i < calls; i++) {
+            float[] p = fraudPredictor.predict(in).get("probabilities").toFloatArray();
+            if (Math.abs(p[0] - expected[me][0]) > 1e-5f || Math.abs(p[1] - expected[me][1]) > 1e-5f) {
+              wrong++;
+            }
+          }
+          return wrong;
+        }));
+      }
+      for (Future<Integer> f : results) {
+        assertThat(f.get()).as("calls that returned another thread's or a wrong result").isZero();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  @Timeout(value = 2, unit = TimeUnit.MINUTES)
+  void close_waitsForCallsInFlight_andLaterCallsFailCleanly() throws Exception {
+    Model model = load("fraud");
+    Predictor p = model.predictor();
+    float[] row = randomRows(1, 31)[0];
+    float[] expected = scoreOne(row);
+    int threads = 8;
+    AtomicInteger ok = new AtomicInteger();
+    AtomicInteger rejected = new AtomicInteger();
+    AtomicReference<Throwable> unexpected = new AtomicReference<>();
+    CountDownLatch running = new CountDownLatch(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      for (int t = 0; t < threads; t++) {
+        pool.execute(() -> {
+          NamedTensors in = fraudInput(row);
+          running.countDown();
+          while (true) {
+            try {
+              float[] out = p.predict(in).get("probabilities").toFloatArray();
+              if (Math.abs(out[0] - expected[0]) > 1e-5f) {
+                unexpected.compareAndSet(null, new AssertionError("wrong result during close"));
+              }
+              ok.incrementAndGet();
+            } catch (IllegalStateException e) {
+              rejected.incrementAndGet();
+              return;
+            } catch (Throwable e) {
+              unexpected.compareAndSet(null, e);
+              return;
+            }
+          }
+        });
+      }
+      running.await();
+      while (ok.get() < 200 && unexpected.get() == null && rejected.get() == 0) {
+        Thread.onSpinWait();
+      }
+      model.close();
+      assertThat(model.isClosed()).isTrue();
+      pool.shutdown();
+      assertThat(pool.awaitTermination(1, TimeUnit.MINUTES)).isTrue();
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(unexpected.get()).isNull();
+    assertThat(rejected.get()).isEqualTo(threads);
+    assertThatThrownBy(() -> p.predict(fraudInput(row))).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("closed");
+    assertThatThrownBy(model::predictor).isInstanceOf(IllegalStateException.class);
+    model.close(); // idempotent
+  }
+
+  @Test
+  void closingOnePredictorHandle_leavesTheModelAndOtherHandlesServing() {
+    Predictor a = fraud.predictor();
+    a.close();
+    a.close();
+    float[] row = randomRows(1, 41)[0];
+    assertThatThrownBy(() -> a.predict(fraudInput(row))).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("closed");
+    assertThat(fraud.predictor().predict(fraudInput(row)).get("probabilities").toFloatArray())
+        .containsExactly(scoreOne(row), within(1e-5f));
+  }
+
+  @Test
+  void predictAsync_completesWithTheResult_andFailsTheFutureOnBadInput() throws Exception {
+    ExecutorService executor = Executors.newFixedThreadPool(2);
+    try {
+      float[] row = randomRows(1, 51)[0];
+      CompletableFuture<NamedTensors> good = fraudPredictor.predictAsync(fraudInput(row), executor);
+      assertThat(good.get(1, TimeUnit.MINUTES).get("probabilities").toFloatArray())
+          .containsExactly(scoreOne(row), within(1e-5f));
+      CompletableFuture<NamedTensors> bad = fraudPredictor.predictAsync(
+          NamedTensors.of("features", Tensor.ofFloats(new float[3], 1, 3)), executor);
+      assertThatThrownBy(bad::join).isInstanceOf(CompletionException.class)
+          .hasCauseInstanceOf(InvalidInputException.class);
+    } finally {
+      executor.shutdownNow();
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /**
+   * The fraud model's output for one row, scored alone.
+   *
+   * @param row 32 features
+   * @return the two probabilities
+   */
+  protected float[] scoreOne(float[] row) {
+    return fraudPredictor.predict(fraudInput(row)).get("probabilities").toFloatArray();
+  }
+
+  /**
+   * A one-row fraud request.
+   *
+   * @param row 32 features
+   * @return the inputs
+   */
+  protected static NamedTensors fraudInput(float[] row) {
+    return NamedTensors.of("features", Tensor.ofFloats(row, 1, FEATURES));
+  }
+
+  /**
+   * Seeded standard-normal feature rows.
+   *
+   * @param n rows
+   * @param seed the seed
+   * @return the rows
+   */
+  protected static float[][] randomRows(int n, long seed) {
+    Random random = new Random(seed);
+    float[][] rows = new float[n][FEATURES];
+    for (float[] r : rows) {
+      for (int i = 0; i < FEATURES; i++) {
+        r[i] = (float) random.nextGaussian();
+      }
+    }
+    return rows;
+  }
+
+  private static NamedTensors multiInputs(float[] a, float[] b) {
+    int rows = a.length / 4;
+    return NamedTensors.of("a", Tensor.ofFloats(a, rows, 4), "b", Tensor.ofFloats(b, rows, 4));
+  }
+}
