@@ -192,8 +192,9 @@ public final class LoadOptions {
     if (v == null) {
       return defaultValue;
     }
-    if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) {
-      return Boolean.parseBoolean(v);
+    String t = v.trim();
+    if (t.equalsIgnoreCase("true") || t.equalsIgnoreCase("false")) {
+      return Boolean.parseBoolean(t);
     }
     throw new IllegalArgumentException("property " + key + " must be true or false but was '" + v + "'");
   }

@@ -127,9 +127,13 @@ public final class ModelSignature {
         }
       }
     }
-    for (String out : outputNames) {
+    for (int i = 0; i < outputNames.size(); i++) {
+      String out = outputNames.get(i);
       if (out == null || !outputs.containsKey(out)) {
         throw new InvalidInputException("output '" + out + "': unknown; expected one of " + describe(outputs));
+      }
+      if (outputNames.indexOf(out) != i) {
+        throw new InvalidInputException("output '" + out + "': expected each output at most once but it is asked for twice");
       }
     }
   }

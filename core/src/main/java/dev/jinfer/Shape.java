@@ -126,10 +126,14 @@ public final class Shape {
    * @param rows the new first dimension
    * @return the new shape
    * @throws IllegalStateException if this is a scalar
+   * @throws IllegalArgumentException if rows is below -1
    */
   public Shape withFirstDim(long rows) {
     if (dims.length == 0) {
       throw new IllegalStateException("a scalar shape has no first dimension");
+    }
+    if (rows < DYNAMIC) {
+      throw new IllegalArgumentException("dimension 0 must be >= 0 or -1 (dynamic) but was " + rows);
     }
     long[] copy = dims.clone();
     copy[0] = rows;

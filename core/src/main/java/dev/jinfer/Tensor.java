@@ -245,6 +245,10 @@ public final class Tensor {
     }
     Shape s = checkedShape(shape);
     long count = s.elementCount();
+    if (count > Integer.MAX_VALUE / dtype.byteSize()) {
+      throw new InvalidInputException("tensor data: expected at most " + Integer.MAX_VALUE + " bytes but shape " + s
+          + " needs " + count + " " + dtype + " elements");
+    }
     long need = count * dtype.byteSize();
     if (buffer.remaining() != need) {
       throw new InvalidInputException("tensor data: expected " + need + " bytes (" + count + " " + dtype + " elements for shape "
@@ -615,6 +619,9 @@ public final class Tensor {
     int count = 0;
     for (int i = 0; i < parts.size(); i++) {
       Tensor t = parts.get(i);
+      if (t == null) {
+        throw new InvalidInputException("concat: tensor " + i + " expected a tensor but got null");
+      }
       if (t.dtype != first.dtype || t.shape.rank() != first.shape.rank()
           || !t.shape.withFirstDim(0).equals(first.shape.withFirstDim(0))) {
         throw new InvalidInputException("concat: tensor " + i + " expected " + first.dtype + " "

@@ -4,7 +4,6 @@ import dev.jinfer.BackendException;
 import dev.jinfer.DType;
 import dev.jinfer.Device;
 import dev.jinfer.InferenceException;
-import dev.jinfer.InvalidInputException;
 import dev.jinfer.LoadOptions;
 import dev.jinfer.Model;
 import dev.jinfer.ModelId;
@@ -68,19 +67,26 @@ public final class DefaultModel implements Model {
    * @throws ModelLoadException if a warmup call fails
    */
   public static DefaultModel open(ModelId id, String backend, BackendSession session, LoadOptions options) {
-    DefaultModel model = new DefaultModel(id, backend, session, options);
-    if (options.warmupCalls() > 0) {
-      try {
+    try {
+      DefaultModel model = new DefaultModel(id, backend, session, options);
+      if (options.warmupCalls() > 0) {
         NamedTensors inputs = warmupInputs(model.signature);
         for (int i = 0; i < options.warmupCalls(); i++) {
           model.session.run(inputs, model.allOutputs);
         }
-      } catch (Exception e) {
-        model.close();
-        throw new ModelLoadException("model " + id + ": warmup failed: " + e.getMessage(), e);
       }
+      return model;
+    } catch (Throwable e) {
+      try {
+        session.close();
+      } catch (RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      if (e instanceof Error) {
+        throw (Error) e;
+      }
+      throw new ModelLoadException("model " + id + ": warmup failed: " + e.getMessage(), e);
     }
-    return model;
   }
 
   /**
@@ -218,9 +224,6 @@ public final class DefaultModel implements Model {
     public NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
       if (closed.get()) {
         throw new IllegalStateException("predictor for model " + id + " is closed");
-      }
-      if (outputNames == null) {
-        throw new InvalidInputException("outputs: expected a list of output names (empty for all) but got null");
       }
       return run(inputs, outputNames);
     }
