@@ -103,7 +103,12 @@ public final class LoadOptions {
     return device;
   }
 
-  /** @return threads one engine call may use; default {@link #availableCpus()} */
+  /**
+   * Intra-op threads the model's engine may use in total; a backend that keeps several sessions splits
+   * them (see its README).
+   *
+   * @return the thread count; default {@link #availableCpus()}
+   */
   public int intraOpThreads() {
     return intraOpThreads;
   }

@@ -41,7 +41,14 @@ public final class NamedTensors implements Iterable<Map.Entry<String, Tensor>> {
    * @throws InvalidInputException if the name or tensor is null
    */
   public static NamedTensors of(String name, Tensor tensor) {
-    return newBuilder().put(name, tensor).build();
+    // the common one-input request: no builder, no map copy
+    if (name == null) {
+      throw new InvalidInputException("input name: expected a name but got null");
+    }
+    if (tensor == null) {
+      throw new InvalidInputException("input '" + name + "': expected a tensor but got null");
+    }
+    return new NamedTensors(Map.of(name, tensor));
   }
 
   /**

@@ -1,0 +1,210 @@
+package dev.jinfer.onnx;
+
+import ai.onnxruntime.MapInfo;
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxModelMetadata;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.SessionOptions;
+import ai.onnxruntime.SequenceInfo;
+import ai.onnxruntime.TensorInfo;
+import ai.onnxruntime.ValueInfo;
+import dev.jinfer.DType;
+import dev.jinfer.Device;
+import dev.jinfer.ModelLoadException;
+import dev.jinfer.ModelSignature;
+import dev.jinfer.NamedTensors;
+import dev.jinfer.Shape;
+import dev.jinfer.Tensor;
+import dev.jinfer.TensorSpec;
+import dev.jinfer.spi.BackendSession;
+import dev.jinfer.spi.ModelSource;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One model loaded into a {@link SessionPool}: its signature and metadata, and the call path. Core
+ * validates every request before {@link #run} and closes this only once no call is in flight.
+ */
+final class OnnxModelSession implements BackendSession {
+  private final OrtEnvironment env;
+  private final SessionPool pool;
+  private final ModelSignature signature;
+  private final Map<String, String> metadata;
+  private final Device device;
+  private final List<String> allOutputs;
+  private final Set<String> allOutputSet;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private OnnxModelSession(OrtEnvironment env, SessionPool pool, ModelSignature signature, Map<String, String> metadata,
+      Device device) {
+    this.env = env;
+    this.pool = pool;
+    this.signature = signature;
+    this.metadata = metadata;
+    this.device = device;
+    this.allOutputs = signature.outputNames();
+    this.allOutputSet = Collections.unmodifiableSet(new LinkedHashSet<>(allOutputs));
+  }
+
+  /**
+   * Creates the sessions and reads the signature; on any failure closes whatever it created.
+   *
+   * @param env the environment
+   * @param source the model file
+   * @param config the settings
+   * @return the loaded model
+   * @throws OrtException if ONNX Runtime rejects the file or a setting
+   * @throws ModelLoadException if an input or output cannot be represented
+   */
+  static OnnxModelSession open(OrtEnvironment env, ModelSource source, OnnxConfig config) throws OrtException {
+    String path = source.path().toString();
+    List<OrtSession> sessions = new ArrayList<>(config.sessions());
+    try {
+      for (int i = 0; i < config.sessions(); i++) {
+        try (SessionOptions options = config.sessionOptions(i == 0)) {
+          sessions.add(env.createSession(path, options));
+        }
+      }
+      OrtSession first = sessions.get(0);
+      ModelSignature signature = ModelSignature.of(specs(first.getInputInfo(), "input"), specs(first.getOutputInfo(), "output"));
+      Map<String, String> metadata = metadata(first.getMetadata(), source);
+      return new OnnxModelSession(env, new SessionPool(sessions), signature, metadata, config.device());
+    } catch (OrtException | RuntimeException | Error e) {
+      try {
+        SessionPool.closeAll(sessions);
+      } catch (RuntimeException closeFailure) {
+        e.addSuppressed(closeFailure);
+      }
+      throw e;
+    }
+  }
+
+  private static List<TensorSpec> specs(Map<String, NodeInfo> nodes, String kind) {
+    List<TensorSpec> specs = new ArrayList<>(nodes.size());
+    for (NodeInfo node : nodes.values()) {
+      specs.add(spec(node, kind));
+    }
+    return specs;
+  }
+
+  private static TensorSpec spec(NodeInfo node, String kind) {
+    ValueInfo info = node.getInfo();
+    if (!(info instanceof TensorInfo)) {
+      String what = info instanceof SequenceInfo ? "a sequence" : info instanceof MapInfo ? "a map" : "a non-tensor value";
+      throw new ModelLoadException(kind + " '" + node.getName() + "': expected a tensor but the model declares " + what
+          + " (" + info + "); jinfer passes tensors only. For a scikit-learn classifier converted with skl2onnx, "
+          + "convert it with options={'zipmap': False} to get a probability tensor");
+    }
+    TensorInfo tensor = (TensorInfo) info;
+    DType dtype = OnnxTensors.dtype(tensor.onnxType);
+    if (dtype == null) {
+      throw new ModelLoadException(kind + " '" + node.getName() + "': element type " + tensor.onnxType
+          + " is not supported; expected one of " + java.util.Arrays.toString(DType.values()));
+    }
+    long[] dims = tensor.getShape();
+    for (int i = 0; i < dims.length; i++) {
+      if (dims[i] < 0) {
+        dims[i] = Shape.DYNAMIC; // ONNX Runtime reports symbolic and unknown dimensions as -1
+      }
+    }
+    return new TensorSpec(node.getName(), dtype, Shape.of(dims));
+  }
+
+  private static Map<String, String> metadata(OnnxModelMetadata meta, ModelSource source) {
+    Map<String, String> out = new LinkedHashMap<>();
+    put(out, "onnx.producer_name", meta.getProducerName());
+    Map<String, String> header = OnnxFileHeader.read(source.path());
+    put(out, "onnx.producer_version", header.get("onnx.producer_version"));
+    put(out, "onnx.domain", meta.getDomain());
+    if (meta.getVersion() != Long.MAX_VALUE) { // ONNX Runtime's value for "not set"
+      put(out, "onnx.model_version", Long.toString(meta.getVersion()));
+    }
+    put(out, "onnx.description", meta.getDescription());
+    put(out, "onnx.graph_name", meta.getGraphName());
+    put(out, "onnx.graph_description", meta.getGraphDescription());
+    put(out, "onnx.ir_version", header.get("onnx.ir_version"));
+    put(out, "onnx.opset_import", header.get("onnx.opset_import"));
+    meta.getCustomMetadata().forEach(out::putIfAbsent);
+    return Collections.unmodifiableMap(out);
+  }
+
+  private static void put(Map<String, String> map, String key, @Nullable String value) {
+    if (value != null && !value.isEmpty()) {
+      map.put(key, value);
+    }
+  }
+
+  @Override
+  public ModelSignature signature() {
+    return signature;
+  }
+
+  @Override
+  public Map<String, String> metadata() {
+    return metadata;
+  }
+
+  @Override
+  public Device device() {
+    return device;
+  }
+
+  /** @return the sessions in the pool (tests) */
+  SessionPool pool() {
+    return pool;
+  }
+
+  @Override
+  public NamedTensors run(NamedTensors inputs, List<String> outputNames) throws OrtException {
+    Map<String, OnnxTensor> onnxInputs = new HashMap<>(inputs.size() * 2);
+    int slot = pool.acquire();
+    try {
+      for (Map.Entry<String, Tensor> e : inputs) {
+        onnxInputs.put(e.getKey(), OnnxTensors.toOnnx(env, e.getValue()));
+      }
+      Set<String> requested = outputNames.equals(allOutputs) ? allOutputSet : new LinkedHashSet<>(outputNames);
+      try (OrtSession.Result result = pool.session(slot).run(onnxInputs, requested)) {
+        NamedTensors.Builder out = NamedTensors.newBuilder();
+        for (String name : outputNames) {
+          OnnxValue value = result.get(name)
+              .orElseThrow(() -> new IllegalStateException("output '" + name + "': ONNX Runtime returned no value"));
+          if (!(value instanceof OnnxTensor)) {
+            throw new IllegalStateException("output '" + name + "': expected a tensor but ONNX Runtime returned " + value.getType());
+          }
+          out.put(name, OnnxTensors.fromOnnx(name, (OnnxTensor) value));
+        }
+        return out.build();
+      }
+    } finally {
+      for (OnnxTensor t : onnxInputs.values()) {
+        t.close();
+      }
+      pool.release(slot);
+    }
+  }
+
+  /** Closes every session of the pool; idempotent. */
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      pool.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "OnnxModelSession[" + pool.size() + " session(s), " + device + ", " + signature + "]";
+  }
+}
