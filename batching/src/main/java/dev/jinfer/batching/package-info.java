@@ -1,5 +1,8 @@
 /**
- * BatchingPredictor will live here: dynamic micro-batching of many single-row requests into one engine call (max batch size, max queue delay, bounded queue, deadlines, priorities, failure isolation). Nothing is implemented yet; see the batching issue.
+ * Dynamic micro-batching: {@link dev.jinfer.batching.BatchingPredictor} wraps any
+ * {@link dev.jinfer.Predictor} and serves many small concurrent requests with few large engine calls,
+ * with a bounded queue, deadlines, priorities, failure isolation and an adaptive mode that follows a
+ * latency target.
  */
 @NullMarked
 package dev.jinfer.batching;
