@@ -13,6 +13,8 @@ public enum ErrorCode {
   BACKEND_UNAVAILABLE,
   /** The engine failed while running a valid request. */
   BACKEND_FAILURE,
+  /** A registry has no model, version or alias to route to, or none of its versions is ready. */
+  MODEL_NOT_FOUND,
   /** The request was refused because a queue or limit is full. */
   OVERLOADED,
   /** The request's deadline passed before it completed. */

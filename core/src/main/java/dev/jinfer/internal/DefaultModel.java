@@ -193,6 +193,7 @@ public final class DefaultModel implements Model {
   @Override
   public void close() {
     if (gate.closeAndAwait()) {
+      metrics.close();
       try {
         session.close();
       } catch (Exception e) {

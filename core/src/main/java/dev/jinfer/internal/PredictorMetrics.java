@@ -31,9 +31,11 @@ public final class PredictorMetrics {
   private final @Nullable Counter requests;
   private final Map<ErrorCode, Counter> errors;
   private final @Nullable LatencySlaWatcher sla;
+  private final @Nullable MeterRegistry registry;
 
   private PredictorMetrics(@Nullable MeterRegistry registry, ModelId id, @Nullable LatencySlaWatcher sla) {
     this.sla = sla;
+    this.registry = registry;
     this.errors = new EnumMap<>(ErrorCode.class);
     if (registry == null) {
       latency = null;
@@ -67,6 +69,18 @@ public final class PredictorMetrics {
         .map(sla -> LatencySlaWatcher.newBuilder(id.toString(), sla).ticker(options.ticker()).build())
         .orElse(null);
     return new PredictorMetrics(options.meterRegistry().orElse(null), id, watcher);
+  }
+
+  /**
+   * Removes this model's meters from the registry, so that a process that loads many versions over its
+   * life (a model registry) does not keep meters for versions long gone.
+   */
+  public void close() {
+    if (registry != null) {
+      registry.remove(latency);
+      registry.remove(requests);
+      errors.values().forEach(registry::remove);
+    }
   }
 
   /**

@@ -70,6 +70,17 @@ class PredictorMetricsTest {
   }
 
   @Test
+  void close_removesTheModelsMeters_soRetiredVersionsDoNotAccumulate() throws IOException {
+    Model model = load(LoadOptions.newBuilder());
+    model.predictor().predict(ScaleBackend.input(new float[] {1f, 2f}));
+    assertThat(registry.find("jinfer.predict.requests").tags("model", "fraud").counters()).hasSize(1);
+    model.close();
+    assertThat(registry.find("jinfer.predict.requests").counters()).isEmpty();
+    assertThat(registry.find("jinfer.predict.errors").counters()).isEmpty();
+    assertThat(registry.find("jinfer.predict.latency").timers()).isEmpty();
+  }
+
+  @Test
   void latencyTimer_measuresWithTheInjectedTicker() throws IOException {
     backend.ticker = ticker;
     backend.runTime = Duration.ofMillis(3);
