@@ -10,6 +10,7 @@ import org.jspecify.annotations.Nullable;
 public class InferenceException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The kind of failure. */
   private final ErrorCode code;
 
   /**
