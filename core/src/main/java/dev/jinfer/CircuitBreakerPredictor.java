@@ -40,22 +40,40 @@ final class CircuitBreakerPredictor implements Predictor {
 
   @Override
   public NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
+    return call(inputs, outputNames, null);
+  }
+
+  /** Passes the deadline to the delegate (and to the fallback); a deadline failure counts as a failed call. */
+  @Override
+  public NamedTensors predict(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
+    if (deadline == null) {
+      throw new InvalidInputException("deadline: expected a Deadline but got null");
+    }
+    return call(inputs, outputNames, deadline);
+  }
+
+  private static NamedTensors predict(Predictor p, NamedTensors inputs, List<String> outputNames,
+      @Nullable Deadline deadline) {
+    return deadline == null ? p.predict(inputs, outputNames) : p.predict(inputs, outputNames, deadline);
+  }
+
+  private NamedTensors call(NamedTensors inputs, List<String> outputNames, @Nullable Deadline deadline) {
     if (closed) {
       throw closedException();
     }
     CircuitBreakerState granted = breaker.acquire();
     if (granted.rejects) {
-      return refused(granted, inputs, outputNames);
+      return refused(granted, inputs, outputNames, deadline);
     }
     long start = ticker.read();
     NamedTensors out;
     try {
-      out = delegate.predict(inputs, outputNames);
+      out = predict(delegate, inputs, outputNames, deadline);
     } catch (Throwable t) {
       long end = ticker.read();
       boolean counted = breaker.complete(granted, end - start, end, t);
       if (counted && fallbackOnFailure && t instanceof RuntimeException e) {
-        return fallbackAfterFailure(e, inputs, outputNames);
+        return fallbackAfterFailure(e, inputs, outputNames, deadline);
       }
       throw t;
     }
@@ -64,14 +82,15 @@ final class CircuitBreakerPredictor implements Predictor {
     return out;
   }
 
-  private NamedTensors refused(CircuitBreakerState rejecting, NamedTensors inputs, List<String> outputNames) {
+  private NamedTensors refused(CircuitBreakerState rejecting, NamedTensors inputs, List<String> outputNames,
+      @Nullable Deadline deadline) {
     Predictor f = fallback;
     if (f == null) {
       throw breaker.openException(rejecting);
     }
     breaker.meters().fallback(true);
     try {
-      return f.predict(inputs, outputNames);
+      return predict(f, inputs, outputNames, deadline);
     } catch (RuntimeException e) {
       CircuitOpenException open = breaker.openException(rejecting);
       open.addSuppressed(e);
@@ -79,10 +98,11 @@ final class CircuitBreakerPredictor implements Predictor {
     }
   }
 
-  private NamedTensors fallbackAfterFailure(RuntimeException failure, NamedTensors inputs, List<String> outputNames) {
+  private NamedTensors fallbackAfterFailure(RuntimeException failure, NamedTensors inputs, List<String> outputNames,
+      @Nullable Deadline deadline) {
     breaker.meters().fallback(false);
     try {
-      return fallback.predict(inputs, outputNames);
+      return predict(fallback, inputs, outputNames, deadline);
     } catch (RuntimeException e) {
       failure.addSuppressed(e);
       throw failure;

@@ -318,4 +318,18 @@ class CircuitBreakerPredictorTest {
     assertThat(y(delegate.predict(GOOD))).containsExactly(2f, 4f);
     assertThat(breaker.snapshot().bufferedCalls()).as("only the direct call went through the engine").isZero();
   }
+
+  @Test
+  void aDeadline_isPassedToTheDelegate_andItsFailureReachesTheCaller() {
+    backend.cancellable = true;
+    Predictor p = builder().build().decorate(model.predictor());
+    Deadline generous = Deadline.after(Duration.ofMinutes(1));
+
+    assertThat(y(p.predict(GOOD, List.of(), generous))).containsExactly(2f, 4f);
+    assertThat(backend.session().deadlines).containsExactly(generous);
+
+    assertThatThrownBy(() -> p.predict(GOOD, List.of(), Deadline.after(Duration.ZERO)))
+        .isInstanceOf(DeadlineExceededException.class).hasMessageContaining("did not run");
+    assertThat(backend.session().runs).hasValue(1);
+  }
 }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -46,6 +47,11 @@ public final class ScaleBackend implements Backend {
   public volatile FakeTicker ticker;
   /** How long a run takes on {@link #ticker}. */
   public volatile Duration runTime = Duration.ZERO;
+  /**
+   * Whether sessions say they can cancel. A cancellable run that waits on {@link #release} gives up at its
+   * deadline with {@link DeadlineExceededException}, like an engine told to stop.
+   */
+  public volatile boolean cancellable;
 
   /** The default: name {@code scale}, priority 100, available, extension {@code .scale}. */
   public ScaleBackend() {
@@ -145,6 +151,12 @@ public final class ScaleBackend implements Backend {
     public final List<NamedTensors> inputs = new CopyOnWriteArrayList<>();
     /** The output names of every run, in order. */
     public final List<List<String>> outputNames = new CopyOnWriteArrayList<>();
+    /** The thread of every run, in order. */
+    public final List<Thread> threads = new CopyOnWriteArrayList<>();
+    /** The deadline of every run that got one (cancellable sessions only), in order. */
+    public final List<Deadline> deadlines = new CopyOnWriteArrayList<>();
+    /** Runs that ended, normally or not. */
+    public final AtomicInteger finished = new AtomicInteger();
 
     Session(float factor) {
       this.factor = factor;
@@ -166,14 +178,42 @@ public final class ScaleBackend implements Backend {
     }
 
     @Override
+    public boolean supportsCancellation() {
+      return cancellable;
+    }
+
+    @Override
+    public NamedTensors run(NamedTensors in, List<String> names, Deadline deadline) throws Exception {
+      deadlines.add(deadline);
+      return run(in, names, deadline.remainingNanos());
+    }
+
+    @Override
     public NamedTensors run(NamedTensors in, List<String> names) throws Exception {
+      return run(in, names, Long.MAX_VALUE);
+    }
+
+    private NamedTensors run(NamedTensors in, List<String> names, long stopAfterNanos) throws Exception {
+      try {
+        return compute(in, names, stopAfterNanos);
+      } finally {
+        finished.incrementAndGet();
+      }
+    }
+
+    private NamedTensors compute(NamedTensors in, List<String> names, long stopAfterNanos) throws Exception {
       runs.incrementAndGet();
+      threads.add(Thread.currentThread());
       inputs.add(in);
       outputNames.add(List.copyOf(names));
       CountDownLatch wait = release;
       if (wait != null) {
         entered.countDown();
-        wait.await();
+        if (stopAfterNanos == Long.MAX_VALUE) {
+          wait.await();
+        } else if (!wait.await(stopAfterNanos, TimeUnit.NANOSECONDS)) {
+          throw new DeadlineExceededException("scale engine stopped at the deadline");
+        }
       }
       FakeTicker t = ticker;
       if (t != null) {

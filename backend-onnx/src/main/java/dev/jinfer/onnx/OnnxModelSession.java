@@ -8,11 +8,14 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.RunOptions;
 import ai.onnxruntime.OrtSession.SessionOptions;
 import ai.onnxruntime.SequenceInfo;
 import ai.onnxruntime.TensorInfo;
 import ai.onnxruntime.ValueInfo;
 import dev.jinfer.DType;
+import dev.jinfer.Deadline;
+import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.Device;
 import dev.jinfer.ModelLoadException;
 import dev.jinfer.ModelSignature;
@@ -168,6 +171,41 @@ final class OnnxModelSession implements BackendSession {
 
   @Override
   public NamedTensors run(NamedTensors inputs, List<String> outputNames) throws OrtException {
+    return run(inputs, outputNames, (RunOptions) null);
+  }
+
+  /** ONNX Runtime stops a run between graph nodes once its {@link RunOptions} terminate flag is set. */
+  @Override
+  public boolean supportsCancellation() {
+    return true;
+  }
+
+  /**
+   * Runs with fresh {@link RunOptions} whose terminate flag {@link RunTerminator} sets at the deadline;
+   * ONNX Runtime then fails the run ("Exiting due to terminate flag being set to true"), which is reported
+   * as {@link DeadlineExceededException}. The flag belongs to this run only, so the session stays usable.
+   */
+  @Override
+  public NamedTensors run(NamedTensors inputs, List<String> outputNames, Deadline deadline) throws OrtException {
+    try (RunOptions options = new RunOptions()) {
+      RunTerminator.Armed armed = RunTerminator.arm(options, deadline.remainingNanos());
+      try {
+        return run(inputs, outputNames, options);
+      } catch (OrtException e) {
+        armed.close();
+        if (armed.fired()) {
+          throw new DeadlineExceededException("ONNX Runtime stopped the run at the deadline (timeout "
+              + deadline.describeTimeout() + "): " + e.getMessage(), e);
+        }
+        throw e;
+      } finally {
+        armed.close(); // before the options are closed: the timer must not touch freed options
+      }
+    }
+  }
+
+  private NamedTensors run(NamedTensors inputs, List<String> outputNames, @Nullable RunOptions runOptions)
+      throws OrtException {
     Map<String, OnnxTensor> onnxInputs = new HashMap<>(inputs.size() * 2);
     int slot = pool.acquire();
     try {
@@ -175,7 +213,9 @@ final class OnnxModelSession implements BackendSession {
         onnxInputs.put(e.getKey(), OnnxTensors.toOnnx(env, e.getValue()));
       }
       Set<String> requested = outputNames.equals(allOutputs) ? allOutputSet : new LinkedHashSet<>(outputNames);
-      try (OrtSession.Result result = pool.session(slot).run(onnxInputs, requested)) {
+      OrtSession session = pool.session(slot);
+      try (OrtSession.Result result = runOptions == null ? session.run(onnxInputs, requested)
+          : session.run(onnxInputs, requested, runOptions)) {
         NamedTensors.Builder out = NamedTensors.newBuilder();
         for (String name : outputNames) {
           OnnxValue value = result.get(name)

@@ -1,7 +1,9 @@
 package dev.jinfer.onnx;
 
 import dev.jinfer.kit.BackendCompatibilityKit;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** The backend compatibility kit, run against the ONNX backend with its default options (a session per CPU, up to 4). */
 class OnnxCompatibilityTest extends BackendCompatibilityKit {
@@ -13,5 +15,15 @@ class OnnxCompatibilityTest extends BackendCompatibilityKit {
   @Override
   protected Path fixture(String name) {
     return fixturesDir().resolve("onnx").resolve(name + ".onnx");
+  }
+
+  @Override
+  protected boolean supportsCancellation() {
+    return true;
+  }
+
+  @Override
+  protected Optional<SlowCall> slowCall(Path dir) throws IOException {
+    return Optional.of(TinyOnnx.slowCall(dir));
   }
 }

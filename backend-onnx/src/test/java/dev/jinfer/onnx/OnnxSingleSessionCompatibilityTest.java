@@ -2,7 +2,9 @@ package dev.jinfer.onnx;
 
 import dev.jinfer.LoadOptions;
 import dev.jinfer.kit.BackendCompatibilityKit;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * The backend compatibility kit again, with one session per model shared by every caller (the default
@@ -27,5 +29,15 @@ class OnnxSingleSessionCompatibilityTest extends BackendCompatibilityKit {
   @Override
   protected int callsPerThread() {
     return 2_000;
+  }
+
+  @Override
+  protected boolean supportsCancellation() {
+    return true;
+  }
+
+  @Override
+  protected Optional<SlowCall> slowCall(Path dir) throws IOException {
+    return Optional.of(TinyOnnx.slowCall(dir));
   }
 }

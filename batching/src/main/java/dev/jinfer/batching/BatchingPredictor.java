@@ -1,6 +1,7 @@
 package dev.jinfer.batching;
 
 import dev.jinfer.BackendException;
+import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.InvalidInputException;
 import dev.jinfer.ModelId;
@@ -25,6 +26,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
@@ -343,6 +345,56 @@ public final class BatchingPredictor implements Predictor {
     CompletableFuture<NamedTensors> f = predictAsync(inputs, outputNames, options);
     try {
       return f.get();
+    } catch (ExecutionException e) {
+      throw rethrowable(e.getCause());
+    } catch (InterruptedException e) {
+      f.cancel(false);
+      Thread.currentThread().interrupt();
+      throw new CancellationException("model " + id + ": interrupted while waiting for a batched prediction");
+    }
+  }
+
+  /**
+   * Queues a request whose timeout is the time left before the deadline, at normal priority, and waits for
+   * it until the deadline at most: a request still queued then is withdrawn, and one whose batch is already
+   * running is abandoned (the batch completes without it). Thread-safe.
+   *
+   * @param inputs every input of the signature, by name, each with the same number of rows
+   * @param outputNames the outputs wanted, in the order wanted; empty for all
+   * @param deadline when the outputs must be ready
+   * @return this request's rows of the outputs, ready before the deadline
+   * @throws DeadlineExceededException if the deadline passed first, or the request was shed
+   * @throws InvalidInputException if the request does not match the signature, or the deadline is null
+   * @throws OverloadedException if the queue is full
+   * @throws IllegalStateException if the batcher is closed, or if called on one of its own threads
+   * @throws CancellationException if the calling thread is interrupted while waiting
+   * @throws dev.jinfer.InferenceException for the delegate's own failures
+   */
+  @Override
+  public NamedTensors predict(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
+    if (deadline == null) {
+      throw new InvalidInputException("deadline: expected a Deadline but got null");
+    }
+    if (onBatcherThread()) {
+      throw new IllegalStateException("BatchingPredictor for model " + id + ": predict() on a batcher thread (in a"
+          + " dependent stage of one of its futures) would wait for itself; use predictAsync");
+    }
+    long remaining = deadline.remainingNanos();
+    if (remaining <= 0) {
+      throw DeadlineExceededException.beforeStart(id, deadline);
+    }
+    CompletableFuture<NamedTensors> f = predictAsync(inputs, outputNames, RequestOptions.ofTimeout(Duration.ofNanos(remaining)));
+    try {
+      NamedTensors out = f.get(remaining, TimeUnit.NANOSECONDS);
+      if (deadline.isExpired()) {
+        throw DeadlineExceededException.lateResult(id, deadline);
+      }
+      return out;
+    } catch (TimeoutException e) {
+      f.cancel(false);
+      throw new DeadlineExceededException("model " + id + ": the deadline (timeout " + deadline.describeTimeout()
+          + ") passed before the batched request completed; it was withdrawn (a batch already running completes"
+          + " without it)");
     } catch (ExecutionException e) {
       throw rethrowable(e.getCause());
     } catch (InterruptedException e) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.jinfer.BackendException;
+import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.ErrorCode;
 import dev.jinfer.FakeTicker;
@@ -632,5 +633,31 @@ class BatchingPredictorTest {
     assertThat(p).hasToString("BatchingPredictor[fake:1]");
     assertThat(p.modelId()).isEqualTo(fake.modelId());
     assertThat(p.signature()).isEqualTo(FakePredictor.SIGNATURE);
+  }
+
+  // ---------------------------------------------------------------- Predictor deadlines
+
+  @Test
+  void predictWithADeadline_releasesTheCallerAtTheDeadline_andWithdrawsTheQueuedRequest() {
+    BatchingPredictor p = manual(b -> b.maxQueueDelay(Duration.ZERO)); // nothing dispatches: only the deadline ends the wait
+
+    assertThatThrownBy(() -> p.predict(request(1, 1, 4), List.of(), Deadline.after(Duration.ofMillis(20))))
+        .isInstanceOf(DeadlineExceededException.class).hasMessageContaining("withdrawn");
+
+    assertThat(p.dispatchDue()).isZero();
+    assertThat(fake.calls).hasValue(0);
+    assertThat(p.stats().cancelled()).isEqualTo(1);
+    assertThatThrownBy(() -> p.predict(request(1, 1, 4), List.of(), Deadline.after(Duration.ZERO)))
+        .isInstanceOf(DeadlineExceededException.class).hasMessageContaining("did not run");
+  }
+
+  @Test
+  void predictWithAGenerousDeadline_returnsTheBatchedOutputs() {
+    BatchingPredictor p = BatchingPredictor.newBuilder(fake).maxQueueDelay(Duration.ofMillis(1)).build();
+    opened.add(p);
+
+    NamedTensors out = p.predict(request(1, 1, 3), List.of("y"), Deadline.after(Duration.ofMinutes(1)));
+
+    assertThat(out.get("y").toFloatArray()).containsExactly(3f, 3f, 3f);
   }
 }

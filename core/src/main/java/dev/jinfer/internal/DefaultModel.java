@@ -2,14 +2,18 @@ package dev.jinfer.internal;
 
 import dev.jinfer.BackendException;
 import dev.jinfer.DType;
+import dev.jinfer.Deadline;
+import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.Device;
 import dev.jinfer.InferenceException;
+import dev.jinfer.InvalidInputException;
 import dev.jinfer.LoadOptions;
 import dev.jinfer.Model;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelLoadException;
 import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
+import dev.jinfer.OverloadedException;
 import dev.jinfer.Predictor;
 import dev.jinfer.Shape;
 import dev.jinfer.Tensor;
@@ -20,16 +24,37 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The {@link Model} every backend gets: validation before any native call, an in-flight gate so that
- * close never frees a session under a running call, metrics, and error mapping.
+ * close never frees a session under a running call, metrics, error mapping, and deadlines.
+ *
+ * <p>A call with a deadline on a session that cannot cancel runs on one of this model's deadline threads
+ * ({@code jinfer-deadline-<model>-<n>}, daemon, started on first use, at most
+ * {@link #MAX_DEADLINE_THREADS}, each ending after {@link #DEADLINE_THREAD_KEEP_ALIVE_SECONDS} idle
+ * seconds and all of them at close) while the caller waits until the deadline at most.
  */
 public final class DefaultModel implements Model {
   private static final Logger LOG = LoggerFactory.getLogger(DefaultModel.class);
+  /**
+   * Deadline threads per model: calls with a deadline running at once on an engine that cannot cancel,
+   * abandoned ones included; one more fails with {@link OverloadedException}.
+   */
+  public static final int MAX_DEADLINE_THREADS = 64;
+  /** How long an idle deadline thread lives. */
+  public static final long DEADLINE_THREAD_KEEP_ALIVE_SECONDS = 30;
 
   private final ModelId id;
   private final String backend;
@@ -42,6 +67,8 @@ public final class DefaultModel implements Model {
   private final PredictorMetrics metrics;
   private final Ticker ticker;
   private final boolean rejectNonFinite;
+  private final Object deadlineLock = new Object();
+  private @Nullable ThreadPoolExecutor deadlineThreads; // guarded by deadlineLock
 
   private DefaultModel(ModelId id, String backend, BackendSession session, LoadOptions options) {
     this.id = id;
@@ -147,6 +174,118 @@ public final class DefaultModel implements Model {
     }
   }
 
+  /**
+   * The predict path with a deadline: see {@link Predictor#predict(NamedTensors, List, Deadline)}.
+   *
+   * @param inputs the request
+   * @param outputNames outputs wanted, empty for all
+   * @param deadline when the call must be done
+   * @return the outputs, ready before the deadline
+   */
+  NamedTensors run(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
+    if (!gate.tryEnter()) {
+      throw new IllegalStateException("model " + id + " is closed");
+    }
+    boolean handedOff = false;
+    long start = ticker.read();
+    try {
+      if (deadline == null) {
+        throw new InvalidInputException("deadline: expected a Deadline but got null");
+      }
+      signature.validate(inputs, outputNames, rejectNonFinite);
+      if (deadline.isExpired()) {
+        throw DeadlineExceededException.beforeStart(id, deadline);
+      }
+      List<String> names = outputNames.isEmpty() ? allOutputs : outputNames;
+      NamedTensors out;
+      if (session.supportsCancellation()) {
+        try {
+          out = session.run(inputs, names, deadline);
+        } catch (DeadlineExceededException e) {
+          throw new DeadlineExceededException("model " + id + ": the deadline (timeout " + deadline.describeTimeout()
+              + ") passed while the " + backend + " engine ran; the engine stopped the call", e);
+        }
+      } else {
+        CompletableFuture<NamedTensors> result = new CompletableFuture<>();
+        Runnable call = () -> {
+          try {
+            result.complete(session.run(inputs, names));
+          } catch (Throwable t) {
+            result.completeExceptionally(t);
+          } finally {
+            gate.exit(); // the call leaves the gate when the engine is done, not when its caller gave up
+          }
+        };
+        try {
+          deadlineThreads().execute(call);
+        } catch (RejectedExecutionException e) {
+          throw new OverloadedException("model " + id + ": " + MAX_DEADLINE_THREADS + " calls with a deadline are already"
+              + " running on the " + backend + " engine, which cannot cancel them (abandoned calls included)", e);
+        }
+        handedOff = true;
+        out = await(result, deadline);
+      }
+      if (deadline.isExpired()) {
+        throw DeadlineExceededException.lateResult(id, deadline);
+      }
+      metrics.success(ticker.read() - start);
+      return out;
+    } catch (Throwable e) {
+      RuntimeException mapped = mapFailure(e);
+      if (mapped instanceof InferenceException) {
+        metrics.failure(((InferenceException) mapped).code());
+      }
+      throw mapped;
+    } finally {
+      if (!handedOff) {
+        gate.exit();
+      }
+    }
+  }
+
+  private NamedTensors await(CompletableFuture<NamedTensors> result, Deadline deadline) throws Throwable {
+    try {
+      return result.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new DeadlineExceededException("model " + id + ": the deadline (timeout " + deadline.describeTimeout()
+          + ") passed while the " + backend + " engine ran; it cannot cancel the call, which was abandoned (it runs"
+          + " out on a deadline thread, its result discarded)");
+    } catch (ExecutionException e) {
+      throw e.getCause();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BackendException("model " + id + ": interrupted while waiting for the " + backend + " engine; the call"
+          + " was abandoned (it runs out on a deadline thread, its result discarded)", e);
+    }
+  }
+
+  private RuntimeException mapFailure(Throwable e) {
+    if (e instanceof InferenceException) {
+      return (InferenceException) e;
+    }
+    if (e instanceof Exception || e instanceof LinkageError) {
+      return new BackendException("model " + id + ": the " + backend + " engine failed: " + e.getMessage(), e);
+    }
+    throw (Error) e;
+  }
+
+  private ThreadPoolExecutor deadlineThreads() {
+    synchronized (deadlineLock) {
+      ThreadPoolExecutor threads = deadlineThreads;
+      if (threads == null) {
+        AtomicInteger n = new AtomicInteger();
+        threads = new ThreadPoolExecutor(0, MAX_DEADLINE_THREADS, DEADLINE_THREAD_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> {
+              Thread t = new Thread(r, "jinfer-deadline-" + id + "-" + n.getAndIncrement());
+              t.setDaemon(true);
+              return t;
+            });
+        deadlineThreads = threads;
+      }
+      return threads;
+    }
+  }
+
   @Override
   public ModelId id() {
     return id;
@@ -193,6 +332,11 @@ public final class DefaultModel implements Model {
   @Override
   public void close() {
     if (gate.closeAndAwait()) {
+      synchronized (deadlineLock) {
+        if (deadlineThreads != null) {
+          deadlineThreads.shutdown(); // idle by now: the gate counted every call they ran
+        }
+      }
       metrics.close();
       try {
         session.close();
@@ -227,6 +371,14 @@ public final class DefaultModel implements Model {
         throw new IllegalStateException("predictor for model " + id + " is closed");
       }
       return run(inputs, outputNames);
+    }
+
+    @Override
+    public NamedTensors predict(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
+      if (closed.get()) {
+        throw new IllegalStateException("predictor for model " + id + " is closed");
+      }
+      return run(inputs, outputNames, deadline);
     }
 
     @Override

@@ -7,6 +7,9 @@ import static org.assertj.core.api.Assertions.within;
 import dev.jinfer.BackendUnavailableException;
 import dev.jinfer.Backends;
 import dev.jinfer.DType;
+import dev.jinfer.Deadline;
+import dev.jinfer.DeadlineExceededException;
+import dev.jinfer.ErrorCode;
 import dev.jinfer.InvalidInputException;
 import dev.jinfer.LoadOptions;
 import dev.jinfer.Model;
@@ -20,8 +23,10 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -34,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -65,7 +71,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Covered: dtype round trips, dynamic batch sizes, several inputs and outputs and output subsets,
  * every kind of bad input (the predictor keeps serving correct results afterwards), bad model files,
  * concurrency (16 threads x 10,000 calls each checking its own result), close while calls run, use
- * after close, and async calls.
+ * after close, async calls, and deadlines (an expired one fails before running, a generous one changes
+ * nothing, and, when the backend supplies a {@link #slowCall slow call}, a short one releases the caller
+ * long before the call would end; with {@link #supportsCancellation()} the engine also stops, so closing
+ * the model right after does not wait for the call either).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class BackendCompatibilityKit {
@@ -100,6 +109,36 @@ public abstract class BackendCompatibilityKit {
   protected int callsPerThread() {
     return 10_000;
   }
+
+  /**
+   * Whether the backend's sessions stop a running call at its deadline
+   * ({@code BackendSession.supportsCancellation()}); default false.
+   *
+   * @return true if the engine cancels
+   */
+  protected boolean supportsCancellation() {
+    return false;
+  }
+
+  /**
+   * A model and request slow enough (a few hundred milliseconds at least) to put a deadline in the middle
+   * of the engine call; default none, which skips the slow-call deadline test.
+   *
+   * @param dir a temporary directory to write the model to
+   * @return the slow call, or empty
+   * @throws IOException if writing the model fails
+   */
+  protected Optional<SlowCall> slowCall(Path dir) throws IOException {
+    return Optional.empty();
+  }
+
+  /**
+   * A slow request for the deadline tests.
+   *
+   * @param model the model artifact
+   * @param inputs a request that keeps the engine busy for a while
+   */
+  public record SlowCall(Path model, NamedTensors inputs) {}
 
   /**
    * A copy of the fraud artifact cut short, which the engine must refuse to load.
@@ -540,6 +579,96 @@ public abstract class BackendCompatibilityKit {
     } finally {
       executor.shutdownNow();
     }
+  }
+
+  // ------------------------------------------------------------------ deadlines
+
+  @Test
+  void predict_withAnExpiredDeadline_failsFastWithDeadlineExceeded_andKeepsServing() {
+    float[] row = randomRows(1, 61)[0];
+    assertThatThrownBy(() -> fraudPredictor.predict(fraudInput(row), List.of(), Deadline.after(Duration.ZERO)))
+        .isInstanceOf(DeadlineExceededException.class)
+        .hasMessageContaining(fraud.id().toString()).hasMessageContaining("did not run")
+        .satisfies(e -> assertThat(((DeadlineExceededException) e).code()).isEqualTo(ErrorCode.DEADLINE_EXCEEDED));
+    assertServes();
+  }
+
+  @Test
+  void predict_withAGenerousDeadline_returnsTheSameOutputs_syncAndAsync() throws Exception {
+    float[] row = randomRows(1, 62)[0];
+    Deadline deadline = Deadline.after(Duration.ofMinutes(1));
+    assertThat(fraudPredictor.predict(fraudInput(row), List.of(), deadline).get("probabilities").toFloatArray())
+        .containsExactly(scoreOne(row), within(1e-5f));
+    NamedTensors out = multiIo.predictor().predict(multiInputs(new float[] {1, 2, 3, 4}, new float[] {1, 1, 1, 1}),
+        List.of("argmax_a", "dot"), deadline);
+    assertThat(out.names()).containsExactly("argmax_a", "dot");
+    assertThat(out.get("dot").toFloatArray()).containsExactly(10f);
+    ExecutorService executor = Executors.newSingleThreadExecutor();
+    try {
+      CompletableFuture<NamedTensors> f = fraudPredictor.predictAsync(fraudInput(row), List.of(), deadline, executor);
+      assertThat(f.get(1, TimeUnit.MINUTES).get("probabilities").toFloatArray()).containsExactly(scoreOne(row), within(1e-5f));
+      CompletableFuture<NamedTensors> expired = fraudPredictor.predictAsync(fraudInput(row), List.of(),
+          Deadline.after(Duration.ZERO), executor);
+      assertThatThrownBy(expired::join).hasCauseInstanceOf(DeadlineExceededException.class);
+    } finally {
+      executor.shutdownNow();
+    }
+  }
+
+  @Test
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  void predict_withAShortDeadlineOnASlowCall_releasesTheCallerLongBeforeTheCallWouldEnd(@TempDir Path dir)
+      throws IOException {
+    Optional<SlowCall> slow = slowCall(dir);
+    Assumptions.assumeTrue(slow.isPresent(), "the backend supplies no slow call");
+    NamedTensors in = slow.get().inputs();
+    try (Model model = loadArtifact(slow.get().model())) {
+      Predictor p = model.predictor();
+      NamedTensors expected = p.predict(in); // warms up, and the reference outputs
+      long full = nanosOf(() -> p.predict(in));
+      Duration timeout = Duration.ofNanos(full / 10);
+
+      long released = nanosOf(() -> assertThatThrownBy(() -> p.predict(in, List.of(), Deadline.after(timeout)))
+          .isInstanceOf(DeadlineExceededException.class).hasMessageContaining(model.id().toString()));
+
+      assertThat(released).as("released after %d ms with a deadline of %d ms; the whole call takes %d ms",
+          released / 1_000_000, timeout.toMillis(), full / 1_000_000).isLessThan(full / 2);
+      String first = expected.names().iterator().next();
+      assertThat(p.predict(in).get(first)).as("outputs after a call hit its deadline").isEqualTo(expected.get(first));
+    }
+  }
+
+  @Test
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  void predict_withAShortDeadline_stopsTheEngine_soCloseDoesNotWaitForTheRestOfTheCall(@TempDir Path dir)
+      throws IOException {
+    Assumptions.assumeTrue(supportsCancellation(), "the backend's engine cannot cancel a call");
+    Optional<SlowCall> slow = slowCall(dir);
+    assertThat(slow).as("a backend that supports cancellation must supply slowCall(..)").isPresent();
+    NamedTensors in = slow.get().inputs();
+    Model model = loadArtifact(slow.get().model());
+    Predictor p = model.predictor();
+    p.predict(in);
+    long full = nanosOf(() -> p.predict(in));
+    Duration timeout = Duration.ofNanos(full / 10);
+
+    long released = nanosOf(() -> assertThatThrownBy(() -> p.predict(in, List.of(), Deadline.after(timeout)))
+        .isInstanceOf(DeadlineExceededException.class).hasMessageContaining("stopped"));
+    long closing = nanosOf(model::close);
+
+    // an abandoned call would hold close() until the call ends, about `full` after it started
+    assertThat(released + closing).as("released after %d ms, closed %d ms later; the whole call takes %d ms",
+        released / 1_000_000, closing / 1_000_000, full / 1_000_000).isLessThan(full / 2);
+  }
+
+  private Model loadArtifact(Path artifact) {
+    return Backends.discover().load(artifact, options().toBuilder().backend(backendName()).build());
+  }
+
+  private static long nanosOf(Runnable r) {
+    long t0 = System.nanoTime();
+    r.run();
+    return System.nanoTime() - t0;
   }
 
   // ------------------------------------------------------------------ helpers
