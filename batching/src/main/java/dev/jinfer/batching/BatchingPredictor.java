@@ -338,19 +338,14 @@ public final class BatchingPredictor implements Predictor {
    * @throws dev.jinfer.InferenceException for the delegate's own failures, as the delegate threw them
    */
   public NamedTensors predict(NamedTensors inputs, List<String> outputNames, RequestOptions options) {
-    if (onBatcherThread()) {
-      throw new IllegalStateException("BatchingPredictor for model " + id + ": predict() on a batcher thread (in a"
-          + " dependent stage of one of its futures) would wait for itself; use predictAsync");
-    }
+    requireCallerThread();
     CompletableFuture<NamedTensors> f = predictAsync(inputs, outputNames, options);
     try {
       return f.get();
     } catch (ExecutionException e) {
       throw rethrowable(e.getCause());
     } catch (InterruptedException e) {
-      f.cancel(false);
-      Thread.currentThread().interrupt();
-      throw new CancellationException("model " + id + ": interrupted while waiting for a batched prediction");
+      throw interrupted(f);
     }
   }
 
@@ -375,10 +370,7 @@ public final class BatchingPredictor implements Predictor {
     if (deadline == null) {
       throw new InvalidInputException("deadline: expected a Deadline but got null");
     }
-    if (onBatcherThread()) {
-      throw new IllegalStateException("BatchingPredictor for model " + id + ": predict() on a batcher thread (in a"
-          + " dependent stage of one of its futures) would wait for itself; use predictAsync");
-    }
+    requireCallerThread();
     long remaining = deadline.remainingNanos();
     if (remaining <= 0) {
       throw DeadlineExceededException.beforeStart(id, deadline);
@@ -398,10 +390,22 @@ public final class BatchingPredictor implements Predictor {
     } catch (ExecutionException e) {
       throw rethrowable(e.getCause());
     } catch (InterruptedException e) {
-      f.cancel(false);
-      Thread.currentThread().interrupt();
-      throw new CancellationException("model " + id + ": interrupted while waiting for a batched prediction");
+      throw interrupted(f);
     }
+  }
+
+  // a sync predict on a batcher thread would wait for the thread it blocks
+  private void requireCallerThread() {
+    if (onBatcherThread()) {
+      throw new IllegalStateException("BatchingPredictor for model " + id + ": predict() on a batcher thread (in a"
+          + " dependent stage of one of its futures) would wait for itself; use predictAsync");
+    }
+  }
+
+  private CancellationException interrupted(CompletableFuture<?> f) {
+    f.cancel(false);
+    Thread.currentThread().interrupt();
+    return new CancellationException("model " + id + ": interrupted while waiting for a batched prediction");
   }
 
   /**
