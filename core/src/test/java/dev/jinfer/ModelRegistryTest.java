@@ -187,7 +187,14 @@ class ModelRegistryTest {
   @Test
   void corruptNewVersion_leavesTheCurrentOneServing_isReported_andIsNotRetriedUntilItChanges() throws Exception {
     repo.scale("fraud", "1");
-    try (ModelRegistry registry = builder().pollInterval(Duration.ofMillis(10)).build()) {
+    java.util.concurrent.atomic.AtomicInteger polls = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.ScheduledThreadPoolExecutor watch = new java.util.concurrent.ScheduledThreadPoolExecutor(1) {
+      @Override
+      protected void afterExecute(Runnable r, Throwable t) {
+        polls.incrementAndGet(); // once per poll of the repository
+      }
+    };
+    try (ModelRegistry registry = builder().pollInterval(Duration.ofMillis(10)).watchExecutor(watch).build()) {
       registry.start();
       Predictor p = registry.predictor("fraud");
       Path corrupt = repo.file("fraud", "2", "model.scale", "not a number");
@@ -198,7 +205,8 @@ class ModelRegistryTest {
       assertThat(registry.isReady()).isTrue();
       assertThat(factor(p)).isEqualTo(1f);
       int attempts = counting.loadsAttempted.get();
-      Thread.sleep(100); // ten polls
+      int pollsBefore = polls.get();
+      awaitTrue(() -> polls.get() >= pollsBefore + 10);
       assertThat(counting.loadsAttempted.get()).as("polls do not retry unchanged failed files").isEqualTo(attempts);
 
       Files.writeString(corrupt, "2.0");
@@ -209,6 +217,7 @@ class ModelRegistryTest {
       }
       assertThat(factor(p)).isEqualTo(2f);
     }
+    watch.shutdownNow();
     assertThat(counting.open.get()).isZero();
     assertThat(counting.violations).isEmpty();
   }
@@ -428,8 +437,14 @@ class ModelRegistryTest {
       scale.release = release;
       Future<Float> inFlight = pool.submit(() -> factor(p));
       assertThat(scale.entered.await(10, TimeUnit.SECONDS)).isTrue();
-      Future<?> closing = pool.submit(registry::close);
-      Thread.sleep(50);
+      AtomicReference<Thread> closer = new AtomicReference<>();
+      Future<?> closing = pool.submit(() -> {
+        closer.set(Thread.currentThread());
+        registry.close();
+      });
+      // the closer is parked waiting for the call in flight, not finished
+      awaitTrue(() -> closer.get() != null && (closer.get().getState() == Thread.State.WAITING
+          || closer.get().getState() == Thread.State.TIMED_WAITING));
       assertThat(closing).isNotDone();
       assertThat(counting.open.get()).isEqualTo(1);
       release.countDown();
@@ -444,8 +459,8 @@ class ModelRegistryTest {
     assertThat(registry.isReady()).isFalse();
     assertThatThrownBy(() -> factor(p)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
     assertThatThrownBy(() -> registry.predictor("fraud")).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
-    Thread.sleep(50);
-    assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals(ModelRegistry.WATCH_THREAD_NAME) && t.isAlive());
+    awaitTrue(() -> Thread.getAllStackTraces().keySet().stream()
+        .noneMatch(t -> t.getName().equals(ModelRegistry.WATCH_THREAD_NAME) && t.isAlive()));
     registry.close();
   }
 

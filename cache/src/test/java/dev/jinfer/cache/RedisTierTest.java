@@ -179,9 +179,14 @@ class RedisTierTest {
     try (CachedPredictor p = cache(model, tier(Duration.ofMillis(20)))) {
       assertPredictsPromptly(p, -1); // connected and healthy
       CompletableFuture<String> sleep = CompletableFuture.supplyAsync(() -> server.command("DEBUG", "SLEEP", "1.5"));
-      Thread.sleep(100); // let the server start sleeping
-      for (int i = 0; i < 20; i++) {
-        assertPredictsPromptly(p, i);
+      // predictions stay prompt from the moment the server stops answering, which the first timeout shows
+      int i = 0;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (p.stats().redis().timeouts() == 0 && System.nanoTime() < deadline) {
+        assertPredictsPromptly(p, i++);
+      }
+      for (int n = 0; n < 20; n++) {
+        assertPredictsPromptly(p, i++);
       }
       RedisTierStats s = p.stats().redis();
       assertThat(s.timeouts()).isPositive();
