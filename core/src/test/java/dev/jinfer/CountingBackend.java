@@ -109,6 +109,24 @@ public final class CountingBackend implements Backend {
     }
 
     @Override
+    public boolean supportsCancellation() {
+      return session.supportsCancellation();
+    }
+
+    @Override
+    public NamedTensors run(NamedTensors inputs, List<String> outputNames, Deadline deadline) throws Exception {
+      running.incrementAndGet();
+      try {
+        if (closed.get()) {
+          violations.add("run on closed session " + id);
+        }
+        return session.run(inputs, outputNames, deadline);
+      } finally {
+        running.decrementAndGet();
+      }
+    }
+
+    @Override
     public void close() {
       if (!closed.compareAndSet(false, true)) {
         violations.add("session " + id + " closed twice");

@@ -46,6 +46,21 @@ class ModelRegistryTest {
   // ------------------------------------------------------------------ loading and routing
 
   @Test
+  void stableHandle_handsTheCallersDeadlineToTheServingVersion() throws IOException {
+    scale.cancellable = true;
+    repo.scale("fraud", "1");
+    try (ModelRegistry registry = builder().warmupCalls(0).build()) {
+      registry.start();
+      Predictor p = registry.predictor("fraud");
+      Deadline deadline = Deadline.after(Duration.ofMinutes(1));
+      NamedTensors out = p.predict(ScaleBackend.input(new float[] {1, 1}), List.of(), deadline);
+      assertThat(out.get("y").toFloatArray()[0]).isEqualTo(1f);
+      assertThat(scale.session().deadlines).as("the engine got the caller's deadline, so it can stop the run")
+          .containsExactly(deadline);
+    }
+  }
+
+  @Test
   void start_loadsTheLatestVersion_andTheStableHandleServesIt() throws IOException {
     repo.scale("fraud", "1");
     repo.scale("fraud", "2");

@@ -264,15 +264,19 @@ public final class CachedPredictor implements Predictor {
     try {
       value = compute(key, inputs);
     } catch (Throwable t) {
-      recordLoad(start, false);
-      cache.asMap().remove(key, mine);
-      // a CancellationException keeps Caffeine from logging every failed model call as a warning;
+      // complete the waiters first: if the bookkeeping below threw, they would otherwise wait forever.
+      // A CancellationException keeps Caffeine from logging every failed model call as a warning;
       // join() hands the waiters the real error
-      mine.completeExceptionally(new LoadFailed(t));
+      try {
+        mine.completeExceptionally(new LoadFailed(t));
+      } finally {
+        cache.asMap().remove(key, mine);
+        recordLoad(start, false);
+      }
       throw t;
     }
-    recordLoad(start, true);
     mine.complete(value);
+    recordLoad(start, true);
     if (!key.model.equals(delegate.modelId())) {
       // the model changed while this ran: the result may come from either version, keep it nowhere
       cache.asMap().remove(key, mine);

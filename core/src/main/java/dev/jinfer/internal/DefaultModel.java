@@ -94,8 +94,9 @@ public final class DefaultModel implements Model {
    * @throws ModelLoadException if a warmup call fails
    */
   public static DefaultModel open(ModelId id, String backend, BackendSession session, LoadOptions options) {
+    DefaultModel model = null;
     try {
-      DefaultModel model = new DefaultModel(id, backend, session, options);
+      model = new DefaultModel(id, backend, session, options);
       if (options.warmupCalls() > 0) {
         NamedTensors inputs = warmupInputs(model.signature);
         for (int i = 0; i < options.warmupCalls(); i++) {
@@ -105,6 +106,9 @@ public final class DefaultModel implements Model {
       return model;
     } catch (Throwable e) {
       try {
+        if (model != null) {
+          model.metrics.close(); // the meters were registered in the user's registry
+        }
         session.close();
       } catch (RuntimeException suppressed) {
         e.addSuppressed(suppressed);

@@ -1,5 +1,6 @@
 package dev.jinfer.internal;
 
+import dev.jinfer.Deadline;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelNotFoundException;
 import dev.jinfer.ModelSignature;
@@ -50,6 +51,22 @@ public final class RegistryPredictor implements Predictor {
       if (v.tryAcquire()) {
         try {
           return v.predictor().predict(inputs, outputNames);
+        } finally {
+          v.release();
+        }
+      }
+      Thread.onSpinWait();
+    }
+  }
+
+  /** Routes like {@link #predict(NamedTensors, List)} and hands the deadline to the version's model. */
+  @Override
+  public NamedTensors predict(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
+    for (;;) {
+      ServedVersion v = current(true);
+      if (v.tryAcquire()) {
+        try {
+          return v.predictor().predict(inputs, outputNames, deadline);
         } finally {
           v.release();
         }
