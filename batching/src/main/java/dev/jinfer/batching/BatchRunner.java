@@ -38,6 +38,8 @@ final class BatchRunner {
   private final AtomicReference<BatchTuner.Tuning> tuning;
   private final BatchMetrics metrics;
   private final AtomicBoolean warnedUnsplittable = new AtomicBoolean();
+  // output selections whose model drops the batch dimension: their requests run one by one from then on
+  private final java.util.Set<List<String>> unsplittable = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   final LongAdder calls = new LongAdder();
   final LongAdder splits = new LongAdder();
@@ -110,6 +112,12 @@ final class BatchRunner {
     if (requests.isEmpty()) {
       return;
     }
+    if (requests.size() > 1 && isolateFailures && unsplittable.contains(outputs)) {
+      for (PendingRequest r : requests) {
+        execute(List.of(r), outputs);
+      }
+      return;
+    }
     int rows = 0;
     for (PendingRequest r : requests) {
       rows += r.rows;
@@ -135,6 +143,12 @@ final class BatchRunner {
   }
 
   private void fail(List<PendingRequest> requests, List<String> outputs, Throwable e) {
+    if (requests.size() > 1 && isolateFailures && unsplittable.contains(outputs)) {
+      for (PendingRequest r : requests) {
+        execute(List.of(r), outputs); // the batch ran fine but its outputs cannot be split
+      }
+      return;
+    }
     if (requests.size() > 1 && isolateFailures && isolatable(e)) {
       splits.increment();
       metrics.split();
@@ -183,8 +197,9 @@ final class BatchRunner {
             + t.shape() + " of a batch: expected a first dimension of " + rows
             + " (one per batched row) because the model does not keep the batch dimension");
         if (warnedUnsplittable.compareAndSet(false, true)) {
-          LOG.warn("{}; its batches will be retried request by request", e.getMessage());
+          LOG.warn("{}; its requests will run one by one", e.getMessage());
         }
+        unsplittable.add(List.copyOf(outputs));
         throw e;
       }
       tensors.add(t);

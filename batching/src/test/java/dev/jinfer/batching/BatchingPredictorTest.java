@@ -352,7 +352,7 @@ class BatchingPredictorTest {
   }
 
   @Test
-  void outputsWithoutTheBatchDimension_areRetriedRequestByRequest() {
+  void outputsWithoutTheBatchDimension_areRetriedRequestByRequest_andLaterRunOneByOne() {
     BatchingPredictor p = manual(b -> b.maxQueueDelay(Duration.ZERO));
     fake.dropBatchDimension = true;
     CompletableFuture<NamedTensors> a = p.predictAsync(request(1, 1, 2));
@@ -361,6 +361,17 @@ class BatchingPredictorTest {
     assertThat(a.join().get("sum").toFloatArray()).containsExactly(2f);
     assertThat(b.join().get("sum").toFloatArray()).containsExactly(10f);
     assertThat(fake.calls).hasValue(3);
+
+    // known unsplittable now: four requests cost four engine calls, not a doomed batch plus halvings (7)
+    List<CompletableFuture<NamedTensors>> more = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      more.add(p.predictAsync(request(i, 1, 2)));
+    }
+    p.dispatchDue();
+    for (int i = 0; i < 4; i++) {
+      assertThat(more.get(i).join().get("sum").toFloatArray()).containsExactly(2f * i);
+    }
+    assertThat(fake.calls).hasValue(3 + 4);
 
     BatchingPredictor strict = manual(c -> c.maxQueueDelay(Duration.ZERO).isolateFailures(false));
     CompletableFuture<NamedTensors> c = strict.predictAsync(request(1, 1, 2));
