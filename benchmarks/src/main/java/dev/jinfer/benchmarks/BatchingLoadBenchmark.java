@@ -41,6 +41,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * intra-op thread). For each batching row it also prints the mean batch size, the mean engine time per
  * batch, and whether p99 is under {@code maxQueueDelay + 2 x} that time (the issue's latency goal).
  *
+ * <p>Before the callers, it measures the engine's own ceiling ({@code ceiling@32}, {@code ceiling@128}):
+ * {@code workers} threads each sending whole prebuilt batches of {@code batch} (and {@code 4 x batch}) rows
+ * straight to the model's predictor, reported in rows per second. No batcher can beat it, since it is the same
+ * engine call with the queueing, concatenation and splitting taken away; the last table puts the best batcher
+ * at the highest caller count against it.
+ *
  * <p>This is a load tool, not a JMH benchmark: JMH measures one operation per thread, while what matters
  * here is the whole system's throughput and tail latency at a fixed concurrency. Build, then run from the
  * repository root:
@@ -89,6 +95,7 @@ public final class BatchingLoadBenchmark {
         System.getProperty("java.vm.name"), System.getProperty("java.version"), seconds, warmup, opts);
 
     List<Result> results = new ArrayList<>();
+    List<Result> ceilings = new ArrayList<>();
     for (String name : opts.get("models").split(",")) {
       Path path;
       if (name.equals("fraud")) {
@@ -102,6 +109,16 @@ public final class BatchingLoadBenchmark {
       try (Model model = Model.load(path)) {
         String input = model.signature().inputs().get(0).name();
         int width = (int) model.signature().inputs().get(0).shape().dim(1);
+        // the engine's own ceiling: `workers` threads each sending whole prebuilt batches straight to the
+        // predictor; no batcher can serve more rows per second than this
+        for (int rows : new int[] {maxBatch, 4 * maxBatch}) {
+          long[] measured = run(model.predictor(), input, width, rows, workers, warmup, seconds);
+          Result r = result(name, "ceiling@" + rows, workers, seconds, measured, rows, Double.NaN, Double.NaN);
+          r = new Result(r.model(), r.mode(), r.callers(), r.throughput() * rows, r.p50Ms(), r.p99Ms(), rows,
+              r.p50Ms(), Double.NaN);
+          ceilings.add(r);
+          print(r);
+        }
         for (int callers : callerCounts) {
           for (String mode : List.of("direct", "batching", "adaptive")) {
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -113,7 +130,7 @@ public final class BatchingLoadBenchmark {
                   .workers(workers).latencyTarget(target).meterRegistry(registry).build();
             };
             try {
-              long[] measured = run(p, input, width, callers, warmup, seconds);
+              long[] measured = run(p, input, width, 1, callers, warmup, seconds);
               double meanRows = 0;
               double computeMs = 0;
               double bound = Double.NaN;
@@ -148,10 +165,24 @@ public final class BatchingLoadBenchmark {
           r.mode().equals("direct") ? "" : (r.p99Ms() <= r.boundMs() ? "yes" : "no")
               + String.format(Locale.ROOT, " (%.2f ms)", r.boundMs()));
     }
+    System.out.println();
+    System.out.println("| model | engine ceiling | threads | rows/s | vs direct at " + callerCounts[callerCounts.length - 1]
+        + " callers | best batcher / ceiling | p50 per batch (ms) |");
+    System.out.println("|---|---|---:|---:|---:|---:|---:|");
+    int most = callerCounts[callerCounts.length - 1];
+    for (Result c : ceilings) {
+      Result direct = results.stream().filter(d -> d.model().equals(c.model()) && d.callers() == most
+          && d.mode().equals("direct")).findFirst().orElseThrow();
+      double best = results.stream().filter(d -> d.model().equals(c.model()) && d.callers() == most
+          && !d.mode().equals("direct")).mapToDouble(Result::throughput).max().orElse(Double.NaN);
+      System.out.printf(Locale.ROOT, "| %s | %s | %d | %,.0f | %.2fx | %.0f%% | %.3f |%n", c.model(), c.mode(),
+          c.callers(), c.throughput(), c.throughput() / direct.throughput(), 100 * best / c.throughput(), c.p50Ms());
+    }
   }
 
-  /** Runs the callers; returns every measured latency in nanoseconds. */
-  private static long[] run(Predictor p, String input, int width, int callers, int warmupSeconds, int seconds)
+  /** Runs the callers, each sending requests of {@code rowsPerCall} rows; returns every latency in nanoseconds. */
+  private static long[] run(Predictor p, String input, int width, int rowsPerCall, int callers, int warmupSeconds,
+      int seconds)
       throws Exception {
     CyclicBarrier ready = new CyclicBarrier(callers + 1);
     AtomicReference<Throwable> error = new AtomicReference<>();
@@ -162,9 +193,11 @@ public final class BatchingLoadBenchmark {
     for (int c = 0; c < callers; c++) {
       int caller = c;
       NamedTensors[] rows = new NamedTensors[ROWS_PER_CALLER];
-      float[] values = BenchmarkModels.gaussian(ROWS_PER_CALLER, width, 1_000 + caller);
+      float[] values = BenchmarkModels.gaussian(ROWS_PER_CALLER * rowsPerCall, width, 1_000 + caller);
+      int floats = rowsPerCall * width;
       for (int r = 0; r < ROWS_PER_CALLER; r++) {
-        rows[r] = NamedTensors.of(input, Tensor.ofFloats(Arrays.copyOfRange(values, r * width, (r + 1) * width), 1, width));
+        rows[r] = NamedTensors.of(input,
+            Tensor.ofFloats(Arrays.copyOfRange(values, r * floats, (r + 1) * floats), rowsPerCall, width));
       }
       Thread t = new Thread(() -> {
         long[] mine = new long[1 << 16];
