@@ -69,13 +69,14 @@ public final class BatchingLoadBenchmark {
   /**
    * Runs the benchmark.
    *
-   * @param args {@code key=value}: seconds, warmup, callers, models, target (ms), batch (rows), delay (ms), workers
+   * @param args {@code key=value}: seconds, warmup, callers, models, target (ms), batch (rows), delay (ms), workers,
+   *     sessions (the ONNX backend's {@code onnx.sessions}), intra (intra-op threads in all)
    * @throws Exception if a model cannot be written or loaded, or a caller fails
    */
   public static void main(String[] args) throws Exception {
     Map<String, String> opts = new LinkedHashMap<>(Map.of("seconds", "10", "warmup", "3", "callers", "1,16,64",
         "models", "fraud,wide", "target", "5", "batch", "32", "delay", "2",
-        "workers", Integer.toString(LoadOptions.availableCpus())));
+        "workers", Integer.toString(LoadOptions.availableCpus()), "sessions", "default", "intra", "default"));
     for (String a : args) {
       String[] kv = a.split("=", 2);
       if (kv.length != 2 || !opts.containsKey(kv[0])) {
@@ -106,7 +107,14 @@ public final class BatchingLoadBenchmark {
       } else {
         throw new IllegalArgumentException("models: expected fraud or wide but got " + name);
       }
-      try (Model model = Model.load(path)) {
+      LoadOptions.Builder load = LoadOptions.newBuilder();
+      if (!opts.get("sessions").equals("default")) {
+        load.property("onnx.sessions", opts.get("sessions"));
+      }
+      if (!opts.get("intra").equals("default")) {
+        load.intraOpThreads(Integer.parseInt(opts.get("intra")));
+      }
+      try (Model model = Model.load(path, load.build())) {
         String input = model.signature().inputs().get(0).name();
         int width = (int) model.signature().inputs().get(0).shape().dim(1);
         // the engine's own ceiling: `workers` threads each sending whole prebuilt batches straight to the
