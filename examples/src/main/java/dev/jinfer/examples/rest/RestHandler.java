@@ -134,8 +134,10 @@ final class RestHandler implements HttpHandler {
     } catch (Throwable t) {
       ApiException e = toApiException(t);
       status = e.status();
-      if (status >= 500 && status != 503 && status != 504) {
+      if (status == 500 && !(t instanceof InferenceException)) {
         LOG.warn("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), t);
+      } else if (status == 500) {
+        LOG.warn("{} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestURI(), t.getMessage());
       }
       try {
         sendError(exchange, e);
@@ -385,32 +387,50 @@ final class RestHandler implements HttpHandler {
     }
   }
 
-  /** Reads the body, refusing (413) as soon as it is known to exceed the limit: from its length, or while reading. */
+  /**
+   * Reads the body, refusing (413) as soon as it is known to exceed the limit: from its Content-Length, or
+   * while reading. Nothing past the limit is kept: the rest of an oversized body is read and dropped (up to
+   * {@link #DISCARD_CAP} bytes) so that the client, still sending, gets the 413 instead of a reset connection.
+   */
   private byte[] readBody(HttpExchange exchange) throws IOException {
     long limit = config.bodyLimitBytes();
     String declared = exchange.getRequestHeaders().getFirst("Content-Length");
+    InputStream in = exchange.getRequestBody();
     if (declared != null) {
+      long length;
       try {
-        if (Long.parseLong(declared.trim()) > limit) {
-          throw tooLarge("its Content-Length is " + declared.trim());
-        }
+        length = Long.parseLong(declared.trim());
       } catch (NumberFormatException e) {
         throw ApiException.badRequest("Content-Length: expected a number but got '" + declared + "'");
+      }
+      if (length > limit) {
+        discard(in);
+        throw tooLarge("its Content-Length is " + length);
       }
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     byte[] buf = new byte[8192];
-    try (InputStream in = exchange.getRequestBody()) {
-      long total = 0;
-      for (int n; (n = in.read(buf)) > 0;) {
-        total += n;
-        if (total > limit) {
-          throw tooLarge("more than that was sent");
-        }
-        out.write(buf, 0, n);
+    long total = 0;
+    for (int n; (n = in.read(buf)) > 0;) {
+      total += n;
+      if (total > limit) {
+        discard(in);
+        throw tooLarge("more than that was sent");
       }
+      out.write(buf, 0, n);
     }
     return out.toByteArray();
+  }
+
+  /** Most bytes of an oversized body read and dropped before the 413; past it the connection is closed instead. */
+  static final long DISCARD_CAP = 64L << 20;
+
+  private static void discard(InputStream in) throws IOException {
+    byte[] buf = new byte[16384];
+    long dropped = 0;
+    for (int n; dropped < DISCARD_CAP && (n = in.read(buf)) > 0;) {
+      dropped += n;
+    }
   }
 
   private ApiException tooLarge(String why) {
