@@ -45,6 +45,8 @@ import org.jspecify.annotations.Nullable;
 public final class RestService implements AutoCloseable {
   /** The prefix of the HTTP worker threads' names. */
   static final String HTTP_THREAD_PREFIX = "jinfer-rest-http-";
+  /** The JDK server's switch for TCP_NODELAY on accepted connections, read once when its first server starts. */
+  static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
 
   private final RestConfig config;
   private final HttpServer server;
@@ -106,6 +108,11 @@ public final class RestService implements AutoCloseable {
    * @throws IllegalArgumentException if the repository is not a directory
    */
   public static RestService start(RestConfig config) {
+    // TCP_NODELAY: without it the JDK server sends a response's headers and body as two small segments, and
+    // Nagle's algorithm holds the second until the client's delayed ACK (about 40 ms on Linux) comes
+    if (System.getProperty(NODELAY_PROPERTY) == null) {
+      System.setProperty(NODELAY_PROPERTY, "true");
+    }
     Path temp = null;
     Path root;
     if (config.models().isPresent()) {
