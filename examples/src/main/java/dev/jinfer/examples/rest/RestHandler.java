@@ -471,7 +471,7 @@ final class RestHandler implements HttpHandler {
     if (e.retryAfterSeconds() >= 0) {
       exchange.getResponseHeaders().set("Retry-After", Long.toString(e.retryAfterSeconds()));
     }
-    if (e.status() == 413 || e.status() == 503 && "OVERLOADED".equals(e.code())) {
+    if (e.status() == 413) {
       exchange.getResponseHeaders().set("Connection", "close");
     }
     if (e.status() == 405) {

@@ -90,7 +90,14 @@ public final class RestService implements AutoCloseable {
       System.exit(2);
       return;
     }
-    RestService service = start(config);
+    RestService service;
+    try {
+      service = start(config);
+    } catch (IllegalArgumentException | UncheckedIOException e) {
+      System.err.println("rest-service: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(service::close, "jinfer-rest-shutdown"));
     RegistryStatus status = service.registry.status();
     System.out.println("jinfer REST service listening on http://" + config.host() + ":" + service.port()

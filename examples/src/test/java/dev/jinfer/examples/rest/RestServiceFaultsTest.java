@@ -73,6 +73,28 @@ class RestServiceFaultsTest {
   }
 
   @Test
+  void everyHttpThreadBusy_andNoQueue_is503Overloaded_withRetryAfter() throws Exception {
+    try (RestTestSupport rest = start(RestConfig.newBuilder().httpThreads(1).httpQueue(0))) {
+      backend.entered = new CountDownLatch(1);
+      backend.release = new CountDownLatch(1);
+      try {
+        CompletableFuture<HttpResponse<String>> running = rest.postAsync(PREDICT, row(1, 2));
+        assertThat(backend.entered.await(60, TimeUnit.SECONDS)).as("the only HTTP thread is in the engine").isTrue();
+        HttpResponse<String> refused = rest.get(RestHandler.LIVE_PATH);
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+        assertThat(json(refused).path("error").path("code").asText()).isEqualTo("OVERLOADED");
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+        backend.release.countDown();
+        HttpResponse<String> done = running.get(60, TimeUnit.SECONDS);
+        assertThat(done.statusCode()).isEqualTo(200);
+        assertThat(outputData(json(done), "y")).containsExactly(2f, 4f);
+      } finally {
+        backend.release.countDown();
+      }
+    }
+  }
+
+  @Test
   void deadlineHeader_shorterThanTheCall_is504_beforeTheEngineReturns() throws Exception {
     try (RestTestSupport rest = start(RestConfig.newBuilder())) {
       backend.entered = new CountDownLatch(1);
