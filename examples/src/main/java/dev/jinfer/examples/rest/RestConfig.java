@@ -89,7 +89,7 @@ public final class RestConfig {
     m.put("--breaker-wait-ms", "how long an open breaker refuses calls (default 10000)");
     m.put("--intra-op-threads", "engine threads per model version, split across its sessions (default: CPUs)");
     m.put("--sessions", "ONNX Runtime sessions per model version (default: CPUs, at most 4)");
-    return Map.copyOf(m);
+    return java.util.Collections.unmodifiableMap(m); // in declaration order, for --help
   }
 
   /**

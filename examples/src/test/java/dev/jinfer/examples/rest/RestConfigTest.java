@@ -34,6 +34,15 @@ class RestConfigTest {
   }
 
   @Test
+  void everyFlag_isDocumented_inTheExamplesReadme_inHelpOrder() throws Exception {
+    assertThat(RestConfig.FLAGS.keySet()).startsWith("--host", "--port", "--models");
+    String readme = java.nio.file.Files.readString(RestTestSupport.fixtures().getParent().resolve("examples/README.md"));
+    for (String flag : RestConfig.FLAGS.keySet()) {
+      assertThat(readme).as("examples/README.md documents " + flag).contains("`" + flag + "`");
+    }
+  }
+
+  @Test
   void badFlags_areRejected_namingTheFlag() {
     assertThatThrownBy(() -> RestConfig.parse(List.of("--prot", "1"), Map.of()))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--prot");
