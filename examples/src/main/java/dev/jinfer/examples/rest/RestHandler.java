@@ -1,0 +1,508 @@
+package dev.jinfer.examples.rest;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.jinfer.CircuitOpenException;
+import dev.jinfer.Deadline;
+import dev.jinfer.DeadlineExceededException;
+import dev.jinfer.InferenceException;
+import dev.jinfer.InvalidInputException;
+import dev.jinfer.ModelNotFoundException;
+import dev.jinfer.ModelRegistry;
+import dev.jinfer.ModelSignature;
+import dev.jinfer.ModelStatus;
+import dev.jinfer.NamedTensors;
+import dev.jinfer.OverloadedException;
+import dev.jinfer.Predictor;
+import dev.jinfer.RegistryStatus;
+import dev.jinfer.TensorSpec;
+import dev.jinfer.VersionStatus;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes every request of the REST contract ({@code /work/rest-contract.md}, summarised in the examples
+ * README) and turns every failure into {@code {"error": {"code", "message"}}} with the contract's status.
+ * Thread-safe: it holds no per-request state.
+ */
+final class RestHandler implements HttpHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(RestHandler.class);
+
+  /** The request header carrying the server-side time budget in milliseconds. */
+  static final String DEADLINE_HEADER = "X-Jinfer-Deadline-Ms";
+  static final String LIVE_PATH = "/health/live";
+  static final String READY_PATH = "/health/ready";
+  static final String METRICS_PATH = "/metrics";
+  static final String MODELS_PATH = "/v1/models";
+
+  private final ModelRegistry registry;
+  private final Pipelines pipelines;
+  private final RestConfig config;
+  private final PrometheusMeterRegistry prometheus;
+  private final MeterRegistry meters;
+  private final Executor deadlineExecutor;
+  private final String poolThreadPrefix;
+  private final ObjectMapper json = new ObjectMapper();
+
+  RestHandler(ModelRegistry registry, Pipelines pipelines, RestConfig config, PrometheusMeterRegistry prometheus,
+      Executor deadlineExecutor, String poolThreadPrefix) {
+    this.registry = registry;
+    this.pipelines = pipelines;
+    this.config = config;
+    this.prometheus = prometheus;
+    this.meters = prometheus;
+    this.deadlineExecutor = deadlineExecutor;
+    this.poolThreadPrefix = poolThreadPrefix;
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    long start = System.nanoTime();
+    String route = "other";
+    int status = 500;
+    try {
+      if (!Thread.currentThread().getName().startsWith(poolThreadPrefix)) {
+        // the HTTP executor's queue is full and the dispatcher thread runs this: answer at once, no work
+        throw new ApiException(503, "OVERLOADED", "the server is busy: all " + config.httpThreads()
+            + " HTTP threads are working and " + config.httpQueue() + " requests are waiting; retry later", 1, null);
+      }
+      String path = exchange.getRequestURI().getRawPath();
+      String method = exchange.getRequestMethod();
+      List<String> parts = segments(path);
+      if (path.equals(LIVE_PATH)) {
+        route = "live";
+        allow(method, "GET");
+        status = send(exchange, 200, g -> g.writeStringField("status", "UP"));
+      } else if (path.equals(READY_PATH)) {
+        route = "ready";
+        allow(method, "GET");
+        status = ready(exchange);
+      } else if (path.equals(METRICS_PATH)) {
+        route = "metrics";
+        allow(method, "GET");
+        status = metrics(exchange);
+      } else if (path.equals(MODELS_PATH) || path.equals(MODELS_PATH + "/")) {
+        route = "models";
+        allow(method, "GET");
+        status = models(exchange);
+      } else if (parts.size() >= 3 && parts.get(0).equals("v1") && parts.get(1).equals("models")) {
+        String name = parts.get(2);
+        if (parts.size() == 3) {
+          route = "model";
+          allow(method, "GET");
+          status = model(exchange, name, null);
+        } else if (parts.size() == 4 && parts.get(3).equals("predict")) {
+          route = "predict";
+          allow(method, "POST");
+          status = predict(exchange, name, null, start);
+        } else if (parts.size() == 5 && parts.get(3).equals("versions")) {
+          route = "model";
+          allow(method, "GET");
+          status = model(exchange, name, parts.get(4));
+        } else if (parts.size() == 6 && parts.get(3).equals("versions") && parts.get(5).equals("predict")) {
+          route = "predict";
+          allow(method, "POST");
+          status = predict(exchange, name, parts.get(4), start);
+        } else {
+          throw new ApiException(404, "NOT_FOUND", "no route for " + path);
+        }
+      } else {
+        throw new ApiException(404, "NOT_FOUND", "no route for " + path + "; routes: " + MODELS_PATH + ", " + LIVE_PATH + ", "
+            + READY_PATH + ", " + METRICS_PATH);
+      }
+    } catch (Throwable t) {
+      ApiException e = toApiException(t);
+      status = e.status();
+      if (status == 500 && !(t instanceof InferenceException)) {
+        LOG.warn("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), t);
+      } else if (status == 500) {
+        LOG.warn("{} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestURI(), t.getMessage());
+      }
+      try {
+        sendError(exchange, e);
+      } catch (IOException io) {
+        LOG.debug("could not send the error response", io);
+      }
+      if (t instanceof Error && !(t instanceof OutOfMemoryError)) {
+        throw (Error) t;
+      }
+    } finally {
+      exchange.close();
+      Timer.builder("jinfer.http.server.requests")
+          .description("HTTP requests of the REST service, from the handler's start to the response sent")
+          .tag("route", route)
+          .tag("status", Integer.toString(status))
+          .register(meters)
+          .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private static List<String> segments(String path) {
+    List<String> out = new java.util.ArrayList<>();
+    for (String s : path.split("/")) {
+      if (!s.isEmpty()) {
+        out.add(java.net.URLDecoder.decode(s, StandardCharsets.UTF_8));
+      }
+    }
+    return out;
+  }
+
+  private static void allow(String method, String allowed) {
+    if (!method.equals(allowed)) {
+      throw new ApiException(405, "METHOD_NOT_ALLOWED", method + " is not allowed here; use " + allowed);
+    }
+  }
+
+  private int ready(HttpExchange exchange) throws IOException {
+    RegistryStatus s = registry.status();
+    boolean ready = s.isReady() && !s.models().isEmpty();
+    String reason = !s.isLive() ? "the model registry is not running"
+        : s.models().isEmpty() ? "the repository " + registry.root() + " holds no model"
+        : ready ? "every model is ready" : "some models have no ready version";
+    return send(exchange, ready ? 200 : 503, g -> {
+      g.writeStringField("status", ready ? "UP" : "DOWN");
+      g.writeStringField("reason", reason);
+      g.writeObjectFieldStart("models");
+      for (ModelStatus m : s.models()) {
+        g.writeObjectFieldStart(m.name());
+        g.writeBooleanField("ready", m.isReady());
+        g.writeStringField("version", m.servingVersion().orElse(null));
+        if (m.error().isPresent()) {
+          g.writeStringField("error", m.error().get());
+        }
+        writeVersions(g, m);
+        g.writeEndObject();
+      }
+      g.writeEndObject();
+    });
+  }
+
+  private int metrics(HttpExchange exchange) throws IOException {
+    byte[] body = prometheus.scrape().getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    exchange.sendResponseHeaders(200, body.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(body);
+    }
+    return 200;
+  }
+
+  private int models(HttpExchange exchange) throws IOException {
+    RegistryStatus s = registry.status();
+    return send(exchange, 200, g -> {
+      g.writeArrayFieldStart("models");
+      for (ModelStatus m : s.models()) {
+        g.writeStartObject();
+        g.writeStringField("name", m.name());
+        g.writeBooleanField("ready", m.isReady());
+        g.writeStringField("version", m.servingVersion().orElse(null));
+        writeVersions(g, m);
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+    });
+  }
+
+  private int model(HttpExchange exchange, String name, @Nullable String version) throws IOException {
+    ModelStatus m = registry.status().model(name).orElseThrow(() -> new ModelNotFoundException("model '" + name
+        + "': not in the repository " + registry.root()));
+    ModelSignature signature = null;
+    String serving = m.servingVersion().orElse(null);
+    if (version != null || m.isReady()) {
+      Pipelines.Pipeline p = resolve(name, version);
+      signature = p.predictor().signature();
+      serving = p.id().version();
+    }
+    ModelSignature sig = signature;
+    String v = serving;
+    return send(exchange, 200, g -> {
+      g.writeStringField("name", name);
+      g.writeStringField("version", v);
+      g.writeBooleanField("ready", m.isReady());
+      writeVersions(g, m);
+      g.writeObjectFieldStart("aliases");
+      for (Map.Entry<String, String> a : m.aliases().entrySet()) {
+        g.writeStringField(a.getKey(), a.getValue());
+      }
+      g.writeEndObject();
+      writeSpecs(g, "inputs", sig == null ? List.of() : sig.inputs());
+      writeSpecs(g, "outputs", sig == null ? List.of() : sig.outputs());
+    });
+  }
+
+  private static void writeVersions(JsonGenerator g, ModelStatus m) throws IOException {
+    g.writeArrayFieldStart("versions");
+    for (VersionStatus v : m.versions()) {
+      g.writeStartObject();
+      g.writeStringField("version", v.version());
+      g.writeStringField("state", v.state().name());
+      if (v.error().isPresent()) {
+        g.writeStringField("error", v.error().get());
+      }
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+  }
+
+  private static void writeSpecs(JsonGenerator g, String field, List<TensorSpec> specs) throws IOException {
+    g.writeArrayFieldStart(field);
+    for (TensorSpec s : specs) {
+      g.writeStartObject();
+      g.writeStringField("name", s.name());
+      g.writeStringField("dtype", s.dtype().name());
+      g.writeArrayFieldStart("shape");
+      for (long d : s.shape().toArray()) {
+        g.writeNumber(d);
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+  }
+
+  private int predict(HttpExchange exchange, String name, @Nullable String version, long start) throws IOException {
+    Deadline deadline = deadline(exchange);
+    JsonNode body = readJson(exchange);
+    for (int attempt = 0;; attempt++) {
+      Pipelines.Pipeline p = resolve(name, version);
+      TensorJson.Request request = TensorJson.parse(body, p.predictor().signature());
+      NamedTensors outputs;
+      try {
+        outputs = run(p.predictor(), request, deadline);
+      } catch (IllegalStateException | ModelNotFoundException e) {
+        if (attempt == 0 && (p.isClosed() || !sameVersion(p, name, version))) {
+          continue; // the version was swapped out under the call: once more on the one serving now
+        }
+        throw e;
+      }
+      double latencyUs = (System.nanoTime() - start) / 1_000.0;
+      return send(exchange, 200, g -> {
+        g.writeStringField("model", p.id().name());
+        g.writeStringField("version", p.id().version());
+        g.writeNumberField("latency_us", Math.round(latencyUs * 10) / 10.0);
+        g.writeObjectFieldStart("outputs");
+        TensorJson.writeTensors(g, outputs);
+        g.writeEndObject();
+      });
+    }
+  }
+
+  /** The chain serving a model; 503 for a model in the repository with no ready version yet. */
+  private Pipelines.Pipeline resolve(String name, @Nullable String version) {
+    try {
+      return pipelines.resolve(name, version);
+    } catch (ModelNotFoundException e) {
+      if (version == null && registry.status().model(name).isPresent()) {
+        throw new ApiException(503, "SERVICE_UNAVAILABLE", "model '" + name + "' has no ready version yet: " + e.getMessage(), 1, e);
+      }
+      throw e;
+    }
+  }
+
+  private boolean sameVersion(Pipelines.Pipeline p, String name, @Nullable String version) {
+    try {
+      return pipelines.resolve(name, version).id().equals(p.id());
+    } catch (RuntimeException e) {
+      return true; // nothing better to retry on
+    }
+  }
+
+  private NamedTensors run(Predictor predictor, TensorJson.Request request, @Nullable Deadline deadline) {
+    if (deadline == null) {
+      return predictor.predict(request.inputs(), request.outputs());
+    }
+    if (deadline.isExpired()) {
+      throw DeadlineExceededException.beforeStart(predictor.modelId(), deadline);
+    }
+    // the call runs on the deadline executor and this thread waits at most until the deadline; a late
+    // result still completes (and fills the cache), nobody waits for it
+    CompletableFuture<NamedTensors> f = predictor.predictAsync(request.inputs(), request.outputs(), deadlineExecutor);
+    try {
+      return f.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new DeadlineExceededException("model " + predictor.modelId() + ": no result within the request's deadline of "
+          + deadline.describeTimeout());
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException && e.getCause().getCause() != null
+          ? e.getCause().getCause() : e.getCause();
+      if (cause instanceof RuntimeException) {
+        throw (RuntimeException) cause;
+      }
+      throw new IllegalStateException("prediction failed", cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for the prediction", e);
+    }
+  }
+
+  private static @Nullable Deadline deadline(HttpExchange exchange) {
+    String h = exchange.getRequestHeaders().getFirst(DEADLINE_HEADER);
+    if (h == null) {
+      return null;
+    }
+    long ms;
+    try {
+      ms = Long.parseLong(h.trim());
+    } catch (NumberFormatException e) {
+      ms = -1;
+    }
+    if (ms <= 0) {
+      throw ApiException.badRequest(DEADLINE_HEADER + ": expected a positive whole number of milliseconds but got '" + h + "'");
+    }
+    return Deadline.after(Duration.ofMillis(ms));
+  }
+
+  private JsonNode readJson(HttpExchange exchange) throws IOException {
+    byte[] bytes = readBody(exchange);
+    try {
+      JsonNode node = json.readTree(bytes);
+      if (node == null || node.isMissingNode()) {
+        throw ApiException.badRequest("request body: expected a JSON object but the body is empty");
+      }
+      return node;
+    } catch (JsonProcessingException e) {
+      throw ApiException.badRequest("malformed JSON: " + e.getOriginalMessage() + " at line " + e.getLocation().getLineNr()
+          + ", column " + e.getLocation().getColumnNr());
+    }
+  }
+
+  /**
+   * Reads the body, refusing (413) as soon as it is known to exceed the limit: from its Content-Length, or
+   * while reading. Nothing past the limit is kept: the rest of an oversized body is read and dropped (up to
+   * {@link #DISCARD_CAP} bytes) so that the client, still sending, gets the 413 instead of a reset connection.
+   */
+  private byte[] readBody(HttpExchange exchange) throws IOException {
+    long limit = config.bodyLimitBytes();
+    String declared = exchange.getRequestHeaders().getFirst("Content-Length");
+    InputStream in = exchange.getRequestBody();
+    if (declared != null) {
+      long length;
+      try {
+        length = Long.parseLong(declared.trim());
+      } catch (NumberFormatException e) {
+        throw ApiException.badRequest("Content-Length: expected a number but got '" + declared + "'");
+      }
+      if (length > limit) {
+        discard(in);
+        throw tooLarge("its Content-Length is " + length);
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    byte[] buf = new byte[8192];
+    long total = 0;
+    for (int n; (n = in.read(buf)) > 0;) {
+      total += n;
+      if (total > limit) {
+        discard(in);
+        throw tooLarge("more than that was sent");
+      }
+      out.write(buf, 0, n);
+    }
+    return out.toByteArray();
+  }
+
+  /** Most bytes of an oversized body read and dropped before the 413; past it the connection is closed instead. */
+  static final long DISCARD_CAP = 64L << 20;
+
+  private static void discard(InputStream in) throws IOException {
+    byte[] buf = new byte[16384];
+    long dropped = 0;
+    for (int n; dropped < DISCARD_CAP && (n = in.read(buf)) > 0;) {
+      dropped += n;
+    }
+  }
+
+  private ApiException tooLarge(String why) {
+    return new ApiException(413, "PAYLOAD_TOO_LARGE", "request body: the limit is " + config.bodyLimitBytes() + " bytes but " + why);
+  }
+
+  private ApiException toApiException(Throwable t) {
+    if (t instanceof ApiException) {
+      return (ApiException) t;
+    }
+    if (t instanceof InvalidInputException) {
+      return new ApiException(400, "INVALID_INPUT", t.getMessage());
+    }
+    if (t instanceof CircuitOpenException) {
+      long seconds = ((CircuitOpenException) t).retryAfter().orElse(config.breakerWait()).toMillis();
+      return new ApiException(503, "CIRCUIT_OPEN", t.getMessage(), Math.max(1, (seconds + 999) / 1000), t);
+    }
+    if (t instanceof OverloadedException) {
+      return new ApiException(429, "OVERLOADED", t.getMessage(), 1, t);
+    }
+    if (t instanceof DeadlineExceededException) {
+      return new ApiException(504, "DEADLINE_EXCEEDED", t.getMessage());
+    }
+    if (t instanceof ModelNotFoundException) {
+      return new ApiException(404, "MODEL_NOT_FOUND", t.getMessage());
+    }
+    if (t instanceof InferenceException) {
+      return new ApiException(500, ((InferenceException) t).code().name(), t.getMessage(), -1, t);
+    }
+    if (t instanceof IllegalArgumentException) {
+      // a malformed model name, version or alias in the path
+      return new ApiException(404, "MODEL_NOT_FOUND", t.getMessage());
+    }
+    return new ApiException(500, "INTERNAL_ERROR", t.getClass().getSimpleName() + ": " + t.getMessage(), -1, t);
+  }
+
+  private void sendError(HttpExchange exchange, ApiException e) throws IOException {
+    if (e.retryAfterSeconds() >= 0) {
+      exchange.getResponseHeaders().set("Retry-After", Long.toString(e.retryAfterSeconds()));
+    }
+    if (e.status() == 413) {
+      exchange.getResponseHeaders().set("Connection", "close");
+    }
+    if (e.status() == 405) {
+      exchange.getResponseHeaders().set("Allow", e.getMessage().substring(e.getMessage().lastIndexOf(' ') + 1));
+    }
+    send(exchange, e.status(), g -> {
+      g.writeObjectFieldStart("error");
+      g.writeStringField("code", e.code());
+      g.writeStringField("message", e.getMessage());
+      g.writeEndObject();
+    });
+  }
+
+  /** Writes the fields of one JSON object. */
+  private interface Body {
+    void write(JsonGenerator g) throws IOException;
+  }
+
+  private int send(HttpExchange exchange, int status, Body body) throws IOException {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream(256);
+    try (JsonGenerator g = json.getFactory().createGenerator(buf)) {
+      g.writeStartObject();
+      body.write(g);
+      g.writeEndObject();
+    }
+    byte[] bytes = buf.toByteArray();
+    exchange.getResponseHeaders().set("Content-Type", "application/json");
+    exchange.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+    return status;
+  }
+}

@@ -1,0 +1,269 @@
+package dev.jinfer.examples.rest;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.jinfer.LoadOptions;
+import dev.jinfer.ModelRegistry;
+import dev.jinfer.ModelStatus;
+import dev.jinfer.RegistryStatus;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An HTTP service that serves a jinfer model repository: predictions, signatures, health and Prometheus
+ * metrics, over the JDK's built-in {@link HttpServer}. Each model version is served through a cache, a
+ * circuit breaker and a batcher (see {@link Pipelines}); the {@link ModelRegistry} loads the repository,
+ * watches it and swaps versions without failing a request.
+ *
+ * <pre>{@code
+ * java -jar examples/target/rest-service.jar --models /srv/models --port 8080
+ * }</pre>
+ *
+ * <p>{@link #start(RestConfig)} returns a running service; {@link #close()} stops accepting, waits for the
+ * requests in progress (up to a few seconds), drains the batchers and closes every model. Thread-safe.
+ */
+public final class RestService implements AutoCloseable {
+  /** The prefix of the HTTP worker threads' names. */
+  static final String HTTP_THREAD_PREFIX = "jinfer-rest-http-";
+  /** The JDK server's switch for TCP_NODELAY on accepted connections, read once when its first server starts. */
+  static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
+
+  private final RestConfig config;
+  private final HttpServer server;
+  private final ThreadPoolExecutor httpExecutor;
+  private final ThreadPoolExecutor deadlineExecutor;
+  private final ModelRegistry registry;
+  private final Pipelines pipelines;
+  private final PrometheusMeterRegistry prometheus;
+  private final @Nullable Path tempRepository;
+  private final Object closeLock = new Object();
+  private boolean closed;
+
+  private RestService(RestConfig config, HttpServer server, ThreadPoolExecutor httpExecutor, ThreadPoolExecutor deadlineExecutor,
+      ModelRegistry registry, Pipelines pipelines, PrometheusMeterRegistry prometheus, @Nullable Path tempRepository) {
+    this.config = config;
+    this.server = server;
+    this.httpExecutor = httpExecutor;
+    this.deadlineExecutor = deadlineExecutor;
+    this.registry = registry;
+    this.pipelines = pipelines;
+    this.prometheus = prometheus;
+    this.tempRepository = tempRepository;
+  }
+
+  /**
+   * Runs the service until the JVM is stopped (SIGTERM or Ctrl-C close it cleanly).
+   *
+   * @param args flags, see {@code --help}
+   */
+  public static void main(String[] args) {
+    if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+      System.out.println("java -jar rest-service.jar [--flag value]...  (each flag also reads JINFER_<FLAG>, e.g. JINFER_PORT)");
+      RestConfig.FLAGS.forEach((flag, help) -> System.out.printf("  %-28s %s%n", flag, help));
+      return;
+    }
+    RestConfig config;
+    try {
+      config = RestConfig.parse(List.of(args), System.getenv());
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      System.err.println("rest-service: " + e.getMessage() + " (see --help)");
+      System.exit(2);
+      return;
+    }
+    RestService service;
+    try {
+      service = start(config);
+    } catch (IllegalArgumentException | UncheckedIOException e) {
+      System.err.println("rest-service: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(service::close, "jinfer-rest-shutdown"));
+    RegistryStatus status = service.registry.status();
+    System.out.println("jinfer REST service listening on http://" + config.host() + ":" + service.port()
+        + " (repository " + service.registry.root() + ", ready=" + (status.isReady() && !status.models().isEmpty()) + ")");
+    System.out.println("  " + config);
+  }
+
+  /**
+   * Starts the HTTP server first (so that liveness answers and readiness says 503 while models load), then
+   * the model registry, which loads the repository before this returns.
+   *
+   * @param config the configuration
+   * @return the running service, owned by the caller
+   * @throws UncheckedIOException if the port cannot be bound or the bundled model cannot be unpacked
+   * @throws IllegalArgumentException if the repository is not a directory
+   */
+  public static RestService start(RestConfig config) {
+    // TCP_NODELAY: without it the JDK server sends a response's headers and body as two small segments, and
+    // Nagle's algorithm holds the second until the client's delayed ACK (about 40 ms on Linux) comes
+    if (System.getProperty(NODELAY_PROPERTY) == null) {
+      System.setProperty(NODELAY_PROPERTY, "true");
+    }
+    Path temp = null;
+    Path root;
+    if (config.models().isPresent()) {
+      root = config.models().get();
+    } else {
+      temp = bundledRepository();
+      root = temp;
+    }
+    PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(prometheus);
+    new JvmThreadMetrics().bindTo(prometheus);
+    new ProcessorMetrics().bindTo(prometheus);
+    LoadOptions.Builder load = LoadOptions.newBuilder().intraOpThreads(config.intraOpThreads()).meterRegistry(prometheus);
+    if (config.sessions() > 0) {
+      load.property("onnx.sessions", Integer.toString(config.sessions()));
+    }
+    ModelRegistry.Builder rb = ModelRegistry.newBuilder(root).loadOptions(load.build()).meterRegistry(prometheus);
+    config.pollInterval().ifPresent(rb::pollInterval);
+    config.backends().ifPresent(rb::backends);
+    ModelRegistry registry = rb.build();
+    Pipelines pipelines = null;
+    ThreadPoolExecutor http = null;
+    ThreadPoolExecutor deadlines = null;
+    HttpServer server = null;
+    try {
+      pipelines = new Pipelines(registry, config, prometheus);
+      http = pool(HTTP_THREAD_PREFIX, config.httpThreads(), config.httpQueue());
+      http.setRejectedExecutionHandler(new ThreadPoolExecutor.CallerRunsPolicy()); // the handler answers 503 at once
+      deadlines = pool("jinfer-rest-deadline-", config.httpThreads(), Math.max(1, config.batchQueue()));
+      server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 128);
+      server.setExecutor(http);
+      server.createContext("/", new RestHandler(registry, pipelines, config, prometheus, deadlines, HTTP_THREAD_PREFIX));
+      server.start();
+      RegistryStatus status = registry.start();
+      for (ModelStatus m : status.models()) {
+        if (m.isReady()) {
+          pipelines.resolve(m.name(), null); // builds the chain now rather than on the first request
+        }
+      }
+      return new RestService(config, server, http, deadlines, registry, pipelines, prometheus, temp);
+    } catch (IOException | RuntimeException e) {
+      if (server != null) {
+        server.stop(0);
+      }
+      if (pipelines != null) {
+        pipelines.close();
+      }
+      if (http != null) {
+        http.shutdownNow();
+      }
+      if (deadlines != null) {
+        deadlines.shutdownNow();
+      }
+      registry.close();
+      deleteQuietly(temp);
+      if (e instanceof IOException) {
+        throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), (IOException) e);
+      }
+      throw (RuntimeException) e;
+    }
+  }
+
+  private static ThreadPoolExecutor pool(String prefix, int threads, int queue) {
+    AtomicInteger n = new AtomicInteger();
+    BlockingQueue<Runnable> q = queue == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(queue);
+    return new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, q, r -> {
+      Thread t = new Thread(r, prefix + n.getAndIncrement());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Unpacks the bundled fraud model into a temporary repository {@code <tmp>/fraud/1/model.onnx}. */
+  static Path bundledRepository() {
+    try {
+      Path root = Files.createTempDirectory("jinfer-rest-models");
+      Path version = Files.createDirectories(root.resolve("fraud").resolve("1"));
+      try (InputStream in = RestService.class.getResourceAsStream("/models/fraud.onnx")) {
+        if (in == null) {
+          throw new IllegalStateException("the bundled model /models/fraud.onnx is not on the classpath; pass --models <dir>");
+        }
+        Files.copy(in, version.resolve("model.onnx"), StandardCopyOption.REPLACE_EXISTING);
+      }
+      return root;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot unpack the bundled fraud model: " + e.getMessage(), e);
+    }
+  }
+
+  private static void deleteQuietly(@Nullable Path dir) {
+    if (dir == null) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a temporary directory left behind is harmless
+    }
+  }
+
+  /** @return the port the server listens on (the chosen one when configured with port 0) */
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  /** @return the model registry the service serves, owned by the service */
+  public ModelRegistry registry() {
+    return registry;
+  }
+
+  /** @return the configuration the service runs with */
+  public RestConfig config() {
+    return config;
+  }
+
+  /** @return the meter registry behind {@code /metrics} */
+  public PrometheusMeterRegistry meters() {
+    return prometheus;
+  }
+
+  /**
+   * Stops accepting connections, lets requests in progress finish (up to 1 s, then 5 s for the HTTP threads), drains the batchers, closes
+   * every model and deletes the temporary repository if one was made. Idempotent.
+   */
+  @Override
+  public void close() {
+    synchronized (closeLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    server.stop(1);
+    httpExecutor.shutdown();
+    deadlineExecutor.shutdown();
+    try {
+      httpExecutor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    pipelines.close();
+    deadlineExecutor.shutdownNow();
+    registry.close();
+    prometheus.close();
+    deleteQuietly(tempRepository);
+  }
+}
