@@ -50,15 +50,18 @@ final class LibTorch {
   }
 
   /**
-   * Whether libtorch is loaded or loads now (starts the engine if nobody has).
+   * Whether DJL's PyTorch engine classes are present on a little-endian platform; loads no native code.
    *
-   * @return false if it cannot be loaded here
+   * @return false if the backend cannot work here whatever the natives
    */
-  static boolean isAvailable() {
+  static boolean classesPresent() {
+    if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+      return false;
+    }
     try {
-      engine();
+      Class.forName("ai.djl.pytorch.engine.PtEngine", false, LibTorch.class.getClassLoader());
       return true;
-    } catch (BackendUnavailableException e) {
+    } catch (ClassNotFoundException | LinkageError e) {
       return false;
     }
   }

@@ -77,14 +77,16 @@ public final class PytorchBackend implements Backend {
   }
 
   /**
-   * Whether libtorch loads here; the first call loads it (a few seconds the first time on a machine, when
-   * DJL extracts the natives to its cache directory).
+   * Whether DJL's PyTorch engine classes are on the classpath of a little-endian platform. Cheap: it
+   * does not load libtorch (which takes seconds, and extracts about 430 MiB the first time on a machine),
+   * so that listing backends never starts it; a missing or broken libtorch is reported by {@link #load}
+   * as a {@link BackendUnavailableException} naming the natives artifact.
    *
-   * @return false if it cannot be loaded
+   * @return false if the engine cannot be used here at all
    */
   @Override
   public boolean isAvailable() {
-    return LibTorch.isAvailable();
+    return LibTorch.classesPresent();
   }
 
   /**
