@@ -156,9 +156,18 @@ public class PytorchOverheadBenchmark {
    * (extraction of the natives to DJL's cache the first time on a machine), module load, warmup, calls;
    * then the same for a second model in the same JVM.
    *
-   * @param args the {@code pytorch.warmupBatchSizes} of each load in turn; default {@code none 1,32}
+   * <p>With {@code --interleaved}, instead compares {@link #raw} and {@link #jinfer} in alternating blocks
+   * of 2,000 calls (30 blocks each, batch 1 then 32), so that a noisy machine slows both alike, and prints
+   * the medians and the median per-block ratio.
+   *
+   * @param args the {@code pytorch.warmupBatchSizes} of each load in turn (default {@code none 1,32}), or
+   *     {@code --interleaved}
    */
   public static void main(String[] args) {
+    if (args.length == 1 && args[0].equals("--interleaved")) {
+      interleaved();
+      return;
+    }
     String[] warmups = args.length > 0 ? args : new String[] {"none", "1,32"};
     float[] values = BenchmarkModels.gaussian(32, BenchmarkModels.FRAUD_FEATURES, 7);
     NamedTensors one = NamedTensors.of("features", Tensor.ofFloats(java.util.Arrays.copyOf(values, 32), 1, 32));
@@ -176,6 +185,47 @@ public class PytorchOverheadBenchmark {
         }
         System.out.printf(Locale.ROOT, "warmupBatchSizes=%s: load %.1f ms; calls (batch 1 x3, batch 32 x3) ms:%s%n",
             warmup, (loaded - t0) / 1e6, calls);
+      }
+    }
+  }
+
+  private static void interleaved() {
+    int calls = 2_000;
+    int blocks = 30;
+    for (int batch : new int[] {1, 32}) {
+      PytorchOverheadBenchmark b = new PytorchOverheadBenchmark();
+      b.batch = batch;
+      b.setUp();
+      try {
+        for (int i = 0; i < 5_000; i++) {
+          b.raw();
+          b.jinfer();
+        }
+        double[] raw = new double[blocks];
+        double[] jinfer = new double[blocks];
+        double[] ratio = new double[blocks];
+        for (int k = 0; k < blocks; k++) {
+          long t = System.nanoTime();
+          for (int i = 0; i < calls; i++) {
+            b.raw();
+          }
+          raw[k] = (System.nanoTime() - t) / 1e3 / calls;
+          t = System.nanoTime();
+          for (int i = 0; i < calls; i++) {
+            b.jinfer();
+          }
+          jinfer[k] = (System.nanoTime() - t) / 1e3 / calls;
+          ratio[k] = jinfer[k] / raw[k];
+        }
+        java.util.Arrays.sort(raw);
+        java.util.Arrays.sort(jinfer);
+        java.util.Arrays.sort(ratio);
+        System.out.printf(Locale.ROOT, "batch %d: raw median %.1f us (p25 %.1f, p75 %.1f); jinfer median %.1f us (p25 %.1f,"
+            + " p75 %.1f); jinfer/raw per block: median %.2f (p25 %.2f, p75 %.2f)%n", batch, raw[blocks / 2], raw[blocks / 4],
+            raw[3 * blocks / 4], jinfer[blocks / 2], jinfer[blocks / 4], jinfer[3 * blocks / 4], ratio[blocks / 2],
+            ratio[blocks / 4], ratio[3 * blocks / 4]);
+      } finally {
+        b.tearDown();
       }
     }
   }
