@@ -1,7 +1,6 @@
 package dev.jinfer.pytorch;
 
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDManager;
@@ -212,10 +211,8 @@ final class PytorchModelSession implements BackendSession {
       for (TensorSpec spec : inputSpecs) {
         in.add(PytorchTensors.toTorch(scope, inputs.get(spec.name())));
       }
+      // the outputs (and the IValues DJL unpacks them from) belong to the first input's manager: scope
       NDList out = IValueUtils.forward(module, in, false);
-      for (NDArray a : out) {
-        a.attach(scope); // outputs already belong to the first input's manager; make sure of it
-      }
       if (out.size() != outputIndex.size()) {
         throw new IllegalStateException("the model returned " + out.size() + " output(s) but its signature declares "
             + outputIndex.size() + " (" + signature.outputNames() + ")");
