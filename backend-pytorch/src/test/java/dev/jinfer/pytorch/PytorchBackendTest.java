@@ -112,6 +112,16 @@ class PytorchBackendTest {
     assertThat(backend.accepts(new ModelSource(PT, new ModelId("dir", "1")))).isFalse();
   }
 
+  @Test
+  void outputsReturnedAsAList_areNamedInOrder() {
+    try (Model model = load(PT.resolve("list_outputs.pt"))) {
+      NamedTensors out = model.predictor().predict(NamedTensors.of("x", Tensor.ofFloats(new float[] {1, 2, 3, -1, 0, 1}, 2, 3)));
+      assertThat(out.names()).containsExactly("plus_one", "twice");
+      assertThat(out.get("plus_one").toFloatArray()).containsExactly(2, 3, 4, 0, 1, 2);
+      assertThat(out.get("twice").toFloatArray()).containsExactly(2, 4, 6, -2, 0, 2);
+    }
+  }
+
   // ------------------------------------------------------------------ signatures
 
   @Test
