@@ -41,7 +41,7 @@ final class LatencyChart {
     System.setProperty("java.awt.headless", "true");
     List<LevelResult> levels = report.levels();
     XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
-        .title("Latency vs throughput: " + report.target() + " (" + report.mode() + ")")
+        .title("Latency vs throughput: " + report.target() + ", " + report.mode())
         .xAxisTitle("throughput (requests/s)").yAxisTitle("latency (ms)").build();
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW).setChartBackgroundColor(Color.WHITE)
         .setPlotBackgroundColor(Color.WHITE).setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 15))
@@ -51,9 +51,19 @@ final class LatencyChart {
     chart.getStyler().setAxisTitleFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
     chart.getStyler().setYAxisDecimalPattern("#,##0.###");
     chart.getStyler().setXAxisDecimalPattern("#,##0");
-    chart.getStyler().setXAxisMin(0.0);
-
     double[] x = levels.stream().mapToDouble(LevelResult::throughput).toArray();
+    double lowX = java.util.Arrays.stream(x).min().orElse(0);
+    double highX = maxX(x);
+    double axisLow = 0;
+    double axisHigh = highX * 1.05;
+    if (lowX > 0.4 * highX && highX > lowX) {
+      // the points cluster far from zero: zoom on them instead of squeezing them to the right edge
+      double pad = Math.max(0.08 * (highX - lowX), 0.01 * highX);
+      axisLow = Math.max(0, lowX - pad);
+      axisHigh = highX + pad;
+    }
+    chart.getStyler().setXAxisMin(axisLow);
+    chart.getStyler().setXAxisMax(axisHigh);
     double minP50 = Double.MAX_VALUE;
     double maxP99 = 0;
     Object[][] series = {
@@ -80,6 +90,9 @@ final class LatencyChart {
     }
     boolean log = minP50 > 0 && maxP99 / minP50 > 20;
     chart.getStyler().setYAxisLogarithmic(log);
+    if (log) {
+      chart.setYAxisTitle("latency (ms, log scale)");
+    }
     if (!log) {
       chart.getStyler().setYAxisMin(0.0);
     }
@@ -92,10 +105,10 @@ final class LatencyChart {
       chart.getStyler().setAnnotationLineColor(new Color(120, 120, 120));
       chart.getStyler().setAnnotationLineStroke(
           new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
-      chart.addAnnotation(new AnnotationText("SLO " + Units.compact(slo) + " ms", maxX(x) * 0.05,
+      chart.addAnnotation(new AnnotationText("SLO " + Units.compact(slo) + " ms", axisLow + (axisHigh - axisLow) * 0.06,
           log ? slo * 1.15 : slo + 0.03 * top, false));
     } else if (slo > 0) {
-      chart.setYAxisTitle("latency (ms); SLO " + Units.compact(slo) + " ms is above every point");
+      chart.setYAxisTitle(chart.getYAxisTitle() + "; SLO " + Units.compact(slo) + " ms is above every point");
     }
     if (!log) {
       chart.getStyler().setYAxisMax(top * 1.15);
