@@ -49,8 +49,9 @@ import picocli.CommandLine.Spec;
  * <p>Picocli creates one instance per invocation. Not thread-safe.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Measure latency and throughput under load (closed-loop concurrency sweep or open-loop rate),",
-        "in-process or against a jinfer REST service (--url). See the cli README for every option."})
+    description = {"Measure latency and throughput under load: a closed-loop concurrency sweep or open-loop rates, "
+        + "in-process (optionally behind batching and caching) or against a jinfer REST service (--url).",
+        "Durations take a unit: 500us, 200ms, 2s, 1m. See the cli README for the method and the outputs."})
 public final class BenchCommand implements Callable<Integer> {
   static final String DEFAULT_CONCURRENCY = "1,2,4,8";
 

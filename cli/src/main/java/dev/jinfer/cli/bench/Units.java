@@ -6,14 +6,14 @@ import java.util.Locale;
 final class Units {
   private Units() {}
 
-  /** Nanoseconds as milliseconds, rounded to the microsecond. */
+  /** Nanoseconds as milliseconds, rounded to 0.1 microsecond. */
   static double millis(long nanos) {
-    return Math.round(nanos / 1e3) / 1e3;
+    return Math.round(nanos / 1e2) / 1e4;
   }
 
-  /** Nanoseconds as milliseconds with three decimals. */
+  /** Nanoseconds as milliseconds: three decimals, four below 10 us (a cache hit takes well under 1 us). */
   static String millisText(double nanos) {
-    return String.format(Locale.ROOT, "%.3f", nanos / 1e6);
+    return String.format(Locale.ROOT, nanos > 0 && nanos < 10_000 ? "%.4f" : "%.3f", nanos / 1e6);
   }
 
   /** A rate or count: no decimals from 100 up, one below, and no trailing {@code .0}. */
