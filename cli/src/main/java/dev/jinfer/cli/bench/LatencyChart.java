@@ -43,7 +43,7 @@ final class LatencyChart {
     XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
         .title("Latency vs throughput: " + report.target() + ", " + report.mode())
         .xAxisTitle("throughput (requests/s)").yAxisTitle("latency (ms)").build();
-    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW).setChartBackgroundColor(Color.WHITE)
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE).setChartBackgroundColor(Color.WHITE)
         .setPlotBackgroundColor(Color.WHITE).setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 15))
         .setAnnotationTextFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11)).setAnnotationTextFontColor(Color.DARK_GRAY);
     chart.getStyler().setMarkerSize(8);
@@ -92,6 +92,9 @@ final class LatencyChart {
     chart.getStyler().setYAxisLogarithmic(log);
     if (log) {
       chart.setYAxisTitle("latency (ms, log scale)");
+      // whole decades at both ends, so that the axis has labels below and above the points
+      chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(minP50))));
+      chart.getStyler().setYAxisMax(Math.pow(10, Math.ceil(Math.log10(maxP99 * 1.3))));
     }
     if (!log) {
       chart.getStyler().setYAxisMin(0.0);
