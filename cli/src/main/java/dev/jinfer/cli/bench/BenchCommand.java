@@ -240,14 +240,14 @@ public final class BenchCommand implements Callable<Integer> {
     for (LevelResult l : levels) {
       LevelResult.OpenLoopStats open = l.openLoop();
       if (open != null && open.behindSchedule()) {
-        warnings.add(l.label() + ": the sender fell behind schedule (sent " + Units.compact(open.sentRate())
-            + "/s, max lag " + Units.millisText(open.maxSendLagNanos()) + " ms); latencies are measured from the intended"
-            + " send times, but the offered load was lower than asked");
+        warnings.add(l.label() + ": fell behind schedule (sent " + Units.compact(open.sentRate())
+            + "/s, max lag " + Units.millisText(open.maxSendLagNanos()) + " ms): the request threads were busy or not"
+            + " scheduled; latencies count from the intended send times, but the offered load was lower than asked");
       }
       if (open != null && open.overloaded()) {
-        warnings.add(l.label() + ": overloaded, " + open.backlog() + " requests waiting to start when the last window"
-            + " ended: the target cannot sustain this rate and latencies grow with the backlog (raise --max-in-flight"
-            + " only if the target has idle capacity)");
+        warnings.add(l.label() + ": overloaded, " + Units.millisText(open.behindNanos()) + " ms behind schedule when"
+            + " the last window ended with all " + maxInFlight + " request threads busy: the target cannot sustain this"
+            + " rate and latencies grow with the delay (raise --max-in-flight only if the target has idle capacity)");
       }
       if (!l.stable()) {
         warnings.add(l.label() + ": not stable within " + maxWindows + " windows (" + Math.round(100 * stability)

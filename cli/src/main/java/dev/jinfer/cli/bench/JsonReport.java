@@ -74,7 +74,7 @@ final class JsonReport {
         o.put("requestedRate", l.rate());
         o.put("sentRate", Units.round(open.sentRate(), 2));
         o.put("maxSendLagMs", Units.millis(open.maxSendLagNanos()));
-        o.put("backlog", open.backlog());
+        o.put("behindMs", Units.millis(open.behindNanos()));
         o.put("behindSchedule", open.behindSchedule());
         o.put("overloaded", open.overloaded());
       }
@@ -93,7 +93,7 @@ final class JsonReport {
         if (l.isOpenLoop()) {
           wn.put("sent", w.sent());
           wn.put("maxSendLagMs", Units.millis(w.maxSendLagNanos()));
-          wn.put("backlog", w.backlog());
+          wn.put("behindMs", Units.millis(w.behindNanos()));
         }
       }
       ObjectNode counters = n.putObject("counters");

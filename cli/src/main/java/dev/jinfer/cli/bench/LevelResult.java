@@ -32,11 +32,12 @@ record LevelResult(int concurrency, double rate, int rowsPerRequest, Histogram l
    *
    * @param sentRate requests sent per second over the reported windows
    * @param maxSendLagNanos how far behind schedule the sender was at worst
-   * @param backlog requests sent but not started when the last window ended
-   * @param behindSchedule whether the sender sent less than 95% of the requested rate
-   * @param overloaded whether the backlog exceeded one window's worth of requests: the target cannot keep up
+   * @param behindNanos how long overdue the next unsent request was when the last window ended
+   * @param behindSchedule whether less than 95% of the requested rate was sent
+   * @param overloaded whether the loop was more than one window behind schedule at the end: every request
+   *     thread was busy that long, the target cannot sustain the rate
    */
-  record OpenLoopStats(double sentRate, long maxSendLagNanos, long backlog, boolean behindSchedule, boolean overloaded) {}
+  record OpenLoopStats(double sentRate, long maxSendLagNanos, long behindNanos, boolean behindSchedule, boolean overloaded) {}
 
   /** Whether this level is an open loop. */
   boolean isOpenLoop() {

@@ -1,6 +1,5 @@
 package dev.jinfer.cli.bench;
 
-import dev.jinfer.NamedTensors;
 import dev.jinfer.cli.bench.ArrivalSchedule.Arrival;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,11 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
@@ -30,12 +26,13 @@ import org.jspecify.annotations.Nullable;
  * latency is the time of the call alone (input generation and preparation are not timed).
  *
  * <h2>Open loop</h2>
- * A sender thread sends request {@code i} at its intended time from an {@link ArrivalSchedule} and hands it
- * to a pool of {@code maxInFlight} threads, so a slow answer never delays the next send. The latency is
+ * {@code maxInFlight} request threads take the slots of an {@link ArrivalSchedule} in turn: each sleeps until
+ * its slot's intended time, sends, and takes the next free slot when the answer comes, so a slow answer never
+ * delays a send while a thread is free (and no hand-off between threads adds to the latency). The latency is
  * measured from the <em>intended</em> send time, which corrects for coordinated omission: when the target
- * (or the tool) falls behind, the wait counts as latency instead of silently thinning the load. The sender's
- * lag, the rate it achieved and the backlog of requests sent but not yet started are reported, so a tool
- * that cannot keep up, or a target that is overloaded, shows as such.
+ * (or the tool) falls behind, the wait counts as latency instead of silently thinning the load. The largest
+ * send lag, the rate achieved and how far behind schedule the loop is at each window's end are reported, so
+ * a tool that cannot keep up, or a target that is overloaded, shows as such.
  *
  * <h2>Windows</h2>
  * After the warmup, the level is measured in windows of fixed length (latencies go into an HdrHistogram
@@ -135,24 +132,21 @@ final class LoadRunner {
     Recorder recorder = new Recorder(3);
     ErrorCounter errors = new ErrorCounter();
     Sender sender = new Sender(new ArrivalSchedule(arrival, rate, plan.seed()), recorder, errors);
-    sender.thread.start();
+    sender.start();
     try {
       return measure(0, rate, recorder, errors, sender);
     } finally {
       sender.stop();
       long deadline = System.nanoTime() + plan.drainTimeout().toNanos();
-      join(sender.thread, deadline);
-      sender.pool.shutdown();
-      boolean ended;
-      try {
-        ended = sender.pool.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        ended = false;
+      int stuck = 0;
+      for (Thread t : sender.threads) {
+        if (!join(t, deadline)) {
+          stuck++;
+        }
       }
-      if (!ended) {
-        warnings.add("rate " + Units.compact(rate) + "/s: " + sender.pool.getActiveCount()
-            + " requests still running after the drain timeout (" + Durations.format(plan.drainTimeout()) + ")");
+      if (stuck > 0) {
+        warnings.add("rate " + Units.compact(rate) + "/s: " + stuck + " requests still running after the drain timeout ("
+            + Durations.format(plan.drainTimeout()) + ")");
       }
     }
   }
@@ -220,9 +214,9 @@ final class LoadRunner {
     LevelResult.OpenLoopStats open = null;
     if (sender != null) {
       double sentRate = seconds > 0 ? sent / seconds : 0;
-      long backlog = windows.get(windows.size() - 1).backlog();
-      open = new LevelResult.OpenLoopStats(sentRate, maxLag, backlog, sentRate < 0.95 * rate,
-          backlog > rate * plan.window().toNanos() / 1e9);
+      long behind = windows.get(windows.size() - 1).behindNanos();
+      open = new LevelResult.OpenLoopStats(sentRate, maxLag, behind, sentRate < 0.95 * rate,
+          behind > plan.window().toNanos());
     }
     return new LevelResult(concurrency, rate, source.rows(), latency, seconds, errorTotals, plan.sloNanos(), stable,
         List.copyOf(windows), reported, counters, open);
@@ -244,36 +238,54 @@ final class LoadRunner {
     return !t.isAlive();
   }
 
-  /** The open loop's sender thread and request pool. */
+  /**
+   * The open loop's request threads. Each one claims the next slot of the schedule, sleeps until its
+   * intended time, sends, waits for the answer and claims the next slot; with {@code maxInFlight} threads,
+   * a slow answer delays nothing as long as a thread is free. When none is, the next slots are claimed late:
+   * that lag is charged to their latency (measured from the intended time) and reported.
+   */
   private final class Sender {
-    final Thread thread;
-    final ThreadPoolExecutor pool;
+    final List<Thread> threads = new ArrayList<>();
     private final ArrivalSchedule schedule;
     private final Recorder recorder;
     private final ErrorCounter errors;
     private volatile boolean running = true;
     private final LongAdder sent = new LongAdder();
     private final AtomicLong maxLag = new AtomicLong();
+    private final long start;
+    // guarded by this: the intended offset of the next unclaimed slot
+    private long nextOffset;
 
     Sender(ArrivalSchedule schedule, Recorder recorder, ErrorCounter errors) {
       this.schedule = schedule;
       this.recorder = recorder;
       this.errors = errors;
-      AtomicInteger n = new AtomicInteger();
-      this.pool = new ThreadPoolExecutor(plan.maxInFlight(), plan.maxInFlight(), 10, TimeUnit.SECONDS,
-          new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "jinfer-bench-request-" + n.getAndIncrement());
-            t.setDaemon(true);
-            return t;
-          });
-      this.thread = new Thread(this::send, "jinfer-bench-sender");
-      thread.setDaemon(true);
+      this.nextOffset = schedule.nextOffsetNanos();
+      for (int i = 0; i < plan.maxInFlight(); i++) {
+        Thread t = new Thread(this::sendLoop, "jinfer-bench-request-" + i);
+        t.setDaemon(true);
+        threads.add(t);
+      }
+      this.start = System.nanoTime();
     }
 
-    private void send() {
-      long start = System.nanoTime();
+    void start() {
+      threads.forEach(Thread::start);
+    }
+
+    private synchronized long claim() {
+      long offset = nextOffset;
+      nextOffset = schedule.nextOffsetNanos();
+      return start + offset;
+    }
+
+    private synchronized long nextIntended() {
+      return start + nextOffset;
+    }
+
+    private void sendLoop() {
       while (running) {
-        long intended = start + schedule.nextOffsetNanos();
+        long intended = claim();
         long now;
         while ((now = System.nanoTime()) < intended) {
           if (!running) {
@@ -281,29 +293,26 @@ final class LoadRunner {
           }
           LockSupport.parkNanos(intended - now);
         }
-        long lag = now - intended;
-        maxLag.accumulateAndGet(lag, Math::max);
+        maxLag.accumulateAndGet(now - intended, Math::max);
         sent.increment();
-        NamedTensors request = source.next();
-        LoadTarget.Call call = target.prepare(request);
-        pool.execute(() -> {
-          if (!running) {
-            return;
-          }
-          String error = call.send();
-          record(recorder, errors, error, System.nanoTime() - intended);
-        });
+        LoadTarget.Call call = target.prepare(source.next());
+        String error = call.send();
+        record(recorder, errors, error, System.nanoTime() - intended);
       }
     }
 
-    /** Requests sent, the largest lag and the backlog since the last call: {@code [sent, maxLag, backlog]}. */
+    /**
+     * Since the last call: {@code [sent, maxLag, behind]}, where behind is how long overdue the next
+     * unsent request is now (0 when every request due has gone out).
+     */
     long[] drainWindow() {
-      return new long[] {sent.sumThenReset(), maxLag.getAndSet(0), pool.getQueue().size()};
+      long behind = Math.max(0, System.nanoTime() - nextIntended());
+      return new long[] {sent.sumThenReset(), maxLag.getAndSet(0), behind};
     }
 
     void stop() {
       running = false;
-      LockSupport.unpark(thread);
+      threads.forEach(LockSupport::unpark);
     }
   }
 

@@ -11,10 +11,10 @@ package dev.jinfer.cli.bench;
  * @param maxNanos the largest latency of its successful requests
  * @param sent requests sent in it (open loop; 0 for a closed loop)
  * @param maxSendLagNanos how far behind schedule the sender was at worst (open loop)
- * @param backlog requests sent but not yet started at its end (open loop)
+ * @param behindNanos how long overdue the next unsent request was at its end (open loop; 0 = on schedule)
  */
 record WindowResult(double seconds, long requests, long errors, long p50Nanos, long p99Nanos, long maxNanos, long sent,
-    long maxSendLagNanos, long backlog) {
+    long maxSendLagNanos, long behindNanos) {
   /** Successful requests per second. */
   double throughput() {
     return seconds > 0 ? requests / seconds : 0;
