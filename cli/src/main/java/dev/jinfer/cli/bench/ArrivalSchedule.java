@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
  * seconds ({@link Arrival#FIXED}), or with exponentially distributed gaps of mean {@code 1/rate}
  * ({@link Arrival#POISSON}, seeded, so a run is repeatable). Offsets are computed from the request's index
  * (fixed) or accumulated in double precision (Poisson), so rounding never drifts the rate. Not thread-safe:
- * one sender thread owns it.
+ * the open loop calls it under its own lock.
  */
 final class ArrivalSchedule {
   /** The arrival process of an open loop. */

@@ -21,17 +21,17 @@ import org.jspecify.annotations.Nullable;
  * @param windows every measurement window, in order
  * @param reportedWindows how many trailing windows the figures cover
  * @param counters the change of the target's counters (cache, batcher) over the reported windows
- * @param openLoop the sender's figures, null for a closed loop
+ * @param openLoop the open loop's sending figures, null for a closed loop
  */
 record LevelResult(int concurrency, double rate, int rowsPerRequest, Histogram latency, double seconds,
     Map<String, Long> errors, long sloNanos, boolean stable, List<WindowResult> windows, int reportedWindows,
     Map<String, Long> counters, @Nullable OpenLoopStats openLoop) {
 
   /**
-   * What the sender of an open loop achieved.
+   * What an open loop's request threads achieved in sending.
    *
    * @param sentRate requests sent per second over the reported windows
-   * @param maxSendLagNanos how far behind schedule the sender was at worst
+   * @param maxSendLagNanos how late a request went out at worst
    * @param behindNanos how long overdue the next unsent request was when the last window ended
    * @param behindSchedule whether less than 95% of the requested rate was sent
    * @param overloaded whether the loop was more than one window behind schedule at the end: every request

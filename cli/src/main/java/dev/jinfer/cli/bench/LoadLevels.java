@@ -10,7 +10,7 @@ import java.util.List;
 final class LoadLevels {
   /** The most concurrent clients (threads) the tool starts. */
   static final int MAX_CONCURRENCY = 4096;
-  /** The highest request rate one sender thread can keep to (one request every 10 us). */
+  /** The highest request rate the open loop schedules (one request every 10 us). */
   static final double MAX_RATE = 100_000;
 
   private LoadLevels() {}
