@@ -4,6 +4,7 @@ import dev.jinfer.BackendUnavailableException;
 import dev.jinfer.InferenceException;
 import dev.jinfer.InvalidInputException;
 import dev.jinfer.ModelLoadException;
+import dev.jinfer.cli.bench.BenchCommand;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
@@ -22,7 +23,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code jinfer} command: {@code inspect} shows a model's signature and metadata, {@code predict} runs
- * it on {@code .npy} files and writes one {@code .npy} per output.
+ * it on {@code .npy} files and writes one {@code .npy} per output, {@code bench} measures it under load
+ * ({@link BenchCommand}).
  *
  * <p>Every failure is one line on standard error, {@code <command>: <what was expected and what came>},
  * and a distinct exit code ({@code --verbose} adds the stack trace):
@@ -48,7 +50,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     mixinStandardHelpOptions = true,
     versionProvider = JinferCli.Version.class,
     description = "Inspect and run ML models in-process with jinfer.",
-    subcommands = {InspectCommand.class, PredictCommand.class, HelpCommand.class},
+    subcommands = {InspectCommand.class, PredictCommand.class, BenchCommand.class, HelpCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success",

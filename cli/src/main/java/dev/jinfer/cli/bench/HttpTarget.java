@@ -1,0 +1,308 @@
+package dev.jinfer.cli.bench;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jinfer.DType;
+import dev.jinfer.ModelSignature;
+import dev.jinfer.NamedTensors;
+import dev.jinfer.Shape;
+import dev.jinfer.Tensor;
+import dev.jinfer.TensorSpec;
+import dev.jinfer.cli.JinferCli;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A jinfer REST service (see the wire contract in the repository's {@code examples/rest-service}): the
+ * signature comes from {@code GET /v1/models/{name}}, each request is a {@code POST} of the named-tensor JSON
+ * form to {@code /v1/models/{name}/predict} (or {@code .../versions/{v}/predict}). A 2xx answer is a
+ * success; any other status is counted as {@code HTTP <status> <error.code>}, a connection failure as
+ * {@code IO <exception>}, a client timeout as {@code TIMEOUT}. Thread-safe (one shared {@link HttpClient}).
+ */
+final class HttpTarget implements LoadTarget {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HttpClient client;
+  private final URI base;
+  private final String model;
+  private final URI predictUri;
+  private final ModelSignature signature;
+  private final String servedVersion;
+  private final Duration timeout;
+  private final @Nullable Duration deadline;
+
+  private HttpTarget(HttpClient client, URI base, String model, URI predictUri, ModelSignature signature,
+      String servedVersion, Duration timeout, @Nullable Duration deadline) {
+    this.client = client;
+    this.base = base;
+    this.model = model;
+    this.predictUri = predictUri;
+    this.signature = signature;
+    this.servedVersion = servedVersion;
+    this.timeout = timeout;
+    this.deadline = deadline;
+  }
+
+  /**
+   * Connects: checks the URL, fetches the model's description and reads its signature.
+   *
+   * @param url {@code http://host:port} (a path prefix is kept)
+   * @param model the model's name in the service
+   * @param version a version number or alias, or null for the serving version
+   * @param timeout the client-side time limit of each request
+   * @param deadline the server-side budget sent as {@code X-Jinfer-Deadline-Ms}, or null
+   * @return the target
+   * @throws BenchException usage for a malformed URL, I/O when the service cannot be reached, model load
+   *     when the service does not know the model or describes it in an unexpected way
+   */
+  static HttpTarget connect(String url, String model, @Nullable String version, Duration timeout,
+      @Nullable Duration deadline) {
+    URI base = baseUri(url);
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(timeout).build();
+    String modelPath = "/v1/models/" + segment(model);
+    URI describe = base.resolve(base.getPath() + modelPath);
+    HttpResponse<String> answer;
+    try {
+      answer = client.send(HttpRequest.newBuilder(describe).timeout(timeout).header("Accept", "application/json").GET()
+          .build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new BenchException(JinferCli.EXIT_IO, "--url " + url + ": expected a jinfer service but GET " + describe
+          + " failed: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BenchException(JinferCli.EXIT_IO, "--url " + url + ": interrupted while fetching " + describe, e);
+    }
+    if (answer.statusCode() == 404) {
+      throw new BenchException(JinferCli.EXIT_MODEL_LOAD, "model '" + model + "': expected the service at " + url
+          + " to serve it but GET " + describe + " answered 404" + errorSuffix(answer.body()));
+    }
+    if (answer.statusCode() / 100 != 2) {
+      throw new BenchException(JinferCli.EXIT_MODEL_LOAD, "model '" + model + "': expected its description but GET "
+          + describe + " answered " + answer.statusCode() + errorSuffix(answer.body()));
+    }
+    ModelSignature signature;
+    String served;
+    try {
+      JsonNode root = JSON.readTree(answer.body());
+      signature = ModelSignature.of(specs(root, "inputs"), specs(root, "outputs"));
+      served = root.path("version").asText("?");
+    } catch (JsonProcessingException | IllegalArgumentException | dev.jinfer.InvalidInputException e) {
+      throw new BenchException(JinferCli.EXIT_MODEL_LOAD, "model '" + model + "': expected a model description"
+          + " {\"inputs\": [{\"name\", \"dtype\", \"shape\"}], ...} from GET " + describe + " but: " + e.getMessage(), e);
+    }
+    String predictPath = version == null ? modelPath + "/predict"
+        : modelPath + "/versions/" + segment(version) + "/predict";
+    return new HttpTarget(client, base, model, base.resolve(base.getPath() + predictPath), signature,
+        version == null ? served : version, timeout, deadline);
+  }
+
+  private static URI baseUri(String url) {
+    URI uri;
+    try {
+      uri = new URI(url.strip());
+    } catch (URISyntaxException e) {
+      throw BenchException.usage("--url: expected http://host:port but got '" + url + "' (" + e.getReason() + ")");
+    }
+    String scheme = uri.getScheme();
+    if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https")) || uri.getHost() == null) {
+      throw BenchException.usage("--url: expected http://host:port (or https://) but got '" + url + "'");
+    }
+    if (uri.getQuery() != null || uri.getFragment() != null) {
+      throw BenchException.usage("--url: expected http://host:port without a query or fragment but got '" + url + "'");
+    }
+    String path = uri.getPath() == null ? "" : uri.getPath();
+    while (path.endsWith("/")) {
+      path = path.substring(0, path.length() - 1);
+    }
+    try {
+      return new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), path, null, null);
+    } catch (URISyntaxException e) {
+      throw BenchException.usage("--url: expected http://host:port but got '" + url + "' (" + e.getReason() + ")");
+    }
+  }
+
+  private static String segment(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  private static List<TensorSpec> specs(JsonNode root, String field) {
+    JsonNode list = root.get(field);
+    if (list == null || !list.isArray()) {
+      throw new IllegalArgumentException("no '" + field + "' array");
+    }
+    List<TensorSpec> specs = new ArrayList<>();
+    for (JsonNode n : list) {
+      String name = n.path("name").asText("");
+      String dtype = n.path("dtype").asText("");
+      JsonNode shape = n.get("shape");
+      if (name.isEmpty() || dtype.isEmpty() || shape == null || !shape.isArray()) {
+        throw new IllegalArgumentException("'" + field + "' entry " + n + " lacks a name, dtype or shape");
+      }
+      long[] dims = new long[shape.size()];
+      for (int i = 0; i < dims.length; i++) {
+        dims[i] = shape.get(i).asLong();
+      }
+      specs.add(TensorSpec.of(name, DType.valueOf(dtype), dims));
+    }
+    return specs;
+  }
+
+  private static String errorSuffix(String body) {
+    try {
+      JsonNode error = JSON.readTree(body).path("error");
+      if (error.isObject()) {
+        return " (" + error.path("code").asText("?") + ": " + error.path("message").asText("") + ")";
+      }
+    } catch (JsonProcessingException e) {
+      // not the contract's error body: say nothing more
+    }
+    return "";
+  }
+
+  /** The predict endpoint requests go to. */
+  URI predictUri() {
+    return predictUri;
+  }
+
+  @Override
+  public ModelSignature signature() {
+    return signature;
+  }
+
+  @Override
+  public String description() {
+    return model + ":" + servedVersion + " at " + base + " (POST " + predictUri.getPath() + ")";
+  }
+
+  @Override
+  public Call prepare(NamedTensors request) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(predictUri).timeout(timeout)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body(request)));
+    if (deadline != null) {
+      b.header("X-Jinfer-Deadline-Ms", Long.toString(Math.max(1, deadline.toMillis())));
+    }
+    HttpRequest http = b.build();
+    return () -> send(http);
+  }
+
+  private @Nullable String send(HttpRequest request) {
+    try {
+      HttpResponse<byte[]> answer = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      int status = answer.statusCode();
+      if (status / 100 == 2) {
+        return null;
+      }
+      return "HTTP " + status + errorCode(answer.body());
+    } catch (HttpTimeoutException e) {
+      return "TIMEOUT";
+    } catch (IOException e) {
+      return "IO " + e.getClass().getSimpleName();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "INTERRUPTED";
+    } catch (RuntimeException e) {
+      return e.getClass().getSimpleName();
+    }
+  }
+
+  private static String errorCode(byte[] body) {
+    try {
+      JsonNode code = JSON.readTree(body).path("error").path("code");
+      return code.isTextual() && !code.asText().isBlank() ? " " + code.asText() : "";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** The contract's named-tensor request body. */
+  static byte[] body(NamedTensors request) {
+    ObjectNode root = JSON.createObjectNode();
+    ObjectNode inputs = root.putObject("inputs");
+    for (Map.Entry<String, Tensor> e : request) {
+      Tensor t = e.getValue();
+      ObjectNode n = inputs.putObject(e.getKey());
+      n.put("dtype", t.dtype().name());
+      ArrayNode shape = n.putArray("shape");
+      Shape s = t.shape();
+      for (int i = 0; i < s.rank(); i++) {
+        shape.add(s.dim(i));
+      }
+      ArrayNode data = n.putArray("data");
+      switch (t.dtype()) {
+        case FLOAT32, FLOAT16 -> {
+          for (float v : t.toFloatArray()) {
+            data.add(v);
+          }
+        }
+        case FLOAT64 -> {
+          for (double v : t.toDoubleArray()) {
+            data.add(v);
+          }
+        }
+        case INT8 -> {
+          for (byte v : t.toByteArray()) {
+            data.add(v);
+          }
+        }
+        case UINT8 -> {
+          for (byte v : t.toByteArray()) {
+            data.add(Byte.toUnsignedInt(v));
+          }
+        }
+        case INT16 -> {
+          for (short v : t.toShortArray()) {
+            data.add(v);
+          }
+        }
+        case INT32 -> {
+          for (int v : t.toIntArray()) {
+            data.add(v);
+          }
+        }
+        case INT64 -> {
+          for (long v : t.toLongArray()) {
+            data.add(v);
+          }
+        }
+        case BOOL -> {
+          for (boolean v : t.toBooleanArray()) {
+            data.add(v);
+          }
+        }
+        case STRING -> {
+          for (String v : t.toStringArray()) {
+            data.add(v);
+          }
+        }
+        default -> throw new IllegalStateException("unhandled dtype " + t.dtype());
+      }
+    }
+    try {
+      return JSON.writeValueAsBytes(root);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write a request body: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    // HttpClient has no close() before Java 21; its threads are daemons and end when idle
+  }
+}

@@ -1,0 +1,335 @@
+package dev.jinfer.cli.bench;
+
+import dev.jinfer.cli.bench.ArrivalSchedule.Arrival;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Runs one level of load against a target and measures it.
+ *
+ * <h2>Closed loop</h2>
+ * {@code concurrency} client threads each send a request, wait for its answer and send the next; the
+ * latency is the time of the call alone (input generation and preparation are not timed).
+ *
+ * <h2>Open loop</h2>
+ * {@code maxInFlight} request threads take the slots of an {@link ArrivalSchedule} in turn: each sleeps until
+ * its slot's intended time, sends, and takes the next free slot when the answer comes, so a slow answer never
+ * delays a send while a thread is free (and no hand-off between threads adds to the latency). The latency is
+ * measured from the <em>intended</em> send time, which corrects for coordinated omission: when the target
+ * (or the tool) falls behind, the wait counts as latency instead of silently thinning the load. The largest
+ * send lag, the rate achieved and how far behind schedule the loop is at each window's end are reported, so
+ * a tool that cannot keep up, or a target that is overloaded, shows as such.
+ *
+ * <h2>Windows</h2>
+ * After the warmup, the level is measured in windows of fixed length (latencies go into an HdrHistogram
+ * {@link Recorder}, flipped at each window's end) until the {@link StabilityDetector} says the last windows
+ * agree, or the window limit is reached. The level reports the stable windows, or every window when it did
+ * not become stable. Failed requests are counted by type and do not stop the run.
+ *
+ * <p>Not thread-safe: one thread runs the levels one after another; each level's threads end before the
+ * method returns (within the drain timeout).
+ */
+final class LoadRunner {
+  /**
+   * How a level is measured.
+   *
+   * @param warmup load before measuring
+   * @param window the length of a measurement window
+   * @param maxWindows the most windows per level
+   * @param stableWindows how many trailing windows must agree
+   * @param tolerance how far (relative) they may differ from their mean
+   * @param sloNanos the latency objective for goodput, 0 for none
+   * @param maxInFlight the open loop's request threads
+   * @param seed the seed of Poisson arrivals
+   * @param drainTimeout how long to wait for requests still running when a level ends
+   */
+  record Plan(Duration warmup, Duration window, int maxWindows, int stableWindows, double tolerance, long sloNanos,
+      int maxInFlight, long seed, Duration drainTimeout) {}
+
+  private final LoadTarget target;
+  private final RequestSource source;
+  private final Plan plan;
+  private final List<String> warnings = new ArrayList<>();
+
+  LoadRunner(LoadTarget target, RequestSource source, Plan plan) {
+    this.target = target;
+    this.source = source;
+    this.plan = plan;
+  }
+
+  /** Problems met so far that the report should show (requests still running after the drain timeout). */
+  List<String> warnings() {
+    return List.copyOf(warnings);
+  }
+
+  /**
+   * Runs a closed loop.
+   *
+   * @param concurrency client threads, at least 1
+   * @return the measurement
+   */
+  LevelResult closedLoop(int concurrency) {
+    target.resetBetweenLevels();
+    Recorder recorder = new Recorder(3);
+    ErrorCounter errors = new ErrorCounter();
+    AtomicBoolean running = new AtomicBoolean(true);
+    List<Thread> clients = new ArrayList<>();
+    for (int c = 0; c < concurrency; c++) {
+      Thread t = new Thread(() -> {
+        while (running.get()) {
+          LoadTarget.Call call = target.prepare(source.next());
+          long start = System.nanoTime();
+          String error = call.send();
+          long end = System.nanoTime();
+          record(recorder, errors, error, end - start);
+        }
+      }, "jinfer-bench-client-" + c);
+      t.setDaemon(true);
+      clients.add(t);
+    }
+    clients.forEach(Thread::start);
+    try {
+      return measure(concurrency, 0, recorder, errors, null);
+    } finally {
+      running.set(false);
+      long deadline = System.nanoTime() + plan.drainTimeout().toNanos();
+      int stuck = 0;
+      for (Thread t : clients) {
+        if (!join(t, deadline)) {
+          stuck++;
+        }
+      }
+      if (stuck > 0) {
+        warnings.add("concurrency " + concurrency + ": " + stuck + " requests still running after the drain timeout ("
+            + Durations.format(plan.drainTimeout()) + ")");
+      }
+    }
+  }
+
+  /**
+   * Runs an open loop.
+   *
+   * @param rate requests per second, positive and finite
+   * @param arrival fixed or Poisson gaps
+   * @return the measurement
+   */
+  LevelResult openLoop(double rate, Arrival arrival) {
+    target.resetBetweenLevels();
+    Recorder recorder = new Recorder(3);
+    ErrorCounter errors = new ErrorCounter();
+    Sender sender = new Sender(new ArrivalSchedule(arrival, rate, plan.seed()), recorder, errors);
+    sender.start();
+    try {
+      return measure(0, rate, recorder, errors, sender);
+    } finally {
+      sender.stop();
+      long deadline = System.nanoTime() + plan.drainTimeout().toNanos();
+      int stuck = 0;
+      for (Thread t : sender.threads) {
+        if (!join(t, deadline)) {
+          stuck++;
+        }
+      }
+      if (stuck > 0) {
+        warnings.add("rate " + Units.compact(rate) + "/s: " + stuck + " requests still running after the drain timeout ("
+            + Durations.format(plan.drainTimeout()) + ")");
+      }
+    }
+  }
+
+  private static void record(Recorder recorder, ErrorCounter errors, @Nullable String error, long nanos) {
+    if (error == null) {
+      recorder.recordValue(Math.max(0, nanos));
+    } else {
+      errors.add(error);
+    }
+  }
+
+  private LevelResult measure(int concurrency, double rate, Recorder recorder, ErrorCounter errors,
+      @Nullable Sender sender) {
+    parkUntil(System.nanoTime() + plan.warmup().toNanos());
+    recorder.getIntervalHistogram();
+    errors.drain();
+    if (sender != null) {
+      sender.drainWindow();
+    }
+    Map<String, Long> before = target.counters();
+    StabilityDetector detector = new StabilityDetector(plan.stableWindows(), plan.tolerance());
+    List<WindowResult> windows = new ArrayList<>();
+    List<Histogram> histograms = new ArrayList<>();
+    List<Map<String, Long>> windowErrors = new ArrayList<>();
+    long windowNanos = plan.window().toNanos();
+    long start = System.nanoTime();
+    long previous = start;
+    for (int w = 0; w < plan.maxWindows() && !detector.isStable(); w++) {
+      parkUntil(start + (w + 1) * windowNanos);
+      Histogram h = recorder.getIntervalHistogram();
+      Map<String, Long> e = errors.drain();
+      long now = System.nanoTime();
+      double seconds = (now - previous) / 1e9;
+      previous = now;
+      long[] send = sender == null ? new long[3] : sender.drainWindow();
+      long total = h.getTotalCount();
+      WindowResult window = new WindowResult(seconds, total, e.values().stream().mapToLong(Long::longValue).sum(),
+          total == 0 ? 0 : h.getValueAtPercentile(50), total == 0 ? 0 : h.getValueAtPercentile(99),
+          total == 0 ? 0 : h.getMaxValue(), send[0], send[1], send[2]);
+      windows.add(window);
+      histograms.add(h);
+      windowErrors.add(e);
+      detector.add(window.throughput(), window.p99Nanos());
+    }
+    Map<String, Long> after = target.counters();
+    boolean stable = detector.isStable();
+    int reported = stable ? plan.stableWindows() : windows.size();
+    int from = windows.size() - reported;
+
+    Histogram latency = new Histogram(3);
+    Map<String, Long> errorTotals = new TreeMap<>();
+    double seconds = 0;
+    long sent = 0;
+    long maxLag = 0;
+    for (int i = from; i < windows.size(); i++) {
+      latency.add(histograms.get(i));
+      windowErrors.get(i).forEach((k, v) -> errorTotals.merge(k, v, Long::sum));
+      seconds += windows.get(i).seconds();
+      sent += windows.get(i).sent();
+      maxLag = Math.max(maxLag, windows.get(i).maxSendLagNanos());
+    }
+    Map<String, Long> counters = new LinkedHashMap<>();
+    after.forEach((k, v) -> counters.put(k, v - before.getOrDefault(k, 0L)));
+    LevelResult.OpenLoopStats open = null;
+    if (sender != null) {
+      double sentRate = seconds > 0 ? sent / seconds : 0;
+      long behind = windows.get(windows.size() - 1).behindNanos();
+      open = new LevelResult.OpenLoopStats(sentRate, maxLag, behind, sentRate < 0.95 * rate,
+          behind > plan.window().toNanos());
+    }
+    return new LevelResult(concurrency, rate, source.rows(), latency, seconds, errorTotals, plan.sloNanos(), stable,
+        List.copyOf(windows), reported, counters, open);
+  }
+
+  private static void parkUntil(long deadline) {
+    long left;
+    while ((left = deadline - System.nanoTime()) > 0) {
+      LockSupport.parkNanos(left);
+    }
+  }
+
+  private static boolean join(Thread t, long deadline) {
+    try {
+      t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return !t.isAlive();
+  }
+
+  /**
+   * The open loop's request threads. Each one claims the next slot of the schedule, sleeps until its
+   * intended time, sends, waits for the answer and claims the next slot; with {@code maxInFlight} threads,
+   * a slow answer delays nothing as long as a thread is free. When none is, the next slots are claimed late:
+   * that lag is charged to their latency (measured from the intended time) and reported.
+   */
+  private final class Sender {
+    final List<Thread> threads = new ArrayList<>();
+    private final ArrivalSchedule schedule;
+    private final Recorder recorder;
+    private final ErrorCounter errors;
+    private volatile boolean running = true;
+    private final LongAdder sent = new LongAdder();
+    private final AtomicLong maxLag = new AtomicLong();
+    private final long start;
+    // guarded by this: the intended offset of the next unclaimed slot
+    private long nextOffset;
+
+    Sender(ArrivalSchedule schedule, Recorder recorder, ErrorCounter errors) {
+      this.schedule = schedule;
+      this.recorder = recorder;
+      this.errors = errors;
+      this.nextOffset = schedule.nextOffsetNanos();
+      for (int i = 0; i < plan.maxInFlight(); i++) {
+        Thread t = new Thread(this::sendLoop, "jinfer-bench-request-" + i);
+        t.setDaemon(true);
+        threads.add(t);
+      }
+      this.start = System.nanoTime();
+    }
+
+    void start() {
+      threads.forEach(Thread::start);
+    }
+
+    private synchronized long claim() {
+      long offset = nextOffset;
+      nextOffset = schedule.nextOffsetNanos();
+      return start + offset;
+    }
+
+    private synchronized long nextIntended() {
+      return start + nextOffset;
+    }
+
+    private void sendLoop() {
+      while (running) {
+        long intended = claim();
+        long now;
+        while ((now = System.nanoTime()) < intended) {
+          if (!running) {
+            return;
+          }
+          LockSupport.parkNanos(intended - now);
+        }
+        maxLag.accumulateAndGet(now - intended, Math::max);
+        sent.increment();
+        LoadTarget.Call call = target.prepare(source.next());
+        String error = call.send();
+        record(recorder, errors, error, System.nanoTime() - intended);
+      }
+    }
+
+    /**
+     * Since the last call: {@code [sent, maxLag, behind]}, where behind is how long overdue the next
+     * unsent request is now (0 when every request due has gone out).
+     */
+    long[] drainWindow() {
+      long behind = Math.max(0, System.nanoTime() - nextIntended());
+      return new long[] {sent.sumThenReset(), maxLag.getAndSet(0), behind};
+    }
+
+    void stop() {
+      running = false;
+      threads.forEach(LockSupport::unpark);
+    }
+  }
+
+  /** Failed requests by type, drained once per window. Thread-safe. */
+  static final class ErrorCounter {
+    private final AtomicReference<ConcurrentHashMap<String, LongAdder>> current =
+        new AtomicReference<>(new ConcurrentHashMap<>());
+
+    void add(String type) {
+      current.get().computeIfAbsent(type, k -> new LongAdder()).increment();
+    }
+
+    /** The counts since the last call, sorted by type. */
+    Map<String, Long> drain() {
+      Map<String, Long> out = new TreeMap<>();
+      current.getAndSet(new ConcurrentHashMap<>()).forEach((k, v) -> out.put(k, v.sum()));
+      return out;
+    }
+  }
+}

@@ -1,0 +1,55 @@
+package dev.jinfer.cli.bench;
+
+import dev.jinfer.ModelSignature;
+import dev.jinfer.NamedTensors;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What the load tool sends requests to: a predictor in this process or a REST service. Implementations
+ * are thread-safe: every client thread calls {@link #call} at once.
+ */
+interface LoadTarget extends AutoCloseable {
+  /** The signature requests are generated from and checked against. */
+  ModelSignature signature();
+
+  /** One line for the report: what is measured (model id, backend, wrapping, or URL). */
+  String description();
+
+  /**
+   * Turns inputs into a ready-to-send request (for HTTP, the JSON body), so that the timed part of a
+   * closed loop is the call itself.
+   *
+   * @param request the inputs
+   * @return the request
+   */
+  Call prepare(NamedTensors request);
+
+  /**
+   * Cumulative counters of the wrappers (cache hits and misses, batcher requests and engine calls), read at
+   * the start and the end of a level's measurement so the report can show their change.
+   *
+   * @return counter name to value; empty when there is nothing to count
+   */
+  default Map<String, Long> counters() {
+    return Map.of();
+  }
+
+  /** Clears state that would carry from one level to the next (the cache), so each level starts cold. */
+  default void resetBetweenLevels() {}
+
+  @Override
+  void close();
+
+  /** One prepared request. */
+  @FunctionalInterface
+  interface Call {
+    /**
+     * Sends the request and waits for its answer. Never throws for a failed request: the run goes on and
+     * the failure is counted under its type.
+     *
+     * @return null on success, else the error's type (an {@code ErrorCode} name, or {@code HTTP <status> <code>})
+     */
+    @Nullable String send();
+  }
+}

@@ -1,0 +1,103 @@
+package dev.jinfer.cli.bench;
+
+import dev.jinfer.InferenceException;
+import dev.jinfer.ModelSignature;
+import dev.jinfer.NamedTensors;
+import dev.jinfer.Predictor;
+import dev.jinfer.batching.BatchingPredictor;
+import dev.jinfer.batching.BatchingStats;
+import dev.jinfer.cache.CacheStats;
+import dev.jinfer.cache.CachedPredictor;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A predictor in this process, as the caller built it (the model's own predictor, optionally behind a
+ * {@link BatchingPredictor} and a {@link CachedPredictor}). Failures are counted by {@code ErrorCode}; any
+ * other exception by its class name. Closing closes the wrappers it was given, outermost first, not the
+ * model. Thread-safe.
+ */
+final class PredictorTarget implements LoadTarget {
+  /** Counter names of {@link #counters()}. */
+  static final String CACHE_HITS = "cacheHits";
+  static final String CACHE_MISSES = "cacheMisses";
+  static final String BATCH_REQUESTS = "batchedRequests";
+  static final String BATCH_CALLS = "batchEngineCalls";
+
+  private final Predictor predictor;
+  private final String description;
+  private final @Nullable BatchingPredictor batching;
+  private final @Nullable CachedPredictor cache;
+
+  PredictorTarget(Predictor predictor, String description, @Nullable BatchingPredictor batching,
+      @Nullable CachedPredictor cache) {
+    this.predictor = predictor;
+    this.description = description;
+    this.batching = batching;
+    this.cache = cache;
+  }
+
+  @Override
+  public ModelSignature signature() {
+    return predictor.signature();
+  }
+
+  @Override
+  public String description() {
+    return description;
+  }
+
+  @Override
+  public Call prepare(NamedTensors request) {
+    return () -> call(request);
+  }
+
+  private @Nullable String call(NamedTensors request) {
+    try {
+      predictor.predict(request, List.of());
+      return null;
+    } catch (InferenceException e) {
+      return e.code().name();
+    } catch (RuntimeException e) {
+      return e.getClass().getSimpleName();
+    }
+  }
+
+  @Override
+  public Map<String, Long> counters() {
+    Map<String, Long> c = new LinkedHashMap<>();
+    if (cache != null) {
+      CacheStats s = cache.stats();
+      c.put(CACHE_HITS, s.hits());
+      c.put(CACHE_MISSES, s.misses());
+    }
+    if (batching != null) {
+      BatchingStats s = batching.stats();
+      c.put(BATCH_REQUESTS, s.accepted());
+      c.put(BATCH_CALLS, s.engineCalls());
+    }
+    return c;
+  }
+
+  @Override
+  public void resetBetweenLevels() {
+    if (cache != null) {
+      cache.invalidateAll();
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      if (cache != null) {
+        cache.close();
+      }
+    } finally {
+      if (batching != null) {
+        batching.close();
+      }
+    }
+  }
+}
