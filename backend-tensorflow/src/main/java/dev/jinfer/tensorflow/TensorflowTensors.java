@@ -1,0 +1,175 @@
+package dev.jinfer.tensorflow;
+
+import dev.jinfer.DType;
+import dev.jinfer.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.tensorflow.RawTensor;
+import org.tensorflow.ndarray.NdArray;
+import org.tensorflow.ndarray.buffer.ByteDataBuffer;
+import org.tensorflow.ndarray.buffer.DataBuffer;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat16;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
+import org.tensorflow.types.TUint8;
+import org.tensorflow.types.family.TType;
+
+/**
+ * Converts between jinfer tensors and TensorFlow tensors, and between their element types. Fixed-width
+ * data is copied once each way (TensorFlow Java allocates every tensor itself, so it cannot adopt a
+ * jinfer buffer); both sides are little-endian on every platform TensorFlow ships natives for.
+ */
+final class TensorflowTensors {
+  /** The jinfer dtypes TensorFlow Java 1.1 has a tensor class for, with that class. */
+  private static final Map<DType, Class<? extends TType>> CLASSES = new EnumMap<>(DType.class);
+  private static final Map<DType, DataType> TF_TYPES = new EnumMap<>(DType.class);
+
+  static {
+    put(DType.FLOAT32, TFloat32.class, DataType.DT_FLOAT);
+    put(DType.FLOAT64, TFloat64.class, DataType.DT_DOUBLE);
+    put(DType.FLOAT16, TFloat16.class, DataType.DT_HALF);
+    put(DType.UINT8, TUint8.class, DataType.DT_UINT8);
+    put(DType.INT32, TInt32.class, DataType.DT_INT32);
+    put(DType.INT64, TInt64.class, DataType.DT_INT64);
+    put(DType.BOOL, TBool.class, DataType.DT_BOOL);
+    put(DType.STRING, TString.class, DataType.DT_STRING);
+  }
+
+  private TensorflowTensors() {}
+
+  private static void put(DType dtype, Class<? extends TType> type, DataType tfType) {
+    CLASSES.put(dtype, type);
+    TF_TYPES.put(dtype, tfType);
+  }
+
+  /**
+   * The jinfer dtypes this backend passes: every {@link DType} except INT8 and INT16, which TensorFlow
+   * Java 1.1 has no tensor class for.
+   *
+   * @return the supported dtypes
+   */
+  static List<DType> supported() {
+    return List.copyOf(CLASSES.keySet());
+  }
+
+  /**
+   * The jinfer dtype of a TensorFlow element type.
+   *
+   * @param type a TensorFlow type
+   * @return the dtype, or null if this backend cannot pass it
+   */
+  static @Nullable DType dtype(DataType type) {
+    for (Map.Entry<DType, DataType> e : TF_TYPES.entrySet()) {
+      if (e.getValue() == type) {
+        return e.getKey();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Why a TensorFlow element type cannot be passed, for load errors.
+   *
+   * @param type the unsupported type
+   * @return a short explanation
+   */
+  static String whyUnsupported(DataType type) {
+    switch (type) {
+      case DT_INT8:
+      case DT_INT16:
+        return "TensorFlow Java 1.1 has no tensor class for " + type + ", so it can neither feed nor fetch it; cast to "
+            + "DT_INT32 at the model's boundary (tf.cast) and re-export";
+      default:
+        return "jinfer has no matching DType; supported: " + TF_TYPES.values();
+    }
+  }
+
+  /**
+   * Copies a jinfer tensor into a new TensorFlow tensor, which the caller closes.
+   *
+   * @param tensor the input
+   * @return the TensorFlow tensor
+   * @throws IllegalArgumentException if the dtype has no TensorFlow counterpart (the signature check at load
+   *     makes this unreachable for validated requests)
+   */
+  static org.tensorflow.Tensor toTensorflow(Tensor tensor) {
+    org.tensorflow.ndarray.Shape shape = org.tensorflow.ndarray.Shape.of(tensor.shape().toArray());
+    if (tensor.dtype() == DType.STRING) {
+      String[] values = tensor.toStringArray();
+      byte[][] bytes = new byte[values.length][];
+      for (int i = 0; i < values.length; i++) {
+        bytes[i] = values[i].getBytes(StandardCharsets.UTF_8);
+      }
+      return TString.tensorOfBytes(shape, DataBuffers.ofObjects(bytes));
+    }
+    Class<? extends TType> type = CLASSES.get(tensor.dtype());
+    if (type == null) {
+      throw new IllegalArgumentException("dtype " + tensor.dtype() + " has no TensorFlow Java tensor class");
+    }
+    // Tensor.of(type, shape, data) allocates the native tensor and copies the bytes in one bulk copy
+    return org.tensorflow.Tensor.of(type, shape, DataBuffers.of(tensor.buffer()));
+  }
+
+  /**
+   * Copies a TensorFlow tensor out of native memory into a heap-backed jinfer tensor.
+   *
+   * @param name the output's name, for errors
+   * @param expected the dtype the signature declares
+   * @param tensor the TensorFlow tensor; the caller closes it
+   * @return the detached tensor
+   * @throws IllegalStateException if TensorFlow returned another dtype than the signature declares
+   */
+  static Tensor fromTensorflow(String name, DType expected, org.tensorflow.Tensor tensor) {
+    DType actual = dtype(tensor.dataType());
+    if (actual != expected) {
+      throw new IllegalStateException("output '" + name + "': the signature declares " + expected + " but TensorFlow returned "
+          + tensor.dataType());
+    }
+    long[] dims = tensor.shape().asArray();
+    if (expected == DType.STRING) {
+      NdArray<byte[]> bytes = ((TString) tensor).asBytes();
+      long count = bytes.size();
+      DataBuffer<byte[]> buffer = DataBuffers.ofObjects(byte[].class, count);
+      bytes.copyTo(buffer);
+      String[] values = new String[Math.toIntExact(count)];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = new String(buffer.getObject(i), StandardCharsets.UTF_8);
+      }
+      return Tensor.ofStrings(values, dims);
+    }
+    RawTensor raw = tensor.asRawTensor();
+    ByteDataBuffer data = raw.data();
+    byte[] copy = new byte[Math.toIntExact(raw.numBytes())];
+    data.read(copy);
+    return Tensor.fromBuffer(expected, ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN), dims);
+  }
+
+  /**
+   * The dims of a shape for a spec: unknown dimensions become -1.
+   *
+   * @param shape a TensorFlow static shape of known rank
+   * @return the dims
+   */
+  static long[] specDims(org.tensorflow.ndarray.Shape shape) {
+    long[] dims = shape.asArray();
+    long[] out = Arrays.copyOf(dims, dims.length);
+    for (int i = 0; i < out.length; i++) {
+      if (out[i] < 0) {
+        out[i] = dev.jinfer.Shape.DYNAMIC;
+      }
+    }
+    return out;
+  }
+}
