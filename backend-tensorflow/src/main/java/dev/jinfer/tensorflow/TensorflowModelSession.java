@@ -34,6 +34,9 @@ import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.NodeDef;
 import org.tensorflow.proto.SavedModel;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.proto.TensorShapeProto;
 
 /**
  * One SavedModel loaded into a TensorFlow session, served through one of its signatures. Core validates
@@ -96,8 +99,9 @@ final class TensorflowModelSession implements BackendSession {
       Graph graph = bundle.graph();
       Map<String, Output<?>> feeds = new LinkedHashMap<>();
       Map<String, Output<?>> fetches = new LinkedHashMap<>();
-      List<TensorSpec> inputs = specs(sig.getInputs(), "input", sig, graph, feeds);
-      List<TensorSpec> outputs = specs(sig.getOutputs(), "output", sig, graph, fetches);
+      SignatureDef def = bundle.metaGraphDef().getSignatureDefOrThrow(sig.key());
+      List<TensorSpec> inputs = specs(def.getInputsMap(), "input", sig.key(), graph, feeds);
+      List<TensorSpec> outputs = specs(def.getOutputsMap(), "output", sig.key(), graph, fetches);
       Map<String, String> metadata = new LinkedHashMap<>();
       metadata.put("tensorflow.version", tfVersion);
       metadata.put("tensorflow.tags", String.join(",", config.tags()));
@@ -189,25 +193,38 @@ final class TensorflowModelSession implements BackendSession {
     return keys;
   }
 
-  /** Specs sorted by name (a SignatureDef's maps have no order), with each tensor resolved in the graph. */
-  private static List<TensorSpec> specs(Map<String, Signature.TensorDescription> described, String kind, Signature sig,
-      Graph graph, Map<String, Output<?>> resolved) {
+  /**
+   * Specs sorted by name (a SignatureDef's maps have no order), with each tensor resolved in the graph.
+   * Read from the SignatureDef itself, which says whether a shape's rank is unknown.
+   */
+  private static List<TensorSpec> specs(Map<String, TensorInfo> described, String kind, String key, Graph graph,
+      Map<String, Output<?>> resolved) {
     List<TensorSpec> specs = new ArrayList<>();
-    for (Map.Entry<String, Signature.TensorDescription> e : new TreeMap<>(described).entrySet()) {
+    for (Map.Entry<String, TensorInfo> e : new TreeMap<>(described).entrySet()) {
       String name = e.getKey();
-      Signature.TensorDescription d = e.getValue();
-      String where = kind + " '" + name + "' of signature '" + sig.key() + "' (tensor " + d.name + ")";
-      DType dtype = TensorflowTensors.dtype(d.dataType);
-      if (dtype == null) {
-        throw new ModelLoadException(where + ": element type " + d.dataType + " is not supported: "
-            + TensorflowTensors.whyUnsupported(d.dataType));
+      TensorInfo info = e.getValue();
+      String where = kind + " '" + name + "' of signature '" + key + "' (tensor " + info.getName() + ")";
+      if (info.getName().isEmpty()) {
+        throw new ModelLoadException(where + ": only dense tensors are supported, but it is "
+            + info.getEncodingCase().toString().toLowerCase(java.util.Locale.ROOT));
       }
-      if (d.shape.isUnknown()) {
+      DType dtype = TensorflowTensors.dtype(info.getDtype());
+      if (dtype == null) {
+        throw new ModelLoadException(where + ": element type " + info.getDtype() + " is not supported: "
+            + TensorflowTensors.whyUnsupported(info.getDtype()));
+      }
+      TensorShapeProto shape = info.getTensorShape();
+      if (shape.getUnknownRank()) {
         throw new ModelLoadException(where + ": the signature gives no rank (unknown shape); jinfer needs the rank of every "
             + "tensor: export the model with a shape on the placeholder, e.g. [-1, 32]");
       }
-      specs.add(new TensorSpec(name, dtype, Shape.of(TensorflowTensors.specDims(d.shape))));
-      resolved.put(name, output(graph, d.name, where));
+      long[] dims = new long[shape.getDimCount()];
+      for (int i = 0; i < dims.length; i++) {
+        long d = shape.getDim(i).getSize();
+        dims[i] = d < 0 ? Shape.DYNAMIC : d;
+      }
+      specs.add(new TensorSpec(name, dtype, Shape.of(dims)));
+      resolved.put(name, output(graph, info.getName(), where));
     }
     return specs;
   }

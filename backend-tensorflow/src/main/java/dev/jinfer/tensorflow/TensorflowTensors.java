@@ -5,7 +5,6 @@ import dev.jinfer.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -154,22 +153,5 @@ final class TensorflowTensors {
     byte[] copy = new byte[Math.toIntExact(raw.numBytes())];
     data.read(copy);
     return Tensor.fromBuffer(expected, ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN), dims);
-  }
-
-  /**
-   * The dims of a shape for a spec: unknown dimensions become -1.
-   *
-   * @param shape a TensorFlow static shape of known rank
-   * @return the dims
-   */
-  static long[] specDims(org.tensorflow.ndarray.Shape shape) {
-    long[] dims = shape.asArray();
-    long[] out = Arrays.copyOf(dims, dims.length);
-    for (int i = 0; i < out.length; i++) {
-      if (out[i] < 0) {
-        out[i] = dev.jinfer.Shape.DYNAMIC;
-      }
-    }
-    return out;
   }
 }

@@ -77,7 +77,28 @@ public final class TensorflowFixtureGenerator {
         DataType.DT_INT16, DataType.DT_INT32, DataType.DT_INT64, DataType.DT_BOOL, DataType.DT_STRING)) {
       identity(type, replace(out.resolve("dtype_" + jinferName(type))));
     }
-    System.out.println("wrote the TensorFlow fixtures to " + out);
+    writeManifest(out);
+    System.out.println("wrote the TensorFlow fixtures and MANIFEST.sha256 to " + out);
+  }
+
+  /** Writes {@code MANIFEST.sha256} ({@code sha256sum -c} format) over every file under {@code out}. */
+  private static void writeManifest(Path out) throws IOException {
+    StringBuilder manifest = new StringBuilder();
+    try (Stream<Path> files = Files.walk(out)) {
+      for (Path p : files.filter(Files::isRegularFile).sorted().toList()) {
+        String name = out.relativize(p).toString().replace('\\', '/');
+        if (name.equals("MANIFEST.sha256") || name.equals(".gitattributes")) {
+          continue;
+        }
+        try {
+          byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p));
+          manifest.append(java.util.HexFormat.of().formatHex(digest)).append("  ").append(name).append('\n');
+        } catch (java.security.NoSuchAlgorithmException e) {
+          throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+      }
+    }
+    Files.writeString(out.resolve("MANIFEST.sha256"), manifest.toString(), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private static String jinferName(DataType type) {
