@@ -117,8 +117,24 @@ final class TensorflowTensors {
     if (type == null) {
       throw new IllegalArgumentException("dtype " + tensor.dtype() + " has no TensorFlow Java tensor class");
     }
-    // Tensor.of(type, shape, data) allocates the native tensor and copies the bytes in one bulk copy
-    return org.tensorflow.Tensor.of(type, shape, DataBuffers.of(tensor.buffer()));
+    org.tensorflow.Tensor t = org.tensorflow.Tensor.of(type, shape);
+    try {
+      ByteBuffer src = tensor.buffer();
+      ByteDataBuffer dst = t.asRawTensor().data();
+      // ndarray copies element by element from a ByteBuffer (0.8 GB/s measured) but in bulk from a byte[]
+      // (memcpy speed): a heap tensor's array goes straight in, a direct one through a byte[] first
+      if (src.hasArray()) {
+        dst.write(src.array(), src.arrayOffset() + src.position(), src.remaining());
+      } else {
+        byte[] bytes = new byte[src.remaining()];
+        src.get(bytes);
+        dst.write(bytes);
+      }
+      return t;
+    } catch (RuntimeException | Error e) {
+      t.close();
+      throw e;
+    }
   }
 
   /**

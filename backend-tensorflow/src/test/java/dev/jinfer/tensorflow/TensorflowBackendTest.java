@@ -129,6 +129,22 @@ class TensorflowBackendTest {
     }
   }
 
+  @Test
+  void predict_acceptsHeapBackedInputs_suchAsAnotherModelsOutputs() {
+    float[] values = {-0.0f, Float.NaN, 1.5f, Float.MAX_VALUE, -3f, Float.MIN_VALUE};
+    try (Model identity = load(Fixtures.tensorflow("dtype_float32"))) {
+      Tensor first = identity.predictor().predict(NamedTensors.of("x", Tensor.ofFloats(values, 2, 3))).get("y");
+      assertThat(first.isDirect()).isFalse(); // outputs are copied into heap buffers
+      java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(24).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      bytes.put(first.buffer()).flip();
+      Tensor heap = Tensor.fromBuffer(DType.FLOAT32, bytes, 2, 3);
+      for (Tensor in : List.of(first, heap, first.slice(1, 2))) {
+        Tensor out = identity.predictor().predict(NamedTensors.of("x", in)).get("y");
+        assertThat(out).isEqualTo(in);
+      }
+    }
+  }
+
   // ------------------------------------------------------------------ bad SavedModels and options
 
   @Test
