@@ -27,20 +27,21 @@ final class TensorflowNatives {
   private static final Logger LOG = LoggerFactory.getLogger(TensorflowNatives.class);
   private static final String NATIVE_PACKAGE = "org/tensorflow/internal/c_api/";
 
-  private static @Nullable Path loadedFrom; // guarded by TensorflowNatives.class
-  private static @Nullable String version; // guarded by TensorflowNatives.class
-  private static @Nullable Throwable failure; // guarded by TensorflowNatives.class
+  // written under the class lock, read without it by available() so that it never waits for an unpack
+  private static volatile @Nullable Path loadedFrom;
+  private static volatile @Nullable String version;
+  private static volatile @Nullable Throwable failure;
   private static long loadNanos; // guarded by TensorflowNatives.class
 
   private TensorflowNatives() {}
 
   /**
    * Whether the Java API and a native build for this platform are on the classpath, and loading has not
-   * failed. Does not load the natives.
+   * failed. Does not load the natives, and does not wait for a load in progress.
    *
    * @return true if {@link #load} can work
    */
-  static synchronized boolean available() {
+  static boolean available() {
     if (failure != null) {
       return false;
     }
@@ -144,7 +145,7 @@ final class TensorflowNatives {
    *
    * @return the cache directory, or null before the first load
    */
-  static synchronized @Nullable Path loadedFrom() {
+  static @Nullable Path loadedFrom() {
     return loadedFrom;
   }
 

@@ -1,11 +1,11 @@
 package dev.jinfer.tensorflow;
 
+import com.google.protobuf.CodedOutputStream;
 import dev.jinfer.DType;
 import dev.jinfer.Npy;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.ByteArrayOutputStream;
-import com.google.protobuf.CodedOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
