@@ -145,6 +145,18 @@ class TensorflowBackendTest {
     }
   }
 
+  @Test
+  void inputs_areCopiedInOneBulkCopy_intoTheTensorsNativeMemory() {
+    Tensor in = Tensor.ofFloats(new float[] {1, -2, 3.5f, Float.NaN, 0, 7}, 2, 3);
+    try (org.tensorflow.Tensor t = TensorflowTensors.toTensorflow(in)) {
+      java.nio.ByteBuffer view = TensorflowTensors.nativeView(t);
+      assertThat(view).as("direct view of the tensor's memory (else the slower byte[] path runs)").isNotNull();
+      assertThat(view.isDirect()).isTrue();
+      assertThat((long) view.capacity()).isEqualTo(t.numBytes()).isEqualTo(24);
+      assertThat(TensorflowTensors.fromTensorflow("x", DType.FLOAT32, t)).isEqualTo(in);
+    }
+  }
+
   // ------------------------------------------------------------------ bad SavedModels and options
 
   @Test
