@@ -14,10 +14,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class QuickstartTest {
   private static final Pattern ROW =
@@ -26,9 +29,13 @@ class QuickstartTest {
   private static final Pattern THROUGHPUT = Pattern.compile("(?m)^  throughput\\s+([\\d,]+) predictions/s$");
 
   private static String runQuickstart(int transactions, int warmup) {
+    return runQuickstart(Quickstart.Engine.ONNX, transactions, warmup);
+  }
+
+  private static String runQuickstart(Quickstart.Engine engine, int transactions, int warmup) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-      Quickstart.run(transactions, warmup, out);
+      Quickstart.run(engine, transactions, warmup, out);
     }
     return bytes.toString(StandardCharsets.UTF_8);
   }
@@ -90,19 +97,38 @@ class QuickstartTest {
     assertThat(rows).isEqualTo(3);
   }
 
-  @Test
-  void bundledModel_isTheFixture_andScoresItsReferenceInput() {
+  @ParameterizedTest
+  @EnumSource(Quickstart.Engine.class)
+  void bundledModel_onEveryEngine_isTheFixture_andScoresItsReferenceInput(Quickstart.Engine engine) {
     Path fixtures = Path.of(System.getProperty("jinfer.fixtures", "../fixtures")).resolve("onnx");
     Tensor input = Npy.read(fixtures.resolve("fraud_input.npy"));
     float[] expected = Npy.read(fixtures.resolve("fraud_output.npy")).toFloatArray();
 
-    try (Model model = Quickstart.loadBundledModel()) {
+    try (Model model = Quickstart.loadBundledModel(engine)) {
+      assertThat(model.backend()).isEqualTo(engine.name().toLowerCase(Locale.ROOT));
       float[] actual = model.predictor().predict(NamedTensors.of("features", input)).get("probabilities").toFloatArray();
 
       assertThat(actual).hasSameSizeAs(expected);
       for (int i = 0; i < actual.length; i++) {
-        assertThat(actual[i]).as("element %d", i).isCloseTo(expected[i], offset(1e-5f));
+        assertThat(actual[i]).as("%s element %d", engine, i).isCloseTo(expected[i], offset(1e-5f));
       }
     }
+  }
+
+  @Test
+  void run_onEveryEngine_printsTheSamePredictions() {
+    List<String> tables = new ArrayList<>();
+    for (Quickstart.Engine engine : Quickstart.Engine.values()) {
+      String out = runQuickstart(engine, 8, 0);
+      assertThat(out).as(engine.name()).startsWith("Loaded fraud:1 on " + engine.name().toLowerCase(Locale.ROOT));
+      Matcher m = ROW.matcher(out);
+      StringBuilder rows = new StringBuilder();
+      while (m.find()) {
+        rows.append(m.group(1)).append(' ').append(m.group(3)).append('\n');
+      }
+      tables.add(rows.toString());
+    }
+    assertThat(tables.get(0)).isNotEmpty();
+    assertThat(tables).as("labels per transaction on onnx, tensorflow, pytorch").containsOnly(tables.get(0));
   }
 }
