@@ -36,7 +36,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * </ul>
  * at 1, 16 and 64 callers, on the fraud MLP ({@code fixtures/onnx/fraud.onnx}, 32-256-256-2) and on a wider
  * MLP 256-1024-1024-128 that {@link MlpOnnxWriter} writes to a temporary file at start-up (seeded; no
- * committed fixture needed). Every configuration runs in the same JVM, one after another, on one loaded
+ * committed fixture needed); {@code identity} ({@code fixtures/onnx/dtype_float32.onnx}, y = x, 3 floats a row)
+ * leaves only the batcher's own cost per request, for comparison. Every configuration runs in the same JVM, one after another, on one loaded
  * model per model file, with the default {@link LoadOptions} (on a 2-CPU machine: two sessions of one
  * intra-op thread). For each batching row it also prints the mean batch size, the mean engine time per
  * batch, and whether p99 is under {@code maxQueueDelay + 2 x} that time (the issue's latency goal).
@@ -104,8 +105,11 @@ public final class BatchingLoadBenchmark {
       } else if (name.equals("wide")) {
         path = MlpOnnxWriter.write(Files.createTempFile("wide_mlp", ".onnx"), 42, 256, 1024, 1024, 128);
         path.toFile().deleteOnExit();
+      } else if (name.equals("identity")) {
+        // an engine call that costs almost nothing: what is left is the batcher's own cost per request
+        path = BenchmarkModels.fraud().resolveSibling("dtype_float32.onnx");
       } else {
-        throw new IllegalArgumentException("models: expected fraud or wide but got " + name);
+        throw new IllegalArgumentException("models: expected fraud, wide or identity but got " + name);
       }
       LoadOptions.Builder load = LoadOptions.newBuilder();
       if (!opts.get("sessions").equals("default")) {
