@@ -55,7 +55,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * <pre>
  * mvn -B -pl benchmarks -am package -DskipTests
  * java -cp benchmarks/target/benchmarks.jar dev.jinfer.benchmarks.BatchingLoadBenchmark \
- *     seconds=10 warmup=3 callers=1,16,64 models=fraud,wide target=5 batch=32 delay=2 workers=2
+ *     seconds=10 warmup=3 callers=1,16,64 models=fraud,wide,identity target=5 batch=32 delay=2 workers=2
  * </pre>
  */
 public final class BatchingLoadBenchmark {
