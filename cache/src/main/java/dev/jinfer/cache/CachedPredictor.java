@@ -5,6 +5,8 @@ import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Policy;
 import dev.jinfer.DType;
+import dev.jinfer.Deadline;
+import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.InvalidInputException;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelSignature;
@@ -24,7 +26,10 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
@@ -196,24 +201,70 @@ public final class CachedPredictor implements Predictor {
    */
   @Override
   public NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
+    return lookup(inputs, outputNames, null);
+  }
+
+  /**
+   * Like {@link #predict(NamedTensors, List)}, by a deadline: a hit returns at once; a request that joins an
+   * identical one in flight waits for it at most until its own deadline (the shared call goes on and fills
+   * the cache for the others); a miss passes the deadline to the delegate, so a batcher can drop the request
+   * while queued and the engine can stop at the deadline. If the call this request joined failed on its own
+   * caller's deadline while this one still has time, this request runs the model itself.
+   *
+   * @param inputs every input of the signature, by name
+   * @param outputNames the outputs wanted; empty for all
+   * @param deadline when the call must be done
+   * @return the outputs, possibly shared with other callers
+   * @throws DeadlineExceededException if the deadline passed before the outputs were ready
+   * @throws InvalidInputException if the request does not match the signature, or the deadline is null
+   * @throws dev.jinfer.InferenceException whatever the delegate throws; it is not cached
+   * @throws IllegalStateException if this cache is closed
+   */
+  @Override
+  public NamedTensors predict(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
+    if (deadline == null) {
+      throw new InvalidInputException("deadline: expected a Deadline but got null");
+    }
+    if (deadline.isExpired()) {
+      throw DeadlineExceededException.beforeStart(modelId(), deadline);
+    }
+    return lookup(inputs, outputNames, deadline);
+  }
+
+  private NamedTensors lookup(NamedTensors inputs, List<String> outputNames, @Nullable Deadline deadline) {
     requireOpen();
     if (inputs == null || outputNames == null) {
       bypassed.increment();
-      return delegate.predict(inputs, outputNames);
+      return direct(inputs, outputNames, deadline);
     }
     ModelId id = currentId();
     if (!servable(outputNames) || !schema.accepts(inputs, maxInputBytes)) {
       bypassed.increment();
-      return delegate.predict(inputs, outputNames);
+      return direct(inputs, outputNames, deadline);
     }
     CacheKey probe = schema.probe(id, inputs);
     CompletableFuture<NamedTensors> f = cache.getIfPresent(probe);
     if (f != null) {
       hits.increment();
+      if (!f.isDone() && deadline != null) {
+        try {
+          return select(await(f, deadline), outputNames);
+        } catch (DeadlineExceededException e) {
+          if (deadline.isExpired()) {
+            throw e;
+          }
+          // the joined call ran out of its caller's time, this one has some left
+          return load(probe.stored(), inputs, outputNames, deadline, true);
+        }
+      }
       return select(join(f), outputNames);
     }
     misses.increment();
-    return load(probe.stored(), inputs, outputNames);
+    return load(probe.stored(), inputs, outputNames, deadline, false);
+  }
+
+  private NamedTensors direct(NamedTensors inputs, List<String> outputNames, @Nullable Deadline deadline) {
+    return deadline == null ? delegate.predict(inputs, outputNames) : delegate.predict(inputs, outputNames, deadline);
   }
 
   /**
@@ -251,18 +302,32 @@ public final class CachedPredictor implements Predictor {
     return Predictor.super.predictAsync(inputs, outputNames, executor);
   }
 
-  private NamedTensors load(CacheKey key, NamedTensors inputs, List<String> outputNames) {
+  private NamedTensors load(CacheKey key, NamedTensors inputs, List<String> outputNames, @Nullable Deadline deadline,
+      boolean countedAsHit) {
     CompletableFuture<NamedTensors> mine = new CompletableFuture<>();
-    CompletableFuture<NamedTensors> prior = cache.asMap().putIfAbsent(key, mine);
-    if (prior != null) {
-      hits.increment();
-      misses.decrement();
-      return select(join(prior), outputNames);
+    CompletableFuture<NamedTensors> prior;
+    boolean counted = countedAsHit;
+    while ((prior = cache.asMap().putIfAbsent(key, mine)) != null) {
+      if (!counted) {
+        hits.increment();
+        misses.decrement();
+        counted = true;
+      }
+      try {
+        return select(deadline == null ? join(prior) : await(prior, deadline), outputNames);
+      } catch (DeadlineExceededException e) {
+        if (deadline != null && deadline.isExpired()) {
+          throw e;
+        }
+        // the call this request joined failed on its own caller's deadline; this one still has time: the
+        // failed flight removes itself from the map, so the next round runs the model (or joins a newer flight)
+        cache.asMap().remove(key, prior);
+      }
     }
     long start = ticker.read();
     NamedTensors value;
     try {
-      value = compute(key, inputs);
+      value = compute(key, inputs, deadline);
     } catch (Throwable t) {
       // complete the waiters first: if the bookkeeping below threw, they would otherwise wait forever.
       // A CancellationException keeps Caffeine from logging every failed model call as a warning;
@@ -284,8 +349,24 @@ public final class CachedPredictor implements Predictor {
     return select(value, outputNames);
   }
 
+  /** Waits for another caller's flight, at most until this caller's deadline; the flight itself goes on. */
+  private NamedTensors await(CompletableFuture<NamedTensors> f, Deadline deadline) {
+    try {
+      return f.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw DeadlineExceededException.lateResult(modelId(), deadline);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for an identical request of model " + modelId(), e);
+    } catch (LoadFailed e) {
+      throw sneaky(e.getCause());
+    } catch (ExecutionException e) {
+      throw sneaky(e.getCause() instanceof LoadFailed ? e.getCause().getCause() : e.getCause());
+    }
+  }
+
   /** Redis, then the delegate; writes a computed result back to Redis. */
-  private NamedTensors compute(CacheKey key, NamedTensors inputs) {
+  private NamedTensors compute(CacheKey key, NamedTensors inputs, @Nullable Deadline deadline) {
     SecondTier t = tier;
     byte[] digest = t == null ? null : ValueCodec.digest(key.model, key.words());
     if (t != null) {
@@ -294,7 +375,7 @@ public final class CachedPredictor implements Predictor {
         return remote;
       }
     }
-    NamedTensors value = delegate.predict(inputs, keptOutputs);
+    NamedTensors value = direct(inputs, keptOutputs, deadline);
     if (t != null && key.model.equals(delegate.modelId())) {
       writeTier(t, key, digest, value);
     }

@@ -2,6 +2,7 @@ package dev.jinfer.cache;
 
 import dev.jinfer.BackendException;
 import dev.jinfer.DType;
+import dev.jinfer.Deadline;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
@@ -41,6 +42,16 @@ final class FakeModel implements Predictor {
   @Override
   public ModelSignature signature() {
     return SIGNATURE;
+  }
+
+  /** The deadline the last deadline-carrying call passed in, or null if none came. */
+  volatile @Nullable Deadline lastDeadline;
+
+  /** Records the deadline, then behaves as {@link Predictor}'s default (waits, discards a late result). */
+  @Override
+  public NamedTensors predict(NamedTensors in, List<String> outputNames, Deadline deadline) {
+    lastDeadline = deadline;
+    return Predictor.super.predict(in, outputNames, deadline);
   }
 
   @Override
