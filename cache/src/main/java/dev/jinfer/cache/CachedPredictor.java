@@ -246,18 +246,15 @@ public final class CachedPredictor implements Predictor {
     CompletableFuture<NamedTensors> f = cache.getIfPresent(probe);
     if (f != null) {
       hits.increment();
-      if (!f.isDone() && deadline != null) {
-        try {
-          return select(await(f, deadline), outputNames);
-        } catch (DeadlineExceededException e) {
-          if (deadline.isExpired()) {
-            throw e;
-          }
-          // the joined call ran out of its caller's time, this one has some left
-          return load(probe.stored(), inputs, outputNames, deadline, true);
+      try {
+        return select(deadline == null || f.isDone() ? join(f) : await(f, deadline), outputNames);
+      } catch (DeadlineExceededException e) {
+        if (deadline != null && deadline.isExpired()) {
+          throw e;
         }
+        // the joined call failed on its own caller's deadline; this caller has time left
+        return load(probe.stored(), inputs, outputNames, deadline, true);
       }
-      return select(join(f), outputNames);
     }
     misses.increment();
     return load(probe.stored(), inputs, outputNames, deadline, false);
@@ -307,6 +304,7 @@ public final class CachedPredictor implements Predictor {
     CompletableFuture<NamedTensors> mine = new CompletableFuture<>();
     CompletableFuture<NamedTensors> prior;
     boolean counted = countedAsHit;
+    boolean retried = countedAsHit && deadline == null;
     while ((prior = cache.asMap().putIfAbsent(key, mine)) != null) {
       if (!counted) {
         hits.increment();
@@ -316,9 +314,12 @@ public final class CachedPredictor implements Predictor {
       try {
         return select(deadline == null ? join(prior) : await(prior, deadline), outputNames);
       } catch (DeadlineExceededException e) {
-        if (deadline != null && deadline.isExpired()) {
+        // a caller without a deadline retries once (the flight may have timed out inside the delegate, e.g.
+        // a batcher's request timeout, and would again); one with a deadline retries while it has time
+        if (deadline == null ? retried : deadline.isExpired()) {
           throw e;
         }
+        retried = true;
         // the call this request joined failed on its own caller's deadline; this one still has time: the
         // failed flight removes itself from the map, so the next round runs the model (or joins a newer flight)
         cache.asMap().remove(key, prior);

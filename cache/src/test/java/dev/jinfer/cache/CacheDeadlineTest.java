@@ -100,4 +100,26 @@ class CacheDeadlineTest {
       assertThat(model.calls).as("and its result is cached").hasValue(2);
     }
   }
+
+  @Test
+  void aJoinerWithoutDeadline_isNotFailedByItsLeadersDeadline() throws Exception {
+    FakeModel model = new FakeModel();
+    model.release = new CountDownLatch(1);
+    try (CachedPredictor p = CachedPredictor.of(model, 100)) {
+      Deadline shortOne = Deadline.after(Duration.ofMillis(100));
+      Future<NamedTensors> leader = pool.submit(() -> p.predict(FakeModel.input(6), List.of(), shortOne));
+      assertThat(model.entered.await(10, TimeUnit.SECONDS)).isTrue();
+      CompletableFuture<NamedTensors> joiner = CompletableFuture.supplyAsync(() -> p.predict(FakeModel.input(6)), pool);
+      long give = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while ((p.stats().hits() < 1 || !shortOne.isExpired()) && System.nanoTime() < give) {
+        Thread.onSpinWait();
+      }
+
+      model.release.countDown();
+
+      assertThatThrownBy(() -> leader.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(DeadlineExceededException.class);
+      assertThat(joiner.get(10, TimeUnit.SECONDS).get("y").getFloat(0)).isEqualTo(13f);
+      assertThat(model.calls).hasValue(2);
+    }
+  }
 }
