@@ -32,11 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,18 +57,16 @@ final class RestHandler implements HttpHandler {
   private final RestConfig config;
   private final PrometheusMeterRegistry prometheus;
   private final MeterRegistry meters;
-  private final Executor deadlineExecutor;
   private final String poolThreadPrefix;
   private final ObjectMapper json = new ObjectMapper();
 
   RestHandler(ModelRegistry registry, Pipelines pipelines, RestConfig config, PrometheusMeterRegistry prometheus,
-      Executor deadlineExecutor, String poolThreadPrefix) {
+      String poolThreadPrefix) {
     this.registry = registry;
     this.pipelines = pipelines;
     this.config = config;
     this.prometheus = prometheus;
     this.meters = prometheus;
-    this.deadlineExecutor = deadlineExecutor;
     this.poolThreadPrefix = poolThreadPrefix;
   }
 
@@ -328,32 +322,14 @@ final class RestHandler implements HttpHandler {
     }
   }
 
+  /**
+   * Runs the request, by its deadline if it has one: the deadline goes down the whole chain (the cache passes
+   * it to the batcher, which withdraws a request still queued at the deadline and releases its caller then;
+   * a batch already running completes without it), so this thread never waits past it.
+   */
   private NamedTensors run(Predictor predictor, TensorJson.Request request, @Nullable Deadline deadline) {
-    if (deadline == null) {
-      return predictor.predict(request.inputs(), request.outputs());
-    }
-    if (deadline.isExpired()) {
-      throw DeadlineExceededException.beforeStart(predictor.modelId(), deadline);
-    }
-    // the call runs on the deadline executor and this thread waits at most until the deadline; a late
-    // result still completes (and fills the cache), nobody waits for it
-    CompletableFuture<NamedTensors> f = predictor.predictAsync(request.inputs(), request.outputs(), deadlineExecutor);
-    try {
-      return f.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      throw new DeadlineExceededException("model " + predictor.modelId() + ": no result within the request's deadline of "
-          + deadline.describeTimeout());
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException && e.getCause().getCause() != null
-          ? e.getCause().getCause() : e.getCause();
-      if (cause instanceof RuntimeException) {
-        throw (RuntimeException) cause;
-      }
-      throw new IllegalStateException("prediction failed", cause);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for the prediction", e);
-    }
+    return deadline == null ? predictor.predict(request.inputs(), request.outputs())
+        : predictor.predict(request.inputs(), request.outputs(), deadline);
   }
 
   private static @Nullable Deadline deadline(HttpExchange exchange) {

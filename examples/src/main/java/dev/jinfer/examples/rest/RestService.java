@@ -51,7 +51,6 @@ public final class RestService implements AutoCloseable {
   private final RestConfig config;
   private final HttpServer server;
   private final ThreadPoolExecutor httpExecutor;
-  private final ThreadPoolExecutor deadlineExecutor;
   private final ModelRegistry registry;
   private final Pipelines pipelines;
   private final PrometheusMeterRegistry prometheus;
@@ -59,12 +58,11 @@ public final class RestService implements AutoCloseable {
   private final Object closeLock = new Object();
   private boolean closed;
 
-  private RestService(RestConfig config, HttpServer server, ThreadPoolExecutor httpExecutor, ThreadPoolExecutor deadlineExecutor,
-      ModelRegistry registry, Pipelines pipelines, PrometheusMeterRegistry prometheus, @Nullable Path tempRepository) {
+  private RestService(RestConfig config, HttpServer server, ThreadPoolExecutor httpExecutor, ModelRegistry registry,
+      Pipelines pipelines, PrometheusMeterRegistry prometheus, @Nullable Path tempRepository) {
     this.config = config;
     this.server = server;
     this.httpExecutor = httpExecutor;
-    this.deadlineExecutor = deadlineExecutor;
     this.registry = registry;
     this.pipelines = pipelines;
     this.prometheus = prometheus;
@@ -142,16 +140,14 @@ public final class RestService implements AutoCloseable {
     ModelRegistry registry = rb.build();
     Pipelines pipelines = null;
     ThreadPoolExecutor http = null;
-    ThreadPoolExecutor deadlines = null;
     HttpServer server = null;
     try {
       pipelines = new Pipelines(registry, config, prometheus);
       http = pool(HTTP_THREAD_PREFIX, config.httpThreads(), config.httpQueue());
       http.setRejectedExecutionHandler(new ThreadPoolExecutor.CallerRunsPolicy()); // the handler answers 503 at once
-      deadlines = pool("jinfer-rest-deadline-", config.httpThreads(), Math.max(1, config.batchQueue()));
       server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 128);
       server.setExecutor(http);
-      server.createContext("/", new RestHandler(registry, pipelines, config, prometheus, deadlines, HTTP_THREAD_PREFIX));
+      server.createContext("/", new RestHandler(registry, pipelines, config, prometheus, HTTP_THREAD_PREFIX));
       server.start();
       RegistryStatus status = registry.start();
       for (ModelStatus m : status.models()) {
@@ -159,7 +155,7 @@ public final class RestService implements AutoCloseable {
           pipelines.resolve(m.name(), null); // builds the chain now rather than on the first request
         }
       }
-      return new RestService(config, server, http, deadlines, registry, pipelines, prometheus, temp);
+      return new RestService(config, server, http, registry, pipelines, prometheus, temp);
     } catch (IOException | RuntimeException e) {
       if (server != null) {
         server.stop(0);
@@ -169,9 +165,6 @@ public final class RestService implements AutoCloseable {
       }
       if (http != null) {
         http.shutdownNow();
-      }
-      if (deadlines != null) {
-        deadlines.shutdownNow();
       }
       registry.close();
       deleteQuietly(temp);
@@ -254,14 +247,12 @@ public final class RestService implements AutoCloseable {
     }
     server.stop(1);
     httpExecutor.shutdown();
-    deadlineExecutor.shutdown();
     try {
       httpExecutor.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     pipelines.close();
-    deadlineExecutor.shutdownNow();
     registry.close();
     prometheus.close();
     deleteQuietly(tempRepository);

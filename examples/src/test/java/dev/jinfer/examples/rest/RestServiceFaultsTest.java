@@ -116,6 +116,33 @@ class RestServiceFaultsTest {
   }
 
   @Test
+  void deadlinePassingWhileQueued_is504_andTheRequestNeverReachesTheEngine() throws Exception {
+    try (RestTestSupport rest = start(RestConfig.newBuilder().batchMaxSize(1).batchDelay(Duration.ZERO).batchQueue(4)
+        .batchWorkers(1).httpThreads(4))) {
+      backend.entered = new CountDownLatch(1);
+      backend.release = new CountDownLatch(1);
+      try {
+        CompletableFuture<HttpResponse<String>> running = rest.postAsync(PREDICT, row(1, 1));
+        assertThat(backend.entered.await(60, TimeUnit.SECONDS)).as("the only batch worker is in the engine").isTrue();
+        int runs = backend.session().runs.get();
+
+        HttpResponse<String> late = rest.post(PREDICT, row(3, 3), RestHandler.DEADLINE_HEADER, "200");
+
+        assertThat(late.statusCode()).as(late.body()).isEqualTo(504);
+        backend.release.countDown();
+        assertThat(running.get(60, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        HttpResponse<String> after = rest.post(PREDICT, row(4, 4));
+        assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+        assertThat(backend.session().runs.get()).as("the expired request was withdrawn from the queue, not run")
+            .isEqualTo(runs + 1);
+      } finally {
+        backend.release.countDown();
+        backend.release = null;
+      }
+    }
+  }
+
+  @Test
   void repeatedEngineFailures_openTheCircuit_503WithRetryAfter() throws Exception {
     try (RestTestSupport rest = start(RestConfig.newBuilder().breakerWindow(4).breakerMinCalls(4).breakerFailureRate(50)
         .breakerWait(Duration.ofHours(1)))) {
