@@ -3,8 +3,10 @@ package dev.jinfer.pytorch;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.jinfer.DType;
@@ -207,12 +209,7 @@ final class PytorchModelSession implements BackendSession {
     // thread-local in libtorch: set on the calling thread every time (a cheap JNI call)
     JniUtils.setGraphExecutorOptimize(graphOptimizer);
     try (NDManager scope = manager.newSubManager()) {
-      NDList in = new NDList(inputSpecs.size());
-      for (TensorSpec spec : inputSpecs) {
-        in.add(PytorchTensors.toTorch(scope, inputs.get(spec.name())));
-      }
-      // the outputs (and the IValues DJL unpacks them from) belong to the first input's manager: scope
-      NDList out = IValueUtils.forward(module, in, false);
+      NDList out = forward(scope, inputs);
       if (out.size() != outputIndex.size()) {
         throw new IllegalStateException("the model returned " + out.size() + " output(s) but its signature declares "
             + outputIndex.size() + " (" + signature.outputNames() + ")");
@@ -227,6 +224,32 @@ final class PytorchModelSession implements BackendSession {
         result.put(name, t);
       }
       return result.build();
+    }
+  }
+
+  /**
+   * Runs {@code forward} on the inputs in signature order. The input and result {@link IValue}s are native
+   * handles no {@link NDManager} tracks, so this closes each of them on every path, including when libtorch
+   * throws; the output tensors unpacked from the result belong to {@code scope}.
+   */
+  private NDList forward(NDManager scope, NamedTensors inputs) {
+    IValue[] in = new IValue[inputSpecs.size()];
+    try {
+      for (int i = 0; i < in.length; i++) {
+        in[i] = NativeValues.wrap((PtNDArray) PytorchTensors.toTorch(scope, inputs.get(inputSpecs.get(i).name())));
+      }
+      IValue result = NativeValues.track(IValueUtils.forward(module, in));
+      try {
+        return result.toNDList((PtNDManager) scope);
+      } finally {
+        NativeValues.close(result);
+      }
+    } finally {
+      for (IValue v : in) {
+        if (v != null) {
+          NativeValues.close(v);
+        }
+      }
     }
   }
 
