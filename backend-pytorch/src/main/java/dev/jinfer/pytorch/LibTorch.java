@@ -108,8 +108,26 @@ final class LibTorch {
   }
 
   /**
-   * Applies thread settings. libtorch's intra-op pool is process-wide, so each load sets it (the latest
-   * wins); its inter-op pool can be sized only once per process, before any inter-op work, so the first
+   * Gives the calling thread {@code intraOp} intra-op threads for its next libtorch work. libtorch (with
+   * OpenMP) keeps the count per thread: a thread copies the process-wide value the first time it does
+   * libtorch work and keeps it, so a load that changes the process-wide value does not reach threads that
+   * already ran a call; each call therefore sets its own model's count on its thread. Costs one JNI read
+   * when the thread already has that count; switching a thread between models with different counts
+   * also resets libtorch's process-wide value (and its thread-pool size), so models of one process
+   * should share one count.
+   *
+   * @param intraOp the calling model's intra-op threads
+   */
+  static void useIntraOpThreads(int intraOp) {
+    if (JniUtils.getNumThreads() != intraOp) {
+      JniUtils.setNumThreads(intraOp);
+    }
+  }
+
+  /**
+   * Applies thread settings. The intra-op count is kept per thread by libtorch (see
+   * {@link #useIntraOpThreads}); a load sets the process-wide value, which threads new to libtorch copy,
+   * and every call sets its model's count on its own thread; its inter-op pool can be sized only once per process, before any inter-op work, so the first
    * load sets it and later loads asking for another size get a warning.
    *
    * @param intraOp intra-op threads

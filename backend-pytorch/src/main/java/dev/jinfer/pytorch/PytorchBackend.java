@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * in DJL's offline mode, from the natives on the classpath ({@code ai.djl.pytorch:pytorch-native-cpu}, a
  * dependency of this module) or from {@code PYTORCH_LIBRARY_PATH}; nothing is ever downloaded.
  *
- * <p>Besides {@link LoadOptions}' threads (process-wide in libtorch, see the README), the backend reads
+ * <p>Besides {@link LoadOptions}' threads (intra-op set on the calling thread of every call, inter-op once
+ * per process: see the README), the backend reads
  * the string properties named by the constants below. Runs on CPU only.
  *
  * <p>Thread-safe.

@@ -10,7 +10,7 @@ import org.jspecify.annotations.Nullable;
  * The settings of one load, read and validated from {@link LoadOptions}.
  *
  * @param device where the model runs
- * @param intraOpThreads libtorch intra-op threads (process-wide)
+ * @param intraOpThreads libtorch intra-op threads (set on the calling thread of every call)
  * @param interOpThreads libtorch inter-op threads (process-wide, settable once)
  * @param graphOptimizer whether TorchScript's profiling graph executor optimizes the graph
  * @param warmupBatchSizes batch sizes run at load time, each {@link PytorchBackend#WARMUP_CALLS_PER_SHAPE} times

@@ -44,10 +44,11 @@ final class PytorchModelSession implements BackendSession {
   private final Map<String, DType> outputDTypes;
   private final Map<String, String> metadata;
   private final boolean graphOptimizer;
+  private final int intraOpThreads;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private PytorchModelSession(NDManager manager, PtSymbolBlock module, SignatureFile.Parsed parsed,
-      Map<String, String> metadata, boolean graphOptimizer) {
+      Map<String, String> metadata, boolean graphOptimizer, int intraOpThreads) {
     this.manager = manager;
     this.module = module;
     this.signature = parsed.signature();
@@ -63,6 +64,7 @@ final class PytorchModelSession implements BackendSession {
     this.outputDTypes = dtypes;
     this.metadata = metadata;
     this.graphOptimizer = graphOptimizer;
+    this.intraOpThreads = intraOpThreads;
   }
 
   /**
@@ -100,7 +102,7 @@ final class PytorchModelSession implements BackendSession {
       metadata.put("pytorch.graph_optimizer", Boolean.toString(config.graphOptimizer()));
       parsed.metadata().forEach(metadata::putIfAbsent);
       PytorchModelSession session = new PytorchModelSession(manager, module, parsed,
-          Collections.unmodifiableMap(metadata), config.graphOptimizer());
+          Collections.unmodifiableMap(metadata), config.graphOptimizer(), config.intraOpThreads());
       session.checkAndWarmUp(parsed.origin(), config);
       return session;
     } catch (RuntimeException | Error e) {
@@ -197,7 +199,7 @@ final class PytorchModelSession implements BackendSession {
   }
 
   /**
-   * Runs one call: wraps the inputs (no copy for direct tensors) in a per-call manager, runs
+   * Runs one call on the calling thread with this model's intra-op thread count: wraps the inputs (no copy for direct tensors) in a per-call manager, runs
    * {@code forward} with the inputs in signature order, copies the requested outputs out, and closes the
    * manager with every native tensor of the call.
    *
@@ -208,6 +210,7 @@ final class PytorchModelSession implements BackendSession {
   public NamedTensors run(NamedTensors inputs, List<String> outputNames) {
     // thread-local in libtorch: set on the calling thread every time (a cheap JNI call)
     JniUtils.setGraphExecutorOptimize(graphOptimizer);
+    LibTorch.useIntraOpThreads(intraOpThreads);
     try (NDManager scope = manager.newSubManager()) {
       NDList out = forward(scope, inputs);
       if (out.size() != outputIndex.size()) {

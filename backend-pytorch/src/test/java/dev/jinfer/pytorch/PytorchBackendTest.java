@@ -296,6 +296,31 @@ class PytorchBackendTest {
     }
   }
 
+  @Test
+  void threads_eachCallRunsWithItsModelsIntraOpCount_onAThreadThatRanAnotherModelFirst() throws Exception {
+    PytorchBackend backend = new PytorchBackend();
+    NamedTensors in = NamedTensors.of("features", Tensor.ofFloats(new float[32], 1, 32));
+    ExecutorService worker = Executors.newSingleThreadExecutor(); // a thread new to libtorch
+    try (PytorchModelSession one = (PytorchModelSession) backend.load(new ModelSource(FRAUD, new ModelId("one", "1")),
+            LoadOptions.newBuilder().intraOpThreads(1).build());
+        PytorchModelSession two = (PytorchModelSession) backend.load(new ModelSource(FRAUD, new ModelId("two", "1")),
+            LoadOptions.newBuilder().intraOpThreads(2).build())) {
+      // libtorch keeps the count per thread, copied from the process-wide value (2: the latest load) on
+      // the thread's first libtorch work; each call must set its own model's count
+      List<Integer> seen = worker.submit(() -> {
+        List<Integer> counts = new ArrayList<>();
+        for (PytorchModelSession s : List.of(one, two, one, two)) {
+          assertThat(s.run(in, List.of("probabilities")).get("probabilities").toFloatArray()).hasSize(2);
+          counts.add(JniUtils.getNumThreads());
+        }
+        return counts;
+      }).get();
+      assertThat(seen).containsExactly(1, 2, 1, 2);
+    } finally {
+      worker.shutdownNow();
+    }
+  }
+
   // ------------------------------------------------------------------ native resources
 
   /** Native handles the model's DJL manager holds: its arrays, sub-managers and the module. */
