@@ -55,7 +55,8 @@ public final class PytorchBackend implements Backend {
   /**
    * Property: {@code false} skips the load-time call (batch 1, zeros) that checks the model accepts the
    * signature's inputs and returns its outputs (count, rank and fixed dimensions). Default {@code true};
-   * turn it off only for a model that rejects zeros.
+   * turn it off only for a model that rejects zeros, and then set {@link #WARMUP_BATCH_SIZES} to
+   * {@code none} as well, since warmup calls the model on zeros too (at batch 1 by default).
    */
   public static final String VERIFY_SIGNATURE = "pytorch.verifySignature";
 

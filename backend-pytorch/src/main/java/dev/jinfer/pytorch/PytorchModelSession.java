@@ -115,6 +115,11 @@ final class PytorchModelSession implements BackendSession {
     }
   }
 
+  /** The fix for a load-time call on zeros that fails: both load-time calls (check and warmup) use zeros. */
+  static final String ZEROS_HINT = "fix the signature, or, for a model that cannot take zeros of that shape, set both "
+      + PytorchBackend.VERIFY_SIGNATURE + "=false and " + PytorchBackend.WARMUP_BATCH_SIZES + "=none (warmup calls "
+      + "the model on zeros too)";
+
   /**
    * Runs {@link PytorchBackend#WARMUP_CALLS_PER_SHAPE} calls on zeros for each warmup batch size (batch 1
    * at least when the signature is verified), and checks the first call's outputs against the signature.
@@ -126,7 +131,13 @@ final class PytorchModelSession implements BackendSession {
     }
     boolean check = config.verifySignature();
     for (int batch : sizes) {
-      NamedTensors zeros = zeros(batch);
+      NamedTensors zeros;
+      try {
+        zeros = zeros(batch);
+      } catch (RuntimeException e) { // a fixed dimension too large for one buffer
+        throw new ModelLoadException(origin + ": cannot make the load-time zeros input for inputs " + inputSpecs
+            + " with batch size " + batch + ": " + firstLines(e.getMessage()) + "; " + ZEROS_HINT, e);
+      }
       for (int i = 0; i < PytorchBackend.WARMUP_CALLS_PER_SHAPE; i++) {
         NamedTensors out;
         try {
@@ -134,7 +145,7 @@ final class PytorchModelSession implements BackendSession {
         } catch (RuntimeException e) {
           throw new ModelLoadException(origin + ": the TorchScript model refused a call shaped like this signature "
               + "(inputs " + inputSpecs + " with batch size " + batch + "): " + firstLines(e.getMessage())
-              + (check ? "; fix the signature, or set " + PytorchBackend.VERIFY_SIGNATURE + "=false if the model rejects zeros" : ""), e);
+              + "; " + ZEROS_HINT, e);
         }
         if (check) {
           verifyOutputs(out, origin, batch);

@@ -182,7 +182,27 @@ class PytorchBackendTest {
         + "{\"name\": \"mask\", \"dtype\": \"FLOAT32\", \"shape\": [-1, 32]}, "));
     assertThatThrownBy(() -> load(model)).isInstanceOf(ModelLoadException.class)
         .hasMessageContaining("signature file " + SignatureFile.sidecarOf(model))
-        .hasMessageContaining("refused a call").hasMessageContaining("mask").hasMessageContaining("forward");
+        .hasMessageContaining("refused a call").hasMessageContaining("mask").hasMessageContaining("forward")
+        .hasMessageContaining(PytorchBackend.VERIFY_SIGNATURE + "=false and " + PytorchBackend.WARMUP_BATCH_SIZES + "=none");
+  }
+
+  @Test
+  void load_whenOnlyWarmupCallsAModelThatRefusesTheZeros_hintsToTurnOffBothChecks() throws IOException {
+    Path model = fraudCopy("fraud.pt", FRAUD_SIGNATURE.replace("\"FLOAT32\", \"shape\": [-1, 32]", "\"INT64\", \"shape\": [-1, 32]"));
+    // verification off alone does not help: warmup (batch 1 by default) calls the model on zeros too
+    assertThatThrownBy(() -> load(model, LoadOptions.newBuilder().property(PytorchBackend.VERIFY_SIGNATURE, "false").build()))
+        .isInstanceOf(ModelLoadException.class).hasMessageContaining("refused a call")
+        .hasMessageContaining(PytorchBackend.VERIFY_SIGNATURE + "=false and " + PytorchBackend.WARMUP_BATCH_SIZES + "=none");
+  }
+
+  @Test
+  void load_whenTheSignatureHasAFixedDimensionTooLargeForTheZerosInput_isModelLoadException_namingTheSidecar()
+      throws IOException {
+    Path model = fraudCopy("fraud.pt", FRAUD_SIGNATURE.replace("[-1, 32]", "[-1, 3000000000]"));
+    assertThatThrownBy(() -> load(model)).isInstanceOf(ModelLoadException.class)
+        .hasMessageContaining("signature file " + SignatureFile.sidecarOf(model))
+        .hasMessageContaining("cannot make the load-time zeros input").hasMessageContaining("3000000000")
+        .hasMessageContaining(PytorchBackend.WARMUP_BATCH_SIZES + "=none");
   }
 
   @Test
