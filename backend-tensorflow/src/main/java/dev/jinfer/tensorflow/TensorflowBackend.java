@@ -118,7 +118,8 @@ public final class TensorflowBackend implements Backend {
    * @param options device, threads, optimization level and {@code tensorflow.*} properties
    * @return the loaded model, owned by the caller
    * @throws BackendUnavailableException if a GPU is asked for and only CPU natives are on the classpath, or
-   *     the natives cannot be loaded here
+   *     another GPU index than the one of the process's first GPU load (TensorFlow fixes it per process),
+   *     or the natives cannot be loaded here
    * @throws dev.jinfer.ModelLoadException if the directory is no SavedModel, its variables are missing, the
    *     tags or signature are not in it (the message lists those that are), or the signature has an input or
    *     output jinfer cannot pass
@@ -137,6 +138,9 @@ public final class TensorflowBackend implements Backend {
           + " but " + (Files.isDirectory(dir) ? "the directory has none" : "it is a file"));
     }
     String version = TensorflowNatives.load(config.nativeCacheDir());
+    if (config.device().isGpu()) {
+      TensorflowNatives.GPU.claim(config.device());
+    }
     long t0 = System.nanoTime();
     TensorflowModelSession session = TensorflowModelSession.open(dir, config, version);
     LOG.debug("tensorflow: loaded {} from {} in {} ms: {}", source.id(), dir, (System.nanoTime() - t0) / 1_000_000, config);

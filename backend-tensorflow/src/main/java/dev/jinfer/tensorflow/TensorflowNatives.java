@@ -1,6 +1,7 @@
 package dev.jinfer.tensorflow;
 
 import dev.jinfer.BackendUnavailableException;
+import dev.jinfer.Device;
 import java.io.File;
 import java.io.IOException;
 import java.nio.ByteOrder;
@@ -33,7 +34,49 @@ final class TensorflowNatives {
   private static volatile @Nullable Throwable failure;
   private static long loadNanos; // guarded by TensorflowNatives.class
 
+  /** The GPU that TensorFlow's first GPU session of the process fixes for every later one. */
+  static final GpuIndex GPU = new GpuIndex();
+
   private TensorflowNatives() {}
+
+  /**
+   * The GPU index of the process. TensorFlow reads {@code gpu_options.visible_device_list} when it sets up
+   * its GPU devices, at the first GPU session of the process, and keeps that mapping: a later session asking
+   * for another index does not get it. So the first GPU load claims its index (kept even if that load
+   * fails, since TensorFlow may already have set up the device) and a load asking for another index fails
+   * fast.
+   *
+   * <p>Thread-safe.
+   */
+  static final class GpuIndex {
+    private int first = -1; // guarded by this
+
+    /**
+     * Claims {@code device}'s index for the process if no GPU load claimed one yet, or checks it is the
+     * claimed one.
+     *
+     * @param device a GPU
+     * @throws BackendUnavailableException naming both indices if another GPU was claimed first
+     */
+    synchronized void claim(Device device) {
+      if (!device.isGpu()) {
+        throw new IllegalArgumentException("not a GPU: " + device);
+      }
+      if (first < 0) {
+        first = device.index();
+      } else if (first != device.index()) {
+        throw new BackendUnavailableException("device " + device + ": this process already runs TensorFlow on gpu:"
+            + first + ", and TensorFlow fixes the visible GPU (gpu_options.visible_device_list) at its first GPU "
+            + "session for the whole process, so it cannot also use gpu:" + device.index() + "; load every "
+            + "TensorFlow model of the process on gpu:" + first + ", or run one process per GPU");
+      }
+    }
+
+    /** @return the claimed index, or -1 if no GPU load happened yet */
+    synchronized int claimed() {
+      return first;
+    }
+  }
 
   /**
    * Whether the Java API and a native build for this platform are on the classpath, and loading has not

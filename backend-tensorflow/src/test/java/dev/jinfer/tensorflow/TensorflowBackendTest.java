@@ -23,8 +23,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.bytedeco.javacpp.Pointer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -255,6 +260,45 @@ class TensorflowBackendTest {
         .hasMessageContaining("gpu:0").hasMessageContaining("org.tensorflow:tensorflow-core-native:1.1.0:linux-x86_64-gpu");
     assertThatThrownBy(() -> TensorflowBackend.requireGpuBuild(Device.gpu(1), false, "linux-arm64"))
         .isInstanceOf(BackendUnavailableException.class).hasMessageContaining("linux-arm64-gpu");
+  }
+
+  @Test
+  void gpuIndex_theFirstGpuLoadFixesItForTheProcess_anotherIndexFailsNamingBoth() throws Exception {
+    TensorflowNatives.GpuIndex gpu = new TensorflowNatives.GpuIndex();
+    assertThat(gpu.claimed()).isEqualTo(-1);
+    // concurrent first loads on two GPUs: exactly one index wins
+    int threads = 8;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    List<Future<Boolean>> claims = new ArrayList<>();
+    try {
+      for (int t = 0; t < threads; t++) {
+        Device device = Device.gpu(t % 2);
+        claims.add(pool.submit(() -> {
+          start.await();
+          try {
+            gpu.claim(device);
+            return true;
+          } catch (BackendUnavailableException e) {
+            return false;
+          }
+        }));
+      }
+      int won = 0;
+      for (Future<Boolean> f : claims) {
+        won += f.get() ? 1 : 0;
+      }
+      assertThat(won).as("the loads on the first claimed GPU").isEqualTo(threads / 2);
+    } finally {
+      pool.shutdownNow();
+    }
+    int first = gpu.claimed();
+    assertThat(first).isIn(0, 1);
+    gpu.claim(Device.gpu(first)); // the same index again is fine
+    assertThatThrownBy(() -> gpu.claim(Device.gpu(1 - first))).isInstanceOf(BackendUnavailableException.class)
+        .hasMessageContaining("gpu:" + (1 - first)).hasMessageContaining("already runs TensorFlow on gpu:" + first)
+        .hasMessageContaining("visible_device_list");
+    assertThat(gpu.claimed()).isEqualTo(first);
   }
 
   @Test
