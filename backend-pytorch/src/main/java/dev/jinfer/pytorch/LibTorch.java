@@ -107,6 +107,11 @@ final class LibTorch {
     return sb.toString();
   }
 
+  /** @return the intra-op count libtorch uses for the calling thread's next work */
+  static int intraOpThreadsOfThisThread() {
+    return JniUtils.getNumThreads();
+  }
+
   /**
    * Gives the calling thread {@code intraOp} intra-op threads for its next libtorch work. libtorch (with
    * OpenMP) keeps the count per thread: a thread copies the process-wide value the first time it does
@@ -125,10 +130,12 @@ final class LibTorch {
   }
 
   /**
-   * Applies thread settings. The intra-op count is kept per thread by libtorch (see
-   * {@link #useIntraOpThreads}); a load sets the process-wide value, which threads new to libtorch copy,
-   * and every call sets its model's count on its own thread; its inter-op pool can be sized only once per process, before any inter-op work, so the first
-   * load sets it and later loads asking for another size get a warning.
+   * Applies the thread settings of a model that loaded (a failed load changes neither). The intra-op
+   * count is kept per thread by libtorch (see {@link #useIntraOpThreads}): this sets it on the loading
+   * thread and as the process-wide value that threads new to libtorch copy, and every call sets its
+   * model's count on its own thread. The inter-op pool can be sized only once per process, before any
+   * inter-op work, so the first loaded model sets it and later loads asking for another size get a
+   * warning (as does a first model whose load-time calls already used TorchScript {@code fork}).
    *
    * @param intraOp intra-op threads
    * @param interOp inter-op threads

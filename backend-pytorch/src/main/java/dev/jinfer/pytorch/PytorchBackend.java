@@ -134,9 +134,22 @@ public final class PytorchBackend implements Backend {
     }
     SignatureFile.Parsed signature = SignatureFile.load(source.path(), config.signature());
     Engine engine = LibTorch.engine();
-    LibTorch.applyThreads(config.intraOpThreads(), config.interOpThreads());
     long t0 = System.nanoTime();
-    PytorchModelSession session = PytorchModelSession.open(engine, source, signature, config);
+    // the load-time calls set this model's intra-op count on this thread (and libtorch's process-wide
+    // value); a failed load puts back what this thread had, and only a loaded model applies its threads
+    int threadsBefore = LibTorch.intraOpThreadsOfThisThread();
+    PytorchModelSession session;
+    try {
+      session = PytorchModelSession.open(engine, source, signature, config);
+    } catch (RuntimeException | Error e) {
+      try {
+        LibTorch.useIntraOpThreads(threadsBefore);
+      } catch (RuntimeException restoreFailure) {
+        e.addSuppressed(restoreFailure);
+      }
+      throw e;
+    }
+    LibTorch.applyThreads(config.intraOpThreads(), config.interOpThreads());
     LOG.debug("pytorch: loaded {} from {} in {} ms: {}", source.id(), source.path(), (System.nanoTime() - t0) / 1_000_000, config);
     return session;
   }

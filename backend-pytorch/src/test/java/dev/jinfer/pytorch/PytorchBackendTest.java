@@ -341,6 +341,41 @@ class PytorchBackendTest {
     }
   }
 
+  @Test
+  void threads_aFailedLoadLeavesTheIntraOpCountAsItWas() throws Exception {
+    PytorchBackend backend = new PytorchBackend();
+    LibTorch.engine();
+    // a thread new to libtorch copies the process-wide count: the way to read it
+    ExecutorService fresh = Executors.newCachedThreadPool();
+    try {
+      int before = fresh.submit(JniUtils::getNumThreads).get();
+      LoadOptions other = LoadOptions.newBuilder().intraOpThreads(before + 1).build();
+      Path refusesCall = fraudCopy("mask.pt", FRAUD_SIGNATURE.replace("\"inputs\": [", "\"inputs\": ["
+          + "{\"name\": \"mask\", \"dtype\": \"FLOAT32\", \"shape\": [-1, 32]}, "));
+      Path notTorchScript = tmp.resolve("garbage.pt");
+      Files.writeString(notTorchScript, "not a zip");
+      Files.writeString(SignatureFile.sidecarOf(notTorchScript), FRAUD_SIGNATURE);
+      for (Path bad : List.of(refusesCall, notTorchScript)) {
+        int[] loadingThread = fresh.submit(() -> {
+          int own = JniUtils.getNumThreads();
+          assertThatThrownBy(() -> backend.load(new ModelSource(bad, new ModelId("bad", "1")), other))
+              .isInstanceOf(ModelLoadException.class);
+          return new int[] {own, JniUtils.getNumThreads()};
+        }).get();
+        assertThat(loadingThread[1]).as("the loading thread's count after a failed load of " + bad).isEqualTo(loadingThread[0]);
+        ExecutorService next = Executors.newSingleThreadExecutor();
+        try {
+          assertThat(next.submit(JniUtils::getNumThreads).get()).as("the process-wide count after a failed load of " + bad)
+              .isEqualTo(before);
+        } finally {
+          next.shutdownNow();
+        }
+      }
+    } finally {
+      fresh.shutdownNow();
+    }
+  }
+
   // ------------------------------------------------------------------ native resources
 
   /** Native handles the model's DJL manager holds: its arrays, sub-managers and the module. */
