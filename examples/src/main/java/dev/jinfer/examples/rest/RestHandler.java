@@ -32,14 +32,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Routes every request of the REST contract ({@code /work/rest-contract.md}, summarised in the examples
- * README) and turns every failure into {@code {"error": {"code", "message"}}} with the contract's status.
+ * Routes every request of the REST contract (documented in {@code examples/README.md}) and turns every failure into {@code {"error": {"code", "message"}}} with the contract's status.
  * Thread-safe: it holds no per-request state.
  */
 final class RestHandler implements HttpHandler {
@@ -59,6 +59,8 @@ final class RestHandler implements HttpHandler {
   private final MeterRegistry meters;
   private final String poolThreadPrefix;
   private final ObjectMapper json = new ObjectMapper();
+  /** Request timers by route, then status: a handful of each, so the maps stay small. */
+  private final Map<String, Map<Integer, Timer>> timers = new ConcurrentHashMap<>();
 
   RestHandler(ModelRegistry registry, Pipelines pipelines, RestConfig config, PrometheusMeterRegistry prometheus,
       String poolThreadPrefix) {
@@ -76,13 +78,14 @@ final class RestHandler implements HttpHandler {
     String route = "other";
     int status = 500;
     try {
-      if (!Thread.currentThread().getName().startsWith(poolThreadPrefix)) {
-        // the HTTP executor's queue is full and the dispatcher thread runs this: answer at once, no work
+      String path = exchange.getRequestURI().getRawPath();
+      String method = exchange.getRequestMethod();
+      if (!Thread.currentThread().getName().startsWith(poolThreadPrefix) && !isProbe(path)) {
+        // the HTTP executor's queue is full and the dispatcher thread runs this: answer at once, no work.
+        // Probes (live, ready, metrics) are cheap and still answered, so overload never fails a liveness probe.
         throw new ApiException(503, "OVERLOADED", "the server is busy: all " + config.httpThreads()
             + " HTTP threads are working and " + config.httpQueue() + " requests are waiting; retry later", 1, null);
       }
-      String path = exchange.getRequestURI().getRawPath();
-      String method = exchange.getRequestMethod();
       List<String> parts = segments(path);
       if (path.equals(LIVE_PATH)) {
         route = "live";
@@ -143,13 +146,27 @@ final class RestHandler implements HttpHandler {
       }
     } finally {
       exchange.close();
-      Timer.builder("jinfer.http.server.requests")
+      timer(route, status).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** The request timer of a route and status, registered once and then looked up without allocating a builder. */
+  private Timer timer(String route, int status) {
+    Map<Integer, Timer> byStatus = timers.computeIfAbsent(route, r -> new ConcurrentHashMap<>());
+    Timer t = byStatus.get(status);
+    if (t == null) {
+      t = byStatus.computeIfAbsent(status, s -> Timer.builder("jinfer.http.server.requests")
           .description("HTTP requests of the REST service, from the handler's start to the response sent")
           .tag("route", route)
-          .tag("status", Integer.toString(status))
-          .register(meters)
-          .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+          .tag("status", Integer.toString(s))
+          .register(meters));
     }
+    return t;
+  }
+
+  /** The cheap routes served even when every HTTP thread is busy (on the dispatcher thread). */
+  private static boolean isProbe(String path) {
+    return path.equals(LIVE_PATH) || path.equals(READY_PATH) || path.equals(METRICS_PATH);
   }
 
   private static List<String> segments(String path) {
@@ -279,21 +296,25 @@ final class RestHandler implements HttpHandler {
     Deadline deadline = deadline(exchange);
     JsonNode body = readJson(exchange);
     for (int attempt = 0;; attempt++) {
-      Pipelines.Pipeline p = resolve(name, version);
-      TensorJson.Request request = TensorJson.parse(body, p.predictor().signature());
+      Pipelines.Pipeline p = null;
       NamedTensors outputs;
       try {
+        // resolving is inside the retry too: a version retired between routing and building its chain is
+        // retried on the version serving now
+        p = resolve(name, version);
+        TensorJson.Request request = TensorJson.parse(body, p.predictor().signature());
         outputs = run(p.predictor(), request, deadline);
       } catch (IllegalStateException | ModelNotFoundException e) {
-        if (attempt == 0 && (p.isClosed() || !sameVersion(p, name, version))) {
+        if (attempt == 0 && (p == null || p.isClosed() || !sameVersion(p, name, version))) {
           continue; // the version was swapped out under the call: once more on the one serving now
         }
         throw e;
       }
+      Pipelines.Pipeline served = p;
       double latencyUs = (System.nanoTime() - start) / 1_000.0;
       return send(exchange, 200, g -> {
-        g.writeStringField("model", p.id().name());
-        g.writeStringField("version", p.id().version());
+        g.writeStringField("model", served.id().name());
+        g.writeStringField("version", served.id().version());
         g.writeNumberField("latency_us", Math.round(latencyUs * 10) / 10.0);
         g.writeObjectFieldStart("outputs");
         TensorJson.writeTensors(g, outputs);
@@ -302,10 +323,15 @@ final class RestHandler implements HttpHandler {
     }
   }
 
-  /** The chain serving a model; 503 for a model in the repository with no ready version yet. */
+  /**
+   * The chain serving a model; 503 for a model in the repository with no ready version yet, 404 for a
+   * malformed name, version or alias (the only place an IllegalArgumentException means "not found").
+   */
   private Pipelines.Pipeline resolve(String name, @Nullable String version) {
     try {
       return pipelines.resolve(name, version);
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(404, "MODEL_NOT_FOUND", e.getMessage());
     } catch (ModelNotFoundException e) {
       if (version == null && registry.status().model(name).isPresent()) {
         throw new ApiException(503, "SERVICE_UNAVAILABLE", "model '" + name + "' has no ready version yet: " + e.getMessage(), 1, e);
@@ -318,7 +344,7 @@ final class RestHandler implements HttpHandler {
     try {
       return pipelines.resolve(name, version).id().equals(p.id());
     } catch (RuntimeException e) {
-      return true; // nothing better to retry on
+      return false; // the version is gone (or the lookup fails): the retry resolves again and answers that
     }
   }
 
@@ -398,8 +424,11 @@ final class RestHandler implements HttpHandler {
     return out.toByteArray();
   }
 
-  /** Most bytes of an oversized body read and dropped before the 413; past it the connection is closed instead. */
-  static final long DISCARD_CAP = 64L << 20;
+  /**
+   * Most bytes of an oversized body read and dropped before the 413 (which carries {@code Connection: close});
+   * past it the connection is closed instead. Small, so that slow oversized uploads cannot hold HTTP threads.
+   */
+  static final long DISCARD_CAP = 1L << 20;
 
   private static void discard(InputStream in) throws IOException {
     byte[] buf = new byte[16384];
@@ -435,10 +464,6 @@ final class RestHandler implements HttpHandler {
     }
     if (t instanceof InferenceException) {
       return new ApiException(500, ((InferenceException) t).code().name(), t.getMessage(), -1, t);
-    }
-    if (t instanceof IllegalArgumentException) {
-      // a malformed model name, version or alias in the path
-      return new ApiException(404, "MODEL_NOT_FOUND", t.getMessage());
     }
     return new ApiException(500, "INTERNAL_ERROR", t.getClass().getSimpleName() + ": " + t.getMessage(), -1, t);
   }

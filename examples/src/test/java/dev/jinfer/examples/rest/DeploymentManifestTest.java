@@ -111,12 +111,27 @@ class DeploymentManifestTest {
     }
     double cpuLimit = cpus(resources.path("limits").path("cpu").asText());
     RestConfig config = RestConfig.parse(List.of(), env);
-    assertThat(config.intraOpThreads()).as("engine threads (split across sessions) <= CPU limit").isLessThanOrEqualTo((int) Math.ceil(cpuLimit));
+    // a fractional limit is rounded down (deploy README): the busy threads must not exceed the CFS quota
+    int cpus = Math.max(1, (int) Math.floor(cpuLimit));
+    assertThat(config.intraOpThreads()).as("engine threads (split across sessions) <= CPU limit").isLessThanOrEqualTo(cpus);
     assertThat(config.sessions()).as("sessions <= engine threads, so each session gets one").isBetween(1, config.intraOpThreads());
     assertThat(config.batchWorkers()).as("a batch in flight per session").isEqualTo(config.sessions());
     Matcher active = Pattern.compile("-XX:ActiveProcessorCount=(\\d+)").matcher(env.getOrDefault("JAVA_TOOL_OPTIONS", ""));
     assertThat(active.find()).as("JAVA_TOOL_OPTIONS sets -XX:ActiveProcessorCount").isTrue();
-    assertThat(Integer.parseInt(active.group(1))).isEqualTo((int) Math.ceil(cpuLimit));
+    assertThat(Integer.parseInt(active.group(1))).as("ActiveProcessorCount = the CPU limit rounded down").isEqualTo(cpus);
+  }
+
+  @Test
+  void preStopSleep_keepsThePodServingWhileItIsDropped_withinTheGracePeriod() {
+    JsonNode command = container.path("lifecycle").path("preStop").path("exec").path("command");
+    assertThat(command.isArray()).as("lifecycle.preStop.exec.command").isTrue();
+    assertThat(command.size()).isEqualTo(2);
+    assertThat(command.get(0).asText()).isEqualTo("sleep");
+    int sleep = Integer.parseInt(command.get(1).asText());
+    assertThat(sleep).isPositive();
+    int grace = deployment.path("spec").path("template").path("spec").path("terminationGracePeriodSeconds").asInt();
+    // the sleep, then the service's own shutdown (1 s for exchanges, 5 s for the HTTP threads) fit in the grace period
+    assertThat(sleep + 1 + 5).as("preStop sleep + shutdown <= terminationGracePeriodSeconds").isLessThan(grace);
   }
 
   @Test

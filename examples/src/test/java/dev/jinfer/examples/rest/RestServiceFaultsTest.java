@@ -73,17 +73,27 @@ class RestServiceFaultsTest {
   }
 
   @Test
-  void everyHttpThreadBusy_andNoQueue_is503Overloaded_withRetryAfter() throws Exception {
+  void everyHttpThreadBusy_andNoQueue_is503Overloaded_withRetryAfter_butProbesStillAnswer() throws Exception {
     try (RestTestSupport rest = start(RestConfig.newBuilder().httpThreads(1).httpQueue(0))) {
       backend.entered = new CountDownLatch(1);
       backend.release = new CountDownLatch(1);
       try {
         CompletableFuture<HttpResponse<String>> running = rest.postAsync(PREDICT, row(1, 2));
         assertThat(backend.entered.await(60, TimeUnit.SECONDS)).as("the only HTTP thread is in the engine").isTrue();
-        HttpResponse<String> refused = rest.get(RestHandler.LIVE_PATH);
+        HttpResponse<String> refused = rest.post(PREDICT, row(3, 4));
         assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
         assertThat(json(refused).path("error").path("code").asText()).isEqualTo("OVERLOADED");
         assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+        // overload must not fail the probes: a liveness 503 here would make Kubernetes restart a busy pod
+        HttpResponse<String> live = rest.get(RestHandler.LIVE_PATH);
+        assertThat(live.statusCode()).as(live.body()).isEqualTo(200);
+        assertThat(json(live).path("status").asText()).isEqualTo("UP");
+        HttpResponse<String> ready = rest.get(RestHandler.READY_PATH);
+        assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+        // the refusal is recorded after its response is sent, hence the wait; every scrape here is itself overloaded
+        HttpResponse<String> metrics = rest.awaitGet(RestHandler.METRICS_PATH,
+            r -> r.statusCode() == 200 && r.body().contains("status=\"503\""));
+        assertThat(metrics.statusCode()).isEqualTo(200);
         backend.release.countDown();
         HttpResponse<String> done = running.get(60, TimeUnit.SECONDS);
         assertThat(done.statusCode()).isEqualTo(200);
@@ -91,6 +101,19 @@ class RestServiceFaultsTest {
       } finally {
         backend.release.countDown();
       }
+    }
+  }
+
+  @Test
+  void malformedVersionInThePath_is404ModelNotFound() throws Exception {
+    try (RestTestSupport rest = start(RestConfig.newBuilder())) {
+      // "_x" is neither a version number nor an alias (aliases start with a letter): the registry's
+      // IllegalArgumentException from the lookup is a 404, not a 500
+      HttpResponse<String> r = rest.post("/v1/models/scale/versions/_x/predict", row(1, 1));
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(404);
+      assertThat(json(r).path("error").path("code").asText()).isEqualTo("MODEL_NOT_FOUND");
+      HttpResponse<String> model = rest.get("/v1/models/scale/versions/_x");
+      assertThat(model.statusCode()).as(model.body()).isEqualTo(404);
     }
   }
 
