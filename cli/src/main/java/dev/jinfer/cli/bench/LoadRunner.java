@@ -32,13 +32,20 @@ import org.jspecify.annotations.Nullable;
  * measured from the <em>intended</em> send time, which corrects for coordinated omission: when the target
  * (or the tool) falls behind, the wait counts as latency instead of silently thinning the load. The largest
  * send lag, the rate achieved and how far behind schedule the loop is at each window's end are reported, so
- * a tool that cannot keep up, or a target that is overloaded, shows as such.
+ * a tool that cannot keep up, or a target that is overloaded, shows as such. A request is prepared before
+ * its thread claims a slot, so input generation is never charged to its latency. When the last window
+ * closes, the loop finishes the measured period: every slot due by then is still sent (however late) and
+ * its answer awaited, within the drain timeout, and those latencies (the slowest of the level) go to the
+ * last window's histogram; the throughput stays the requests that ended inside the windows.
  *
  * <h2>Windows</h2>
  * After the warmup, the level is measured in windows of fixed length (latencies go into an HdrHistogram
  * {@link Recorder}, flipped at each window's end) until the {@link StabilityDetector} says the last windows
- * agree, or the window limit is reached. The level reports the stable windows, or every window when it did
- * not become stable. Failed requests are counted by type and do not stop the run.
+ * agree (an open loop more than a window behind schedule is never stable), or the window limit is reached.
+ * The level reports the stable windows, or every window when it did not become stable; the target's counters
+ * are read at every window's end so theirs cover the reported windows too. Failed requests are counted by
+ * type and do not stop the run; an exception thrown by the tool's own input generation or preparation, or
+ * by a call (an {@link Error} included), is counted as {@code CLIENT <exception class>}.
  *
  * <p>Not thread-safe: one thread runs the levels one after another; each level's threads end before the
  * method returns (within the drain timeout).
