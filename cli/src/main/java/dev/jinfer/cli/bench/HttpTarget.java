@@ -28,7 +28,8 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A jinfer REST service (see the wire contract in the repository's {@code examples/rest-service}): the
+ * A jinfer REST service (the examples module's {@code dev.jinfer.examples.rest.RestService}; its wire contract
+ * is in examples/README.md, section "rest-service"): the
  * signature comes from {@code GET /v1/models/{name}}, each request is a {@code POST} of the named-tensor JSON
  * form to {@code /v1/models/{name}/predict} (or {@code .../versions/{v}/predict}). A 2xx answer is a
  * success; any other status is counted as {@code HTTP <status> <error.code>}, a connection failure as

@@ -13,7 +13,10 @@ import org.jspecify.annotations.Nullable;
  * @param concurrency the clients of a closed loop; 0 for an open loop
  * @param rate the requested rate of an open loop, requests per second; 0 for a closed loop
  * @param rowsPerRequest rows in each request
- * @param latency the latencies of the successful requests, in nanoseconds
+ * @param latency the latencies of the successful requests, in nanoseconds, including those of an open loop's
+ *     drained requests
+ * @param drainedRequests successful requests of an open loop that were due in the measured period but
+ *     answered after it ended (the slowest ones): in {@code latency}, not in the throughput; 0 for a closed loop
  * @param seconds the length of the reported windows
  * @param errors failed requests by type, sorted by type
  * @param sloNanos the latency objective, 0 when none was given
@@ -23,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  * @param counters the change of the target's counters (cache, batcher) over the reported windows
  * @param openLoop the open loop's sending figures, null for a closed loop
  */
-record LevelResult(int concurrency, double rate, int rowsPerRequest, Histogram latency, double seconds,
+record LevelResult(int concurrency, double rate, int rowsPerRequest, Histogram latency, long drainedRequests, double seconds,
     Map<String, Long> errors, long sloNanos, boolean stable, List<WindowResult> windows, int reportedWindows,
     Map<String, Long> counters, @Nullable OpenLoopStats openLoop) {
 
@@ -54,9 +57,9 @@ record LevelResult(int concurrency, double rate, int rowsPerRequest, Histogram l
     return errors.values().stream().mapToLong(Long::longValue).sum();
   }
 
-  /** Successful requests per second. */
+  /** Successful requests per second: those that ended in the reported windows, over their length. */
   double throughput() {
-    return seconds > 0 ? requests() / seconds : 0;
+    return seconds > 0 ? (requests() - drainedRequests) / seconds : 0;
   }
 
   /** Successful rows per second. */
@@ -93,9 +96,12 @@ record LevelResult(int concurrency, double rate, int rowsPerRequest, Histogram l
     return all == 0 ? 0 : (double) withinSlo() / all;
   }
 
-  /** Requests per second that succeeded within the SLO (= throughput when there is no SLO). */
+  /**
+   * Requests per second that succeeded within the SLO (= throughput when there is no SLO): the throughput
+   * times the share of successful requests within the SLO.
+   */
   double goodput() {
-    return seconds > 0 ? withinSlo() / seconds : 0;
+    return requests() == 0 ? 0 : throughput() * withinSlo() / requests();
   }
 
   /** Cache hits in proportion of lookups over the reported windows; NaN without a cache. */

@@ -32,13 +32,20 @@ import org.jspecify.annotations.Nullable;
  * measured from the <em>intended</em> send time, which corrects for coordinated omission: when the target
  * (or the tool) falls behind, the wait counts as latency instead of silently thinning the load. The largest
  * send lag, the rate achieved and how far behind schedule the loop is at each window's end are reported, so
- * a tool that cannot keep up, or a target that is overloaded, shows as such.
+ * a tool that cannot keep up, or a target that is overloaded, shows as such. A request is prepared before
+ * its thread claims a slot, so input generation is never charged to its latency. When the last window
+ * closes, the loop finishes the measured period: every slot due by then is still sent (however late) and
+ * its answer awaited, within the drain timeout, and those latencies (the slowest of the level) go to the
+ * last window's histogram; the throughput stays the requests that ended inside the windows.
  *
  * <h2>Windows</h2>
  * After the warmup, the level is measured in windows of fixed length (latencies go into an HdrHistogram
  * {@link Recorder}, flipped at each window's end) until the {@link StabilityDetector} says the last windows
- * agree, or the window limit is reached. The level reports the stable windows, or every window when it did
- * not become stable. Failed requests are counted by type and do not stop the run.
+ * agree (an open loop more than a window behind schedule is never stable), or the window limit is reached.
+ * The level reports the stable windows, or every window when it did not become stable; the target's counters
+ * are read at every window's end so theirs cover the reported windows too. Failed requests are counted by
+ * type and do not stop the run; an exception thrown by the tool's own input generation or preparation, or
+ * by a call (an {@link Error} included), is counted as {@code CLIENT <exception class>}.
  *
  * <p>Not thread-safe: one thread runs the levels one after another; each level's threads end before the
  * method returns (within the drain timeout).
@@ -91,9 +98,20 @@ final class LoadRunner {
     for (int c = 0; c < concurrency; c++) {
       Thread t = new Thread(() -> {
         while (running.get()) {
-          LoadTarget.Call call = target.prepare(source.next());
+          LoadTarget.Call call;
+          try {
+            call = target.prepare(source.next());
+          } catch (RuntimeException | Error e) {
+            errors.add(clientError(e));
+            continue;
+          }
           long start = System.nanoTime();
-          String error = call.send();
+          String error;
+          try {
+            error = call.send();
+          } catch (RuntimeException | Error e) {
+            error = clientError(e);
+          }
           long end = System.nanoTime();
           record(recorder, errors, error, end - start);
         }
@@ -131,24 +149,67 @@ final class LoadRunner {
     target.resetBetweenLevels();
     Recorder recorder = new Recorder(3);
     ErrorCounter errors = new ErrorCounter();
-    Sender sender = new Sender(new ArrivalSchedule(arrival, rate, plan.seed()), recorder, errors);
+    Sender sender = new Sender(arrival, new ArrivalSchedule(arrival, rate, plan.seed()), recorder, errors);
     sender.start();
     try {
       return measure(0, rate, recorder, errors, sender);
     } finally {
-      sender.stop();
-      long deadline = System.nanoTime() + plan.drainTimeout().toNanos();
-      int stuck = 0;
-      for (Thread t : sender.threads) {
-        if (!join(t, deadline)) {
-          stuck++;
-        }
-      }
-      if (stuck > 0) {
-        warnings.add("rate " + Units.compact(rate) + "/s: " + stuck + " requests still running after the drain timeout ("
-            + Durations.format(plan.drainTimeout()) + ")");
+      if (!sender.finished) {
+        // measure() failed before finishing the measured period: stop at once
+        sender.stop();
+        joinSender(rate, sender);
       }
     }
+  }
+
+  /**
+   * Ends the measured period of an open loop whose last window closed at {@code end}: every slot due by then
+   * is still sent and answered (within the drain timeout), so the slowest requests, those still waiting for
+   * a thread or an answer when the window closed, are not silently dropped.
+   *
+   * @return whether every request thread ended within the drain timeout
+   */
+  private boolean finishSender(double rate, Sender sender, long end) {
+    sender.finish(end);
+    return joinSender(rate, sender);
+  }
+
+  private boolean joinSender(double rate, Sender sender) {
+    long deadline = System.nanoTime() + plan.drainTimeout().toNanos();
+    int stuck = 0;
+    for (Thread t : sender.threads) {
+      if (!join(t, deadline)) {
+        stuck++;
+      }
+    }
+    if (stuck > 0) {
+      sender.stop();
+      warnings.add("rate " + Units.compact(rate) + "/s: " + stuck + " request threads still busy after the drain timeout ("
+          + Durations.format(plan.drainTimeout()) + "); requests due in the measured period but not answered by then"
+          + " are missing from the figures");
+    }
+    return stuck == 0;
+  }
+
+  /** The error type of a request that failed in the tool itself (input generation or preparation, or a bug). */
+  static String clientError(Throwable e) {
+    return "CLIENT " + e.getClass().getSimpleName();
+  }
+
+  /**
+   * Whether an open loop sent clearly fewer requests than were due: for fixed arrivals, less than 95%; for
+   * Poisson arrivals, whose count in a period varies by about its square root, more than three standard
+   * deviations below the expected count.
+   *
+   * @param sent requests sent
+   * @param due requests expected in the same period (rate times seconds)
+   * @param arrival the arrival process
+   */
+  static boolean behindSchedule(long sent, double due, Arrival arrival) {
+    if (arrival == Arrival.POISSON) {
+      return sent < due - 3 * Math.sqrt(due);
+    }
+    return sent < 0.95 * due;
   }
 
   private static void record(Recorder recorder, ErrorCounter errors, @Nullable String error, long nanos) {
@@ -167,7 +228,9 @@ final class LoadRunner {
     if (sender != null) {
       sender.drainWindow();
     }
-    Map<String, Long> before = target.counters();
+    // counters[i] is read at the start of window i, counters[n] after the last one
+    List<Map<String, Long>> counterSnapshots = new ArrayList<>();
+    counterSnapshots.add(target.counters());
     StabilityDetector detector = new StabilityDetector(plan.stableWindows(), plan.tolerance());
     List<WindowResult> windows = new ArrayList<>();
     List<Histogram> histograms = new ArrayList<>();
@@ -175,7 +238,8 @@ final class LoadRunner {
     long windowNanos = plan.window().toNanos();
     long start = System.nanoTime();
     long previous = start;
-    for (int w = 0; w < plan.maxWindows() && !detector.isStable(); w++) {
+    boolean stable = false;
+    for (int w = 0; w < plan.maxWindows() && !stable; w++) {
       parkUntil(start + (w + 1) * windowNanos);
       Histogram h = recorder.getIntervalHistogram();
       Map<String, Long> e = errors.drain();
@@ -183,6 +247,7 @@ final class LoadRunner {
       double seconds = (now - previous) / 1e9;
       previous = now;
       long[] send = sender == null ? new long[3] : sender.drainWindow();
+      counterSnapshots.add(target.counters());
       long total = h.getTotalCount();
       WindowResult window = new WindowResult(seconds, total, e.values().stream().mapToLong(Long::longValue).sum(),
           total == 0 ? 0 : h.getValueAtPercentile(50), total == 0 ? 0 : h.getValueAtPercentile(99),
@@ -191,11 +256,25 @@ final class LoadRunner {
       histograms.add(h);
       windowErrors.add(e);
       detector.add(window.throughput(), window.p99Nanos());
+      // a sender more than a window behind is overloaded: its latencies grow without bound, however alike
+      // the last windows look
+      boolean overloadedNow = send[2] > windowNanos;
+      stable = detector.isStable() && !overloadedNow;
     }
-    Map<String, Long> after = target.counters();
-    boolean stable = detector.isStable();
     int reported = stable ? plan.stableWindows() : windows.size();
     int from = windows.size() - reported;
+
+    long drainedRequests = 0;
+    Map<String, Long> drainedErrors = Map.of();
+    if (sender != null) {
+      // finish the measured period: the requests due in it but still unsent or unanswered are the slowest
+      // ones; their latencies (and failures) go to the last window
+      finishSender(rate, sender, start + windows.size() * windowNanos);
+      Histogram rest = recorder.getIntervalHistogram();
+      drainedRequests = rest.getTotalCount();
+      drainedErrors = errors.drain();
+      histograms.get(histograms.size() - 1).add(rest);
+    }
 
     Histogram latency = new Histogram(3);
     Map<String, Long> errorTotals = new TreeMap<>();
@@ -209,17 +288,19 @@ final class LoadRunner {
       sent += windows.get(i).sent();
       maxLag = Math.max(maxLag, windows.get(i).maxSendLagNanos());
     }
+    drainedErrors.forEach((k, v) -> errorTotals.merge(k, v, Long::sum));
+    Map<String, Long> before = counterSnapshots.get(from);
     Map<String, Long> counters = new LinkedHashMap<>();
-    after.forEach((k, v) -> counters.put(k, v - before.getOrDefault(k, 0L)));
+    counterSnapshots.get(windows.size()).forEach((k, v) -> counters.put(k, v - before.getOrDefault(k, 0L)));
     LevelResult.OpenLoopStats open = null;
     if (sender != null) {
       double sentRate = seconds > 0 ? sent / seconds : 0;
       long behind = windows.get(windows.size() - 1).behindNanos();
-      open = new LevelResult.OpenLoopStats(sentRate, maxLag, behind, sentRate < 0.95 * rate,
-          behind > plan.window().toNanos());
+      open = new LevelResult.OpenLoopStats(sentRate, maxLag, behind,
+          behindSchedule(sent, rate * seconds, sender.arrival), behind > windowNanos);
     }
-    return new LevelResult(concurrency, rate, source.rows(), latency, seconds, errorTotals, plan.sloNanos(), stable,
-        List.copyOf(windows), reported, counters, open);
+    return new LevelResult(concurrency, rate, source.rows(), latency, drainedRequests, seconds, errorTotals,
+        plan.sloNanos(), stable, List.copyOf(windows), reported, counters, open);
   }
 
   private static void parkUntil(long deadline) {
@@ -246,17 +327,23 @@ final class LoadRunner {
    */
   private final class Sender {
     final List<Thread> threads = new ArrayList<>();
+    final Arrival arrival;
     private final ArrivalSchedule schedule;
     private final Recorder recorder;
     private final ErrorCounter errors;
     private volatile boolean running = true;
+    // the intended time of the last slot to send: the end of the measured period once it is known
+    private volatile long lastIntended = Long.MAX_VALUE;
+    // set by finish(): the measuring thread owns the drain
+    volatile boolean finished;
     private final LongAdder sent = new LongAdder();
     private final AtomicLong maxLag = new AtomicLong();
     private final long start;
     // guarded by this: the intended offset of the next unclaimed slot
     private long nextOffset;
 
-    Sender(ArrivalSchedule schedule, Recorder recorder, ErrorCounter errors) {
+    Sender(Arrival arrival, ArrivalSchedule schedule, Recorder recorder, ErrorCounter errors) {
+      this.arrival = arrival;
       this.schedule = schedule;
       this.recorder = recorder;
       this.errors = errors;
@@ -285,20 +372,46 @@ final class LoadRunner {
 
     private void sendLoop() {
       while (running) {
+        // the request is prepared before its slot is claimed, so the tool's own work is not charged to it
+        LoadTarget.@Nullable Call call = null;
+        String error = null;
+        try {
+          call = target.prepare(source.next());
+        } catch (RuntimeException | Error e) {
+          error = clientError(e);
+        }
         long intended = claim();
+        if (intended > lastIntended) {
+          return;
+        }
         long now;
         while ((now = System.nanoTime()) < intended) {
-          if (!running) {
+          if (!running || intended > lastIntended) {
             return;
           }
           LockSupport.parkNanos(intended - now);
         }
         maxLag.accumulateAndGet(now - intended, Math::max);
         sent.increment();
-        LoadTarget.Call call = target.prepare(source.next());
-        String error = call.send();
+        if (call != null) {
+          try {
+            error = call.send();
+          } catch (RuntimeException | Error e) {
+            error = clientError(e);
+          }
+        }
         record(recorder, errors, error, System.nanoTime() - intended);
       }
+    }
+
+    /**
+     * Ends the schedule at {@code end}: the threads still send every slot intended by then, however late,
+     * and return once they claim a later one.
+     */
+    void finish(long end) {
+      finished = true;
+      lastIntended = end;
+      threads.forEach(LockSupport::unpark);
     }
 
     /**

@@ -38,12 +38,18 @@ final class StabilityDetector {
     seen.add(new double[] {throughput, p99});
   }
 
-  /** Whether the last {@code windows} windows agree on both figures. */
+  /**
+   * Whether the last {@code windows} windows agree on both figures. Windows without a single successful
+   * request (throughput 0) never make a level stable: there is nothing to agree on.
+   */
   boolean isStable() {
     if (seen.size() < windows) {
       return false;
     }
     List<double[]> tail = seen.subList(seen.size() - windows, seen.size());
+    if (tail.stream().allMatch(w -> w[0] == 0)) {
+      return false;
+    }
     return within(tail, 0) && within(tail, 1);
   }
 

@@ -9,6 +9,7 @@ import dev.jinfer.TensorSpec;
 import dev.jinfer.cli.bench.ArrivalSchedule.Arrival;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
@@ -24,8 +25,14 @@ class LoadRunnerTest {
    * {@link #STALL_AFTER} or later after the first one (past the 100 ms warmup, inside the measured windows)
    * blocks for {@code stall}.
    */
-  private static final class FakeTarget implements LoadTarget {
+  private static class FakeTarget implements LoadTarget {
     static final long STALL_AFTER = Duration.ofMillis(250).toNanos();
+    long stallAfter = STALL_AFTER;
+    long callNanos;
+    long prepareNanos;
+    int prepareFailEvery;
+    int throwErrorEvery;
+    final AtomicLong prepares = new AtomicLong();
     final AtomicLong calls = new AtomicLong();
     final AtomicLong firstCall = new AtomicLong();
     final java.util.concurrent.atomic.AtomicBoolean stalled = new java.util.concurrent.atomic.AtomicBoolean();
@@ -49,6 +56,11 @@ class LoadRunnerTest {
 
     @Override
     public Call prepare(NamedTensors request) {
+      long n = prepares.incrementAndGet();
+      sleep(prepareNanos);
+      if (prepareFailEvery > 0 && n % prepareFailEvery == 0) {
+        throw new IllegalStateException("prepare " + n);
+      }
       return this::send;
     }
 
@@ -56,13 +68,26 @@ class LoadRunnerTest {
       long n = calls.incrementAndGet();
       long now = System.nanoTime();
       firstCall.compareAndSet(0, now);
-      if (stallNanos > 0 && now - firstCall.get() >= STALL_AFTER && stalled.compareAndSet(false, true)) {
-        long end = System.nanoTime() + stallNanos;
-        for (long left = stallNanos; left > 0; left = end - System.nanoTime()) {
-          LockSupport.parkNanos(left);
-        }
+      if (stallNanos > 0 && now - firstCall.get() >= stallAfter && stalled.compareAndSet(false, true)) {
+        sleep(stallNanos);
+      }
+      sleep(callNanos);
+      if (throwErrorEvery > 0 && n % throwErrorEvery == 0) {
+        throw new AssertionError("send " + n);
       }
       return failEvery > 0 && n % failEvery == 0 ? "BOOM" : null;
+    }
+
+    private static void sleep(long nanos) {
+      long end = System.nanoTime() + nanos;
+      for (long left = nanos; left > 0; left = end - System.nanoTime()) {
+        LockSupport.parkNanos(left);
+      }
+    }
+
+    @Override
+    public Map<String, Long> counters() {
+      return Map.of("calls", calls.get());
     }
 
     @Override
@@ -70,8 +95,14 @@ class LoadRunnerTest {
   }
 
   private static LoadRunner runner(LoadTarget target, int maxInFlight) {
+    return runner(target, maxInFlight, 3, 3, 0.10);
+  }
+
+  /** 100 ms warmup, 300 ms windows. */
+  private static LoadRunner runner(LoadTarget target, int maxInFlight, int maxWindows, int stableWindows,
+      double tolerance) {
     return new LoadRunner(target, RequestSource.generated(SIG, 1, 0, 1), new LoadRunner.Plan(Duration.ofMillis(100),
-        Duration.ofMillis(300), 3, 3, 0.10, 0, maxInFlight, 1, Duration.ofSeconds(10)));
+        Duration.ofMillis(300), maxWindows, stableWindows, tolerance, 0, maxInFlight, 1, Duration.ofSeconds(10)));
   }
 
   @Test
@@ -114,5 +145,107 @@ class LoadRunnerTest {
     // the client waited, so nothing was due meanwhile: the stalled call is the (only) slow one; a busy machine
     // could add another, but one client cannot fit ten 200 ms calls into the 0.9 s measured
     assertThat(r.latency().getCountBetweenValues(200_000_000L, Long.MAX_VALUE / 4)).isBetween(1L, 9L);
+  }
+
+  @Test
+  void openLoop_keepsTheRequestsStillDueOrRunningWhenTheLastWindowCloses() {
+    // 1000/s, one request thread; a 100 ms stall starts 60 ms before the measured period ends (100 ms warmup
+    // + 3 x 300 ms): the stalled call and the ~60 requests due behind it end after the last window closed
+    FakeTarget target = new FakeTarget(0, Duration.ofMillis(100));
+    target.stallAfter = Duration.ofMillis(940).toNanos();
+    LevelResult r = runner(target, 1).openLoop(1000, Arrival.FIXED);
+
+    assertThat(target.stalled).as("the stall happened").isTrue();
+    assertThat(r.maxNanos()).as("the stalled call is in the figures").isGreaterThanOrEqualTo(100_000_000L);
+    // those due in the stall's first half waited 50 ms or more for it
+    assertThat(r.latency().getCountBetweenValues(50_000_000L, Long.MAX_VALUE / 4)).isGreaterThanOrEqualTo(30);
+    assertThat(r.drainedRequests()).isPositive();
+    // the throughput stays what ended inside the windows
+    long inWindows = r.windows().stream().mapToLong(WindowResult::requests).sum();
+    assertThat(r.throughput()).isEqualTo(inWindows / r.seconds());
+  }
+
+  @Test
+  void openLoop_thatFallsFurtherBehindIsNeverStable_evenWhenItsWindowsLookAlike() {
+    // capacity ~500/s (one thread, 2 ms calls) for 1000/s asked: the backlog grows by ~150 ms per window,
+    // so with a lax tolerance the p99 of consecutive windows would pass the relative check
+    FakeTarget target = new FakeTarget(0, Duration.ZERO);
+    target.callNanos = Duration.ofMillis(2).toNanos();
+    LevelResult r = runner(target, 1, 5, 2, 0.5).openLoop(1000, Arrival.FIXED);
+
+    assertThat(r.stable()).isFalse();
+    assertThat(r.windows()).hasSize(5);
+    assertThat(r.openLoop()).isNotNull();
+    assertThat(r.openLoop().overloaded()).isTrue();
+    assertThat(r.openLoop().behindSchedule()).isTrue();
+  }
+
+  @Test
+  void openLoop_doesNotChargeInputPreparationToLatency() {
+    // 50/s (a slot every 20 ms), preparing a request takes 10 ms, sending it nothing
+    FakeTarget target = new FakeTarget(0, Duration.ZERO);
+    target.prepareNanos = Duration.ofMillis(10).toNanos();
+    LevelResult r = runner(target, 1).openLoop(50, Arrival.FIXED);
+
+    assertThat(r.requests()).isPositive();
+    // prepared while waiting for the slot: the median is the wake-up delay, far below the 10 ms preparation
+    assertThat(r.percentileNanos(50)).isLessThan(5_000_000L);
+  }
+
+  @Test
+  void behindSchedule_allowsPoissonItsNaturalVariation() {
+    // 1000 due: a Poisson count has a standard deviation of ~32, so 930 is ordinary; fixed arrivals are exact
+    assertThat(LoadRunner.behindSchedule(930, 1000, Arrival.POISSON)).isFalse();
+    assertThat(LoadRunner.behindSchedule(900, 1000, Arrival.POISSON)).isTrue();
+    assertThat(LoadRunner.behindSchedule(930, 1000, Arrival.FIXED)).isTrue();
+    assertThat(LoadRunner.behindSchedule(960, 1000, Arrival.FIXED)).isFalse();
+  }
+
+  @Test
+  void counters_coverTheReportedWindowsOnly() {
+    // 1 ms calls; a 200 ms stall inside the first window (100..400 ms) cuts its throughput to a third, so it
+    // never agrees with a later one and is not reported
+    FakeTarget target = new FakeTarget(0, Duration.ofMillis(200));
+    target.stallAfter = Duration.ofMillis(150).toNanos();
+    target.callNanos = Duration.ofMillis(1).toNanos();
+    LevelResult r = runner(target, 1, 10, 2, 0.5).closedLoop(1);
+
+    assertThat(target.stalled).as("the stall happened").isTrue();
+    assertThat(r.reportedWindows()).as("the first window is not reported: %s", r.windows())
+        .isLessThan(r.windows().size());
+    long reported = r.windows().subList(r.windows().size() - r.reportedWindows(), r.windows().size()).stream()
+        .mapToLong(WindowResult::requests).sum();
+    // the calls counted over the reported windows are those that ended in them, give or take the one running
+    // at each edge
+    assertThat(r.counters().get("calls")).isBetween(reported - 2, reported + 2);
+  }
+
+  @Test
+  void closedLoop_countsFailuresOfTheToolItself_andKeepsGoing() {
+    FakeTarget target = new FakeTarget(0, Duration.ZERO);
+    target.prepareFailEvery = 2;
+    target.throwErrorEvery = 3;
+    target.callNanos = Duration.ofMillis(1).toNanos();
+    LevelResult r = runner(target, 1).closedLoop(2);
+
+    assertThat(r.requests()).isPositive();
+    assertThat(r.errors()).containsOnlyKeys("CLIENT IllegalStateException", "CLIENT AssertionError");
+    assertThat(r.windows()).allSatisfy(w -> assertThat(w.requests()).isPositive());
+  }
+
+  @Test
+  void openLoop_countsFailuresOfTheToolItself_andKeepsGoing() {
+    FakeTarget target = new FakeTarget(0, Duration.ZERO);
+    target.prepareFailEvery = 2;
+    target.throwErrorEvery = 3;
+    LevelResult r = runner(target, 2).openLoop(500, Arrival.FIXED);
+
+    assertThat(r.requests()).isPositive();
+    assertThat(r.errors()).containsOnlyKeys("CLIENT IllegalStateException", "CLIENT AssertionError");
+    // every slot is either answered or counted as failed: half fail in preparation, a third of the rest in send
+    long all = r.requests() + r.errorCount();
+    assertThat((double) r.errors().get("CLIENT IllegalStateException") / all)
+        .isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.05));
+    assertThat(r.windows()).allSatisfy(w -> assertThat(w.requests()).isPositive());
   }
 }

@@ -33,7 +33,7 @@ class ReportWritersTest {
     }
     List<WindowResult> windows = List.of(new WindowResult(1.0, n / 2, 0, 0, 0, 0, 0, 0, 0),
         new WindowResult(1.0, n - n / 2, 0, 0, 0, 0, 0, 0, 0));
-    return new LevelResult(concurrency, 0, 4, h, 2.0, new TreeMap<>(errors), sloNanos, true, windows, 2, counters, null);
+    return new LevelResult(concurrency, 0, 4, h, 0, 2.0, new TreeMap<>(errors), sloNanos, true, windows, 2, counters, null);
   }
 
   private static BenchReport report() {

@@ -72,4 +72,17 @@ class StabilityDetectorTest {
     assertThatThrownBy(() -> new StabilityDetector(3, -0.1)).hasMessageContaining("tolerance must be >= 0");
     assertThatThrownBy(() -> new StabilityDetector(3, Double.NaN)).hasMessageContaining("tolerance must be >= 0");
   }
+
+  @Test
+  void windowsWithoutASuccessfulRequest_areNeverStable() {
+    StabilityDetector d = new StabilityDetector(3, 0.10);
+    d.add(0, 0);
+    d.add(0, 0);
+    d.add(0, 0);
+    assertThat(d.isStable()).isFalse();
+    d.add(10, 1.0);
+    d.add(10, 1.0);
+    d.add(10, 1.0);
+    assertThat(d.isStable()).isTrue();
+  }
 }
