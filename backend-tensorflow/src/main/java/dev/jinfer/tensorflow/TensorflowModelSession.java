@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Output;
@@ -33,6 +34,7 @@ import org.tensorflow.Signature;
 import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.proto.SavedModel;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
@@ -55,11 +57,21 @@ final class TensorflowModelSession implements BackendSession {
   private final Map<String, Output<?>> feeds;
   private final Map<String, Output<?>> fetches;
   private final Map<String, DType> outputTypes;
+  /**
+   * {@code inter_op_thread_pool = -1}: run the graph's ops on the calling thread. With a one-thread inter-op
+   * pool there is no op-level parallelism to lose, and every call would otherwise hand its graph to that one
+   * pool thread and wait (concurrent callers then queue behind it).
+   */
+  private static final RunOptions INLINE = RunOptions.newBuilder().setInterOpThreadPool(-1).build();
+
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Set when the session has one inter-op thread: the graph then runs on the caller's thread (see run). */
+  private final @Nullable RunOptions inline;
 
   private TensorflowModelSession(SavedModelBundle bundle, ModelSignature signature, Map<String, String> metadata,
-      Device device, Map<String, Output<?>> feeds, Map<String, Output<?>> fetches) {
+      Device device, Map<String, Output<?>> feeds, Map<String, Output<?>> fetches, @Nullable RunOptions inline) {
     this.bundle = bundle;
+    this.inline = inline;
     this.session = bundle.session();
     this.signature = signature;
     this.metadata = metadata;
@@ -116,7 +128,8 @@ final class TensorflowModelSession implements BackendSession {
         metadata.put("tensorflow.producer_version", producer);
       }
       return new TensorflowModelSession(bundle, ModelSignature.of(inputs, outputs), Collections.unmodifiableMap(metadata),
-          config.device(), Collections.unmodifiableMap(feeds), Collections.unmodifiableMap(fetches));
+          config.device(), Collections.unmodifiableMap(feeds), Collections.unmodifiableMap(fetches),
+          config.interOpThreads() == 1 ? INLINE : null);
     } catch (RuntimeException | Error e) {
       try {
         bundle.close();
@@ -271,6 +284,9 @@ final class TensorflowModelSession implements BackendSession {
     List<org.tensorflow.Tensor> fed = new ArrayList<>(inputs.size());
     try {
       Session.Runner runner = session.runner();
+      if (inline != null) {
+        runner.setOptions(inline);
+      }
       for (Map.Entry<String, Tensor> e : inputs) {
         Output<?> feed = feeds.get(e.getKey());
         if (feed == null) {
