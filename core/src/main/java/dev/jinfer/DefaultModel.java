@@ -133,7 +133,7 @@ final class DefaultModel implements Model {
   }
 
   /**
-   * The predict path with a deadline: see {@link Predictor#predict(NamedTensors, List, Deadline)}.
+   * The predict path with a deadline: see {@link Predictor#predict(NamedTensors, List, CallOptions)}.
    *
    * @param inputs the request
    * @param outputNames outputs wanted, empty for all
@@ -147,9 +147,6 @@ final class DefaultModel implements Model {
     boolean handedOff = false;
     long start = ticker.read();
     try {
-      if (deadline == null) {
-        throw new InvalidInputException("deadline: expected a Deadline but got null");
-      }
       signature.validate(inputs, outputNames, rejectNonFinite);
       if (deadline.isExpired()) {
         throw DeadlineExceededException.beforeStart(id, deadline);
@@ -324,19 +321,15 @@ final class DefaultModel implements Model {
     }
 
     @Override
-    public NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
+    public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
       if (closed.get()) {
         throw new IllegalStateException("predictor for model " + id + " is closed");
       }
-      return run(inputs, outputNames);
-    }
-
-    @Override
-    public NamedTensors predict(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
-      if (closed.get()) {
-        throw new IllegalStateException("predictor for model " + id + " is closed");
+      if (options == null) {
+        throw new InvalidInputException("options: expected CallOptions but got null");
       }
-      return run(inputs, outputNames, deadline);
+      Deadline deadline = options.deadlineOrNull();
+      return deadline == null ? run(inputs, outputNames) : run(inputs, outputNames, deadline);
     }
 
     @Override

@@ -70,7 +70,7 @@ class DefaultModelDeadlineTest {
   @Test
   void aNullDeadline_isInvalidInput() throws IOException {
     try (Model model = load()) {
-      assertThatThrownBy(() -> model.predictor().predict(IN, List.of(), null))
+      assertThatThrownBy(() -> model.predictor().predict(IN, List.of(), (Deadline) null))
           .isInstanceOf(InvalidInputException.class).hasMessageContaining("deadline");
       assertThat(backend.session().runs).hasValue(0);
     }

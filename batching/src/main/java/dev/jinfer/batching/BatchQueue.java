@@ -1,5 +1,6 @@
 package dev.jinfer.batching;
 
+import dev.jinfer.Priority;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,6 +1,7 @@
 package dev.jinfer.batching;
 
 import dev.jinfer.BackendException;
+import dev.jinfer.CallOptions;
 import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.InvalidInputException;
@@ -9,6 +10,7 @@ import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.OverloadedException;
 import dev.jinfer.Predictor;
+import dev.jinfer.Priority;
 import dev.jinfer.Shape;
 import dev.jinfer.Tensor;
 import dev.jinfer.TensorSpec;
@@ -280,22 +282,30 @@ public final class BatchingPredictor implements Predictor {
   }
 
   /**
-   * Queues a request with the default options and completes the returned future on {@code executor}, so
-   * that its dependent stages do not run on a batcher thread (if the executor rejects the hand-off, the
-   * future is completed on the batcher thread instead). The engine call itself runs on a batcher thread.
-   * Never throws. Thread-safe.
+   * Queues a request with the call's options (a deadline becomes the request's timeout, the priority its
+   * priority) and completes the returned future on {@code executor}, so that its dependent stages do not
+   * run on a batcher thread (if the executor rejects the hand-off, the future is completed on the batcher
+   * thread instead). The engine call itself runs on a batcher thread. Never throws. Thread-safe.
    *
    * @param inputs every input of the signature, by name
    * @param outputNames the outputs wanted; empty for all
+   * @param options the call's deadline and priority
    * @param executor where the future is completed
    * @return a future completed exactly once
    */
   @Override
-  public CompletableFuture<NamedTensors> predictAsync(NamedTensors inputs, List<String> outputNames, Executor executor) {
+  public CompletableFuture<NamedTensors> predictAsync(NamedTensors inputs, List<String> outputNames, CallOptions options,
+      Executor executor) {
     if (executor == null) {
       return CompletableFuture.failedFuture(new InvalidInputException("executor: expected an Executor but got null"));
     }
-    CompletableFuture<NamedTensors> inner = predictAsync(inputs, outputNames, RequestOptions.defaults());
+    RequestOptions request;
+    try {
+      request = requestOptions(options);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<NamedTensors> inner = predictAsync(inputs, outputNames, request);
     CompletableFuture<NamedTensors> outer = new CompletableFuture<>();
     inner.whenComplete((value, error) -> {
       Runnable relay = () -> {
@@ -350,32 +360,39 @@ public final class BatchingPredictor implements Predictor {
   }
 
   /**
-   * Queues a request whose timeout is the time left before the deadline, at normal priority, and waits for
-   * it until the deadline at most: a request still queued then is withdrawn, and one whose batch is already
+   * Queues a request with the call's options and waits for it. Without a deadline it is
+   * {@link #predict(NamedTensors, List, RequestOptions)} at the options' priority and the batcher's default
+   * timeout. With one, the request's timeout is the time left before the deadline and the caller waits
+   * until the deadline at most: a request still queued then is withdrawn, and one whose batch is already
    * running is abandoned (the batch completes without it). Thread-safe.
    *
    * @param inputs every input of the signature, by name, each with the same number of rows
    * @param outputNames the outputs wanted, in the order wanted; empty for all
-   * @param deadline when the outputs must be ready
+   * @param options the call's deadline and priority
    * @return this request's rows of the outputs, ready before the deadline
    * @throws DeadlineExceededException if the deadline passed first, or the request was shed
-   * @throws InvalidInputException if the request does not match the signature, or the deadline is null
+   * @throws InvalidInputException if the request does not match the signature, or the options are null
    * @throws OverloadedException if the queue is full
    * @throws IllegalStateException if the batcher is closed, or if called on one of its own threads
    * @throws CancellationException if the calling thread is interrupted while waiting
    * @throws dev.jinfer.InferenceException for the delegate's own failures
    */
   @Override
-  public NamedTensors predict(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
+  public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
+    if (options == null) {
+      throw new InvalidInputException("options: expected CallOptions but got null");
+    }
+    Deadline deadline = options.deadlineOrNull();
     if (deadline == null) {
-      throw new InvalidInputException("deadline: expected a Deadline but got null");
+      return predict(inputs, outputNames, RequestOptions.ofPriority(options.priority()));
     }
     requireCallerThread();
     long remaining = deadline.remainingNanos();
     if (remaining <= 0) {
       throw DeadlineExceededException.beforeStart(id, deadline);
     }
-    CompletableFuture<NamedTensors> f = predictAsync(inputs, outputNames, RequestOptions.ofTimeout(Duration.ofNanos(remaining)));
+    CompletableFuture<NamedTensors> f = predictAsync(inputs, outputNames,
+        RequestOptions.of(Duration.ofNanos(remaining), options.priority()));
     try {
       NamedTensors out = f.get(remaining, TimeUnit.NANOSECONDS);
       if (deadline.isExpired()) {
@@ -394,6 +411,22 @@ public final class BatchingPredictor implements Predictor {
     }
   }
 
+  // the batcher's own request options for a call's options: the deadline's time left and the priority
+  private RequestOptions requestOptions(CallOptions options) {
+    if (options == null) {
+      throw new InvalidInputException("options: expected CallOptions but got null");
+    }
+    Deadline deadline = options.deadlineOrNull();
+    if (deadline == null) {
+      return RequestOptions.ofPriority(options.priority());
+    }
+    long remaining = deadline.remainingNanos();
+    if (remaining <= 0) {
+      throw DeadlineExceededException.beforeStart(id, deadline);
+    }
+    return RequestOptions.of(Duration.ofNanos(remaining), options.priority());
+  }
+
   // a sync predict on a batcher thread would wait for the thread it blocks
   private void requireCallerThread() {
     if (onBatcherThread()) {
@@ -406,25 +439,6 @@ public final class BatchingPredictor implements Predictor {
     f.cancel(false);
     Thread.currentThread().interrupt();
     return new CancellationException("model " + id + ": interrupted while waiting for a batched prediction");
-  }
-
-  /**
-   * Queues a request with the default options and waits for its outputs; see
-   * {@link #predict(NamedTensors, List, RequestOptions)}. Thread-safe.
-   *
-   * @param inputs every input of the signature, by name
-   * @param outputNames the outputs wanted; empty for all
-   * @return this request's rows of the outputs
-   * @throws InvalidInputException if the request does not match the signature
-   * @throws OverloadedException if the queue is full
-   * @throws DeadlineExceededException if the default timeout passed before the request ran
-   * @throws IllegalStateException if the batcher is closed, or closed before the request ran
-   * @throws CancellationException if the calling thread is interrupted while waiting
-   * @throws dev.jinfer.InferenceException for the delegate's own failures
-   */
-  @Override
-  public NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
-    return predict(inputs, outputNames, RequestOptions.defaults());
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.jinfer.batching;
 
+import dev.jinfer.Priority;
 import java.time.Duration;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;

@@ -1,5 +1,6 @@
 package dev.jinfer.batching;
 
+import dev.jinfer.Priority;
 import static dev.jinfer.batching.FakePredictor.check;
 import static dev.jinfer.batching.FakePredictor.request;
 import static org.assertj.core.api.Assertions.assertThat;

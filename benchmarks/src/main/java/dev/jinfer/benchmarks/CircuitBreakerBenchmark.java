@@ -1,5 +1,6 @@
 package dev.jinfer.benchmarks;
 
+import dev.jinfer.CallOptions;
 import dev.jinfer.DType;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelSignature;
@@ -264,7 +265,7 @@ public class CircuitBreakerBenchmark {
     }
 
     @Override
-    public NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
+    public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
       return outputs;
     }
 

@@ -1,9 +1,7 @@
 package dev.jinfer.breaker;
 
-import dev.jinfer.Deadline;
-import dev.jinfer.InvalidInputException;
-import dev.jinfer.ModelId;
-import dev.jinfer.ModelSignature;
+import dev.jinfer.CallOptions;
+import dev.jinfer.ForwardingPredictor;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Predictor;
 import dev.jinfer.Ticker;
@@ -19,68 +17,43 @@ import org.jspecify.annotations.Nullable;
  * call reports its outcome to the very state that let it through, so a call that outlives its state
  * (permitted while closed, finished after the breaker opened) changes nothing. Thread-safe.
  */
-final class CircuitBreakerPredictor implements Predictor {
+final class CircuitBreakerPredictor extends ForwardingPredictor {
   private final CircuitBreaker breaker;
-  private final Predictor delegate;
   private final Ticker ticker;
   private final @Nullable Predictor fallback;
   private final boolean fallbackOnFailure;
   private volatile boolean closed;
 
   CircuitBreakerPredictor(CircuitBreaker breaker, Predictor delegate, Ticker ticker) {
+    super(delegate);
     this.breaker = breaker;
-    this.delegate = delegate;
     this.ticker = ticker;
     this.fallback = breaker.fallback();
     this.fallbackOnFailure = breaker.fallbackOnFailure();
   }
 
+  /**
+   * Guards the call; passes the options (deadline, priority) to the delegate and to the fallback. A
+   * deadline failure counts as a failed call.
+   */
   @Override
-  public ModelId modelId() {
-    return delegate.modelId();
-  }
-
-  @Override
-  public ModelSignature signature() {
-    return delegate.signature();
-  }
-
-  @Override
-  public NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
-    return call(inputs, outputNames, null);
-  }
-
-  /** Passes the deadline to the delegate (and to the fallback); a deadline failure counts as a failed call. */
-  @Override
-  public NamedTensors predict(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
-    if (deadline == null) {
-      throw new InvalidInputException("deadline: expected a Deadline but got null");
-    }
-    return call(inputs, outputNames, deadline);
-  }
-
-  private static NamedTensors predict(Predictor p, NamedTensors inputs, List<String> outputNames,
-      @Nullable Deadline deadline) {
-    return deadline == null ? p.predict(inputs, outputNames) : p.predict(inputs, outputNames, deadline);
-  }
-
-  private NamedTensors call(NamedTensors inputs, List<String> outputNames, @Nullable Deadline deadline) {
+  public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
     if (closed) {
       throw closedException();
     }
     CircuitBreakerState granted = breaker.acquire();
     if (granted.rejects) {
-      return refused(granted, inputs, outputNames, deadline);
+      return refused(granted, inputs, outputNames, options);
     }
     long start = ticker.read();
     NamedTensors out;
     try {
-      out = predict(delegate, inputs, outputNames, deadline);
+      out = delegate().predict(inputs, outputNames, options);
     } catch (Throwable t) {
       long end = ticker.read();
       boolean counted = breaker.complete(granted, end - start, end, t);
       if (counted && fallbackOnFailure && t instanceof RuntimeException e) {
-        return fallbackAfterFailure(e, inputs, outputNames, deadline);
+        return fallbackAfterFailure(e, inputs, outputNames, options);
       }
       throw t;
     }
@@ -90,14 +63,14 @@ final class CircuitBreakerPredictor implements Predictor {
   }
 
   private NamedTensors refused(CircuitBreakerState rejecting, NamedTensors inputs, List<String> outputNames,
-      @Nullable Deadline deadline) {
+      CallOptions options) {
     Predictor f = fallback;
     if (f == null) {
       throw breaker.openException(rejecting);
     }
     breaker.meters().fallback(true);
     try {
-      return predict(f, inputs, outputNames, deadline);
+      return f.predict(inputs, outputNames, options);
     } catch (RuntimeException e) {
       CircuitOpenException open = breaker.openException(rejecting);
       open.addSuppressed(e);
@@ -106,10 +79,10 @@ final class CircuitBreakerPredictor implements Predictor {
   }
 
   private NamedTensors fallbackAfterFailure(RuntimeException failure, NamedTensors inputs, List<String> outputNames,
-      @Nullable Deadline deadline) {
+      CallOptions options) {
     breaker.meters().fallback(false);
     try {
-      return predict(fallback, inputs, outputNames, deadline);
+      return fallback.predict(inputs, outputNames, options);
     } catch (RuntimeException e) {
       failure.addSuppressed(e);
       throw failure;
@@ -117,18 +90,19 @@ final class CircuitBreakerPredictor implements Predictor {
   }
 
   @Override
-  public CompletableFuture<NamedTensors> predictAsync(NamedTensors inputs, List<String> outputNames, Executor executor) {
+  public CompletableFuture<NamedTensors> predictAsync(NamedTensors inputs, List<String> outputNames, CallOptions options,
+      Executor executor) {
     if (closed) {
       return CompletableFuture.failedFuture(closedException());
     }
     CircuitBreakerState granted = breaker.acquire();
     if (granted.rejects) {
-      return refusedAsync(granted, inputs, outputNames, executor);
+      return refusedAsync(granted, inputs, outputNames, options, executor);
     }
     long start = ticker.read();
     CompletableFuture<NamedTensors> f;
     try {
-      f = delegate.predictAsync(inputs, outputNames, executor);
+      f = delegate().predictAsync(inputs, outputNames, options, executor);
     } catch (Throwable t) {
       // the contract says predictAsync never throws; a delegate that does still gets recorded
       f = CompletableFuture.failedFuture(t);
@@ -150,7 +124,7 @@ final class CircuitBreakerPredictor implements Predictor {
         return CompletableFuture.<NamedTensors>failedFuture(cause);
       }
       breaker.meters().fallback(false);
-      return fallbackAsync(inputs, outputNames, executor).handle((fallbackOut, fallbackError) -> {
+      return fallbackAsync(inputs, outputNames, options, executor).handle((fallbackOut, fallbackError) -> {
         if (fallbackError == null) {
           return fallbackOut;
         }
@@ -161,12 +135,12 @@ final class CircuitBreakerPredictor implements Predictor {
   }
 
   private CompletableFuture<NamedTensors> refusedAsync(CircuitBreakerState rejecting, NamedTensors inputs,
-      List<String> outputNames, Executor executor) {
+      List<String> outputNames, CallOptions options, Executor executor) {
     if (fallback == null) {
       return CompletableFuture.failedFuture(breaker.openException(rejecting));
     }
     breaker.meters().fallback(true);
-    return fallbackAsync(inputs, outputNames, executor).handle((out, t) -> {
+    return fallbackAsync(inputs, outputNames, options, executor).handle((out, t) -> {
       if (t == null) {
         return out;
       }
@@ -176,9 +150,10 @@ final class CircuitBreakerPredictor implements Predictor {
     });
   }
 
-  private CompletableFuture<NamedTensors> fallbackAsync(NamedTensors inputs, List<String> outputNames, Executor executor) {
+  private CompletableFuture<NamedTensors> fallbackAsync(NamedTensors inputs, List<String> outputNames,
+      CallOptions options, Executor executor) {
     try {
-      return fallback.predictAsync(inputs, outputNames, executor);
+      return fallback.predictAsync(inputs, outputNames, options, executor);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -193,7 +168,7 @@ final class CircuitBreakerPredictor implements Predictor {
   }
 
   private IllegalStateException closedException() {
-    return new IllegalStateException("circuit-breaker predictor of model " + delegate.modelId() + " is closed");
+    return new IllegalStateException("circuit-breaker predictor of model " + delegate().modelId() + " is closed");
   }
 
   /** Marks this predictor closed; the delegate and the fallback stay open (the caller owns them). Idempotent. */
@@ -204,6 +179,6 @@ final class CircuitBreakerPredictor implements Predictor {
 
   @Override
   public String toString() {
-    return "CircuitBreakerPredictor[" + breaker + " -> " + delegate + "]";
+    return "CircuitBreakerPredictor[" + breaker + " -> " + delegate() + "]";
   }
 }

@@ -1,6 +1,6 @@
 package dev.jinfer.registry;
 
-import dev.jinfer.Deadline;
+import dev.jinfer.CallOptions;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelNotFoundException;
 import dev.jinfer.ModelSignature;
@@ -44,29 +44,14 @@ final class RegistryPredictor implements Predictor {
     this.sampler = sampler;
   }
 
+  /** Routes to the version serving now, holds a lease on it for the call, and hands it the options. */
   @Override
-  public NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
+  public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
     for (;;) {
       ServedVersion v = current(true);
       if (v.tryAcquire()) {
         try {
-          return v.predictor().predict(inputs, outputNames);
-        } finally {
-          v.release();
-        }
-      }
-      Thread.onSpinWait();
-    }
-  }
-
-  /** Routes like {@link #predict(NamedTensors, List)} and hands the deadline to the version's model. */
-  @Override
-  public NamedTensors predict(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
-    for (;;) {
-      ServedVersion v = current(true);
-      if (v.tryAcquire()) {
-        try {
-          return v.predictor().predict(inputs, outputNames, deadline);
+          return v.predictor().predict(inputs, outputNames, options);
         } finally {
           v.release();
         }

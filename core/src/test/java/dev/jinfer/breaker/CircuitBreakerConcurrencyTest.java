@@ -3,6 +3,7 @@ package dev.jinfer.breaker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jinfer.BackendException;
+import dev.jinfer.CallOptions;
 import dev.jinfer.FakeTicker;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelSignature;
@@ -261,7 +262,7 @@ class CircuitBreakerConcurrencyTest {
     }
 
     @Override
-    public NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
+    public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
       hook.run();
       return OUT;
     }

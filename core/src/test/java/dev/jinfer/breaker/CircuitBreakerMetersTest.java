@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.jinfer.BackendException;
+import dev.jinfer.CallOptions;
 import dev.jinfer.FakeTicker;
 import dev.jinfer.InvalidInputException;
 import dev.jinfer.ModelId;
@@ -189,7 +190,7 @@ class CircuitBreakerMetersTest {
     }
 
     @Override
-    public NamedTensors predict(NamedTensors inputs, java.util.List<String> outputNames) {
+    public NamedTensors predict(NamedTensors inputs, java.util.List<String> outputNames, CallOptions options) {
       return NamedTensors.empty();
     }
 
@@ -210,7 +211,7 @@ class CircuitBreakerMetersTest {
     }
 
     @Override
-    public NamedTensors predict(NamedTensors inputs, java.util.List<String> outputNames) {
+    public NamedTensors predict(NamedTensors inputs, java.util.List<String> outputNames, CallOptions options) {
       throw new BackendException("engine down");
     }
 
