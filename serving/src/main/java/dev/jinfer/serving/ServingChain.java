@@ -1,0 +1,458 @@
+package dev.jinfer.serving;
+
+import dev.jinfer.BackendException;
+import dev.jinfer.CallOptions;
+import dev.jinfer.ErrorCode;
+import dev.jinfer.ForwardingPredictor;
+import dev.jinfer.InferenceException;
+import dev.jinfer.ModelId;
+import dev.jinfer.NamedTensors;
+import dev.jinfer.Predictor;
+import dev.jinfer.batching.BatchingPredictor;
+import dev.jinfer.breaker.CircuitBreaker;
+import dev.jinfer.cache.CachedPredictor;
+import dev.jinfer.registry.ModelRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one serving chain of jinfer: cache, then circuit breaker, then batcher, then the predictor of one
+ * model version (a registry handle pinned to that version, or a plain predictor). Every layer is optional;
+ * the order, the defaults and the close sequence are fixed here, so every integration gets the same ones.
+ *
+ * <p><b>Version pinning.</b> A chain built from a registry resolves the name (and version or alias) once,
+ * at {@link Builder#build()}, and then holds a handle pinned to that version: every call runs that version,
+ * the cache keys carry its {@link ModelId} (name and version), and {@link #modelId()} says which one. A hot
+ * swap therefore never reaches a built chain: callers that follow the registry build a chain per version
+ * (resolve, then take or build that version's chain; close chains of versions that are retired), so a cached
+ * answer of one version is never served for another. Once the pinned version is retired, calls fail with
+ * {@link dev.jinfer.ModelNotFoundException} or {@link IllegalStateException}.
+ *
+ * <p><b>Call options.</b> The chain passes every call's {@link CallOptions} down unchanged: the deadline
+ * and priority reach the batcher and the engine.
+ *
+ * <p><b>Close sequence</b> ({@link #close()}): stop accepting (later calls fail with
+ * {@link IllegalStateException}); wait for the calls in flight to finish; close the batcher (it drains
+ * its queue); close the cache; remove the breaker's meters; release the version handle. Idempotent.
+ *
+ * <p>Thread-safe.
+ */
+public final class ServingChain extends ForwardingPredictor {
+  private static final Logger LOG = LoggerFactory.getLogger(ServingChain.class);
+
+  /** Cache entries per chain when {@link Builder#cache()} is asked for without a size. */
+  public static final long DEFAULT_CACHE_SIZE = 10_000;
+
+  private final Predictor handle;
+  private final boolean ownsHandle;
+  private final @Nullable BatchingPredictor batcher;
+  private final @Nullable CircuitBreaker breaker;
+  private final @Nullable CachedPredictor cache;
+  private final Object lock = new Object();
+  private int inFlight;
+  private boolean closing;
+  private boolean closed;
+
+  private ServingChain(Predictor top, Predictor handle, boolean ownsHandle, @Nullable BatchingPredictor batcher,
+      @Nullable CircuitBreaker breaker, @Nullable CachedPredictor cache) {
+    super(top);
+    this.handle = handle;
+    this.ownsHandle = ownsHandle;
+    this.batcher = batcher;
+    this.breaker = breaker;
+    this.cache = cache;
+  }
+
+  /**
+   * A chain for a model of a registry; the version it serves is resolved at {@link Builder#build()}.
+   *
+   * @param registry the registry that serves the model
+   * @param modelName the model's name
+   * @return a builder with every layer off
+   * @throws NullPointerException if an argument is null
+   */
+  public static Builder newBuilder(ModelRegistry registry, String modelName) {
+    return new Builder(Objects.requireNonNull(registry, "registry"), Objects.requireNonNull(modelName, "modelName"), null);
+  }
+
+  /**
+   * A chain in front of a predictor that is not in a registry (one loaded model). The chain closes the
+   * predictor when it closes, last.
+   *
+   * @param predictor the predictor of one model version
+   * @return a builder with every layer off
+   * @throws NullPointerException if it is null
+   */
+  public static Builder newBuilder(Predictor predictor) {
+    return new Builder(null, null, Objects.requireNonNull(predictor, "predictor"));
+  }
+
+  /**
+   * What the chain's default breaker counts as a failure: the engine failing (or anything unexpected), not
+   * the caller's bad input, a full queue, a deadline the caller chose, or a version retired under the call.
+   *
+   * @param t an error a call ended with
+   * @return true if it should count towards opening the breaker
+   */
+  public static boolean isEngineFailure(Throwable t) {
+    if (t instanceof BackendException) {
+      return true;
+    }
+    if (t instanceof InferenceException) {
+      ErrorCode code = ((InferenceException) t).code();
+      return code == ErrorCode.BACKEND_FAILURE || code == ErrorCode.BACKEND_UNAVAILABLE;
+    }
+    return !(t instanceof IllegalStateException);
+  }
+
+  /**
+   * Runs the call through the chain with its options.
+   *
+   * @param inputs every input of the signature, by name
+   * @param outputNames the outputs wanted; empty for all
+   * @param options the call's deadline, priority and attachments
+   * @return the outputs
+   * @throws InferenceException whatever a layer or the engine throws
+   * @throws IllegalStateException if the chain is closing or closed
+   */
+  @Override
+  public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
+    enter();
+    try {
+      return super.predict(inputs, outputNames, options);
+    } finally {
+      leave();
+    }
+  }
+
+  /**
+   * Runs the call through the chain on an executor (the batcher, if any, completes it without a blocked
+   * thread). Never throws; a closed chain completes the future with {@link IllegalStateException}.
+   */
+  @Override
+  public CompletableFuture<NamedTensors> predictAsync(NamedTensors inputs, List<String> outputNames, CallOptions options,
+      Executor executor) {
+    try {
+      enter();
+    } catch (IllegalStateException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<NamedTensors> f;
+    try {
+      f = delegate().predictAsync(inputs, outputNames, options, executor);
+    } catch (RuntimeException e) {
+      leave();
+      return CompletableFuture.failedFuture(e);
+    }
+    f.whenComplete((r, e) -> leave());
+    return f;
+  }
+
+  private void enter() {
+    synchronized (lock) {
+      if (closing) {
+        throw new IllegalStateException("serving chain of model " + handle.modelId() + " is closed");
+      }
+      inFlight++;
+    }
+  }
+
+  private void leave() {
+    synchronized (lock) {
+      if (--inFlight == 0) {
+        lock.notifyAll();
+      }
+    }
+  }
+
+  /** @return the batcher, if batching is on */
+  public Optional<BatchingPredictor> batcher() {
+    return Optional.ofNullable(batcher);
+  }
+
+  /** @return the circuit breaker, if it is on */
+  public Optional<CircuitBreaker> breaker() {
+    return Optional.ofNullable(breaker);
+  }
+
+  /** @return the cache, if it is on */
+  public Optional<CachedPredictor> cache() {
+    return Optional.ofNullable(cache);
+  }
+
+  /** @return true once {@link #close()} has been called */
+  public boolean isClosed() {
+    synchronized (lock) {
+      return closing;
+    }
+  }
+
+  /**
+   * Stops accepting calls, waits for those in flight, then closes the batcher (draining it), the cache,
+   * the breaker's meters and the version handle, in that order. Idempotent; a second caller returns once
+   * the first has finished.
+   */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (closing) {
+        waitFor(() -> closed);
+        return;
+      }
+      closing = true;
+      waitFor(() -> inFlight == 0);
+    }
+    try {
+      if (batcher != null) {
+        batcher.close();
+      }
+    } finally {
+      try {
+        if (cache != null) {
+          cache.close();
+        }
+        if (breaker != null) {
+          breaker.removeMeters();
+        }
+      } finally {
+        try {
+          if (ownsHandle) {
+            handle.close();
+          }
+        } finally {
+          synchronized (lock) {
+            closed = true;
+            lock.notifyAll();
+          }
+        }
+      }
+    }
+  }
+
+  private void waitFor(java.util.function.BooleanSupplier done) {
+    boolean interrupted = false;
+    while (!done.getAsBoolean()) {
+      try {
+        lock.wait();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ServingChain[" + handle.modelId() + (cache != null ? " cache" : "") + (breaker != null ? " breaker" : "")
+        + (batcher != null ? " batcher" : "") + "]";
+  }
+
+  /**
+   * Assembles a {@link ServingChain}. Every layer is off until asked for; a layer asked for without
+   * settings gets the documented defaults (see the module README). Not thread-safe.
+   */
+  public static final class Builder {
+    private final @Nullable ModelRegistry registry;
+    private final @Nullable String modelName;
+    private final @Nullable Predictor predictor;
+    private @Nullable String version;
+    private @Nullable Consumer<BatchingPredictor.Builder> batching;
+    private boolean batchingRequired = true;
+    private @Nullable Consumer<CachedPredictor.Builder> cache;
+    private @Nullable Consumer<CircuitBreaker.Builder> breaker;
+    private @Nullable MeterRegistry meters;
+
+    private Builder(@Nullable ModelRegistry registry, @Nullable String modelName, @Nullable Predictor predictor) {
+      this.registry = registry;
+      this.modelName = modelName;
+      this.predictor = predictor;
+    }
+
+    /**
+     * Serves this version or alias instead of the model's current version (registry chains only).
+     *
+     * @param versionOrAlias a version number or alias
+     * @return this builder
+     * @throws IllegalStateException if the chain is not built from a registry
+     */
+    public Builder version(String versionOrAlias) {
+      if (registry == null) {
+        throw new IllegalStateException("version: only a chain built from a registry picks a version");
+      }
+      this.version = Objects.requireNonNull(versionOrAlias, "versionOrAlias");
+      return this;
+    }
+
+    /**
+     * Puts a batcher with {@link BatchingPredictor}'s own defaults in front of the version.
+     *
+     * @return this builder
+     */
+    public Builder batching() {
+      return batching(b -> { });
+    }
+
+    /**
+     * Puts a batcher in front of the version, configured by the caller (the chain sets its meter registry
+     * first).
+     *
+     * @param settings applied to the batcher's builder
+     * @return this builder
+     */
+    public Builder batching(Consumer<BatchingPredictor.Builder> settings) {
+      this.batching = Objects.requireNonNull(settings, "settings");
+      return this;
+    }
+
+    /**
+     * Whether {@link #build()} fails when the model cannot be batched (true, the default) or serves it
+     * without a batcher and logs why (false).
+     *
+     * @param required true to fail
+     * @return this builder
+     */
+    public Builder batchingRequired(boolean required) {
+      this.batchingRequired = required;
+      return this;
+    }
+
+    /**
+     * Puts a circuit breaker in front of the batcher, counting {@link #isEngineFailure engine failures}.
+     *
+     * @return this builder
+     */
+    public Builder breaker() {
+      return breaker(b -> { });
+    }
+
+    /**
+     * Puts a circuit breaker in front of the batcher, configured by the caller (the chain sets the failure
+     * predicate and meter registry first; the settings may replace them).
+     *
+     * @param settings applied to the breaker's builder
+     * @return this builder
+     */
+    public Builder breaker(Consumer<CircuitBreaker.Builder> settings) {
+      this.breaker = Objects.requireNonNull(settings, "settings");
+      return this;
+    }
+
+    /**
+     * Puts a cache of {@value ServingChain#DEFAULT_CACHE_SIZE} entries in front of everything.
+     *
+     * @return this builder
+     */
+    public Builder cache() {
+      return cache(b -> { });
+    }
+
+    /**
+     * Puts a cache in front of everything, configured by the caller (the chain sets
+     * {@value ServingChain#DEFAULT_CACHE_SIZE} entries and the meter registry first).
+     *
+     * @param settings applied to the cache's builder
+     * @return this builder
+     */
+    public Builder cache(Consumer<CachedPredictor.Builder> settings) {
+      this.cache = Objects.requireNonNull(settings, "settings");
+      return this;
+    }
+
+    /**
+     * Where every layer registers its meters (none by default).
+     *
+     * @param registry the meter registry
+     * @return this builder
+     */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.meters = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /**
+     * Resolves the version (registry chains) and assembles the chain. If a layer fails to build, what was
+     * built is closed, the version handle included.
+     *
+     * @return the chain
+     * @throws dev.jinfer.ModelNotFoundException if the model, version or alias is unknown or not ready
+     * @throws IllegalArgumentException if a setting is invalid, or batching is required and the model
+     *     cannot be batched
+     */
+    public ServingChain build() {
+      Predictor handle;
+      boolean owns;
+      if (registry != null) {
+        ModelId id;
+        try (Predictor routing = version == null ? registry.predictor(modelName) : registry.predictor(modelName, version)) {
+          id = routing.modelId();
+        }
+        handle = registry.predictor(id.name(), id.version());
+        owns = true;
+      } else {
+        handle = Objects.requireNonNull(predictor);
+        owns = true;
+      }
+      BatchingPredictor batcher = null;
+      CachedPredictor cached = null;
+      try {
+        Predictor chain = handle;
+        if (batching != null) {
+          try {
+            BatchingPredictor.Builder b = BatchingPredictor.newBuilder(handle);
+            if (meters != null) {
+              b.meterRegistry(meters);
+            }
+            batching.accept(b);
+            batcher = b.build();
+            chain = batcher;
+          } catch (IllegalArgumentException e) {
+            if (batchingRequired) {
+              throw e;
+            }
+            LOG.info("model {}: served without batching: {}", handle.modelId(), e.getMessage());
+          }
+        }
+        CircuitBreaker cb = null;
+        if (breaker != null) {
+          CircuitBreaker.Builder b = CircuitBreaker.newBuilder(handle.modelId()).failurePredicate(ServingChain::isEngineFailure);
+          if (meters != null) {
+            b.meterRegistry(meters);
+          }
+          breaker.accept(b);
+          cb = b.build();
+          chain = cb.decorate(chain);
+        }
+        if (cache != null) {
+          CachedPredictor.Builder b = CachedPredictor.newBuilder(chain).maximumSize(DEFAULT_CACHE_SIZE);
+          if (meters != null) {
+            b.meterRegistry(meters);
+          }
+          cache.accept(b);
+          cached = b.build();
+          chain = cached;
+        }
+        ServingChain result = new ServingChain(chain, handle, owns, batcher, cb, cached);
+        LOG.debug("model {}: serving with {}", handle.modelId(), result);
+        return result;
+      } catch (RuntimeException e) {
+        if (batcher != null) {
+          batcher.close();
+        }
+        if (owns) {
+          handle.close();
+        }
+        throw e;
+      }
+    }
+  }
+}
