@@ -5,6 +5,7 @@ import dev.jinfer.InferenceException;
 import dev.jinfer.InvalidInputException;
 import dev.jinfer.ModelLoadException;
 import dev.jinfer.cli.bench.BenchCommand;
+import dev.jinfer.cli.exit.ExitCode;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
@@ -61,20 +62,20 @@ import picocli.CommandLine.UnmatchedArgumentException;
         "  5  the engine failed while running the model",
         "  6  I/O error reading inputs or writing outputs"})
 public final class JinferCli implements Callable<Integer> {
-  /** Success. */
-  public static final int EXIT_OK = 0;
+  /** Success ({@link ExitCode#OK}; every code here is {@link ExitCode}'s). */
+  public static final int EXIT_OK = ExitCode.OK;
   /** An unexpected internal error (picocli's {@code SOFTWARE}). */
-  public static final int EXIT_SOFTWARE = 1;
+  public static final int EXIT_SOFTWARE = ExitCode.SOFTWARE;
   /** Bad command-line usage (picocli's {@code USAGE}). */
-  public static final int EXIT_USAGE = 2;
+  public static final int EXIT_USAGE = ExitCode.USAGE;
   /** The inputs do not fit the model, or a {@code .npy} file is malformed. */
-  public static final int EXIT_INVALID_INPUT = 3;
+  public static final int EXIT_INVALID_INPUT = ExitCode.INVALID_INPUT;
   /** The model could not be loaded. */
-  public static final int EXIT_MODEL_LOAD = 4;
+  public static final int EXIT_MODEL_LOAD = ExitCode.MODEL_LOAD;
   /** The engine failed on a valid request. */
-  public static final int EXIT_INFERENCE = 5;
+  public static final int EXIT_INFERENCE = ExitCode.INFERENCE;
   /** Reading or writing a file failed. */
-  public static final int EXIT_IO = 6;
+  public static final int EXIT_IO = ExitCode.IO;
 
   @Spec
   CommandSpec spec;

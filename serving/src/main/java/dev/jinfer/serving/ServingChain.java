@@ -48,7 +48,10 @@ import org.slf4j.LoggerFactory;
 public final class ServingChain extends ForwardingPredictor {
   private static final Logger LOG = LoggerFactory.getLogger(ServingChain.class);
 
-  /** Cache entries per chain when {@link Builder#cache()} is asked for without a size. */
+  /**
+   * Cache entries per chain when the cache is asked for without a size: {@link CachedPredictor}'s own
+   * default, which the chain leaves in place (the serving tests check that a chain's cache holds this many).
+   */
   public static final long DEFAULT_CACHE_SIZE = 10_000;
 
   private final Predictor handle;
@@ -357,8 +360,9 @@ public final class ServingChain extends ForwardingPredictor {
     }
 
     /**
-     * Puts a cache in front of everything, configured by the caller (the chain sets
-     * {@value ServingChain#DEFAULT_CACHE_SIZE} entries and the meter registry first).
+     * Puts a cache in front of everything, configured by the caller (the chain sets the meter registry
+     * first; without {@code maximumSize} or {@code maximumWeight} the cache holds
+     * {@value ServingChain#DEFAULT_CACHE_SIZE} entries).
      *
      * @param settings applied to the cache's builder
      * @return this builder
@@ -433,7 +437,7 @@ public final class ServingChain extends ForwardingPredictor {
           chain = cb.decorate(chain);
         }
         if (cache != null) {
-          CachedPredictor.Builder b = CachedPredictor.newBuilder(chain).maximumSize(DEFAULT_CACHE_SIZE);
+          CachedPredictor.Builder b = CachedPredictor.newBuilder(chain);
           if (meters != null) {
             b.meterRegistry(meters);
           }

@@ -6,13 +6,11 @@ import dev.jinfer.InvalidInputException;
 import dev.jinfer.LoadOptions;
 import dev.jinfer.Model;
 import dev.jinfer.ModelLoadException;
-import dev.jinfer.Predictor;
 import dev.jinfer.Tensor;
-import dev.jinfer.batching.BatchingPredictor;
-import dev.jinfer.cache.CachedPredictor;
-import dev.jinfer.cli.JinferCli;
 import dev.jinfer.cli.bench.ArrivalSchedule.Arrival;
+import dev.jinfer.cli.exit.ExitCode;
 import dev.jinfer.io.Npy;
+import dev.jinfer.serving.ServingChain;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -175,7 +173,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--cache", description = "Put a CachedPredictor in front (in-process; outside the batcher).")
   boolean cache;
 
-  @Option(names = "--cache-size", paramLabel = "N", description = "Cache: most entries (default 100000).")
+  @Option(names = "--cache-size", paramLabel = "N", description = "Cache: most entries (default 10000, the serving chain's).")
   @Nullable Long cacheSize;
 
   @Option(names = "--cache-ttl", paramLabel = "DURATION", converter = Durations.Converter.class,
@@ -272,12 +270,12 @@ public final class BenchCommand implements Callable<Integer> {
     out.flush();
     for (LevelResult l : levels) {
       if (l.requests() == 0) {
-        throw new BenchException(JinferCli.EXIT_INFERENCE, l.label() + ": expected successful requests but "
+        throw new BenchException(ExitCode.INFERENCE, l.label() + ": expected successful requests but "
             + (l.errorCount() > 0 ? "every request failed: " + TableReport.errorsText(l.errors())
                 : "none completed within the measurement windows (lengthen --window)"));
       }
     }
-    return JinferCli.EXIT_OK;
+    return ExitCode.OK;
   }
 
   private static LevelResult progress(PrintWriter out, LevelResult l) {
@@ -502,51 +500,48 @@ public final class BenchCommand implements Callable<Integer> {
       options.interOpThreads(interOpThreads);
     }
     Model m = Model.load(path, options.build());
-    BatchingPredictor batcher = null;
-    CachedPredictor cached = null;
     try {
-      Predictor p = m.predictor();
       StringBuilder description = new StringBuilder(m.id() + " (backend " + m.backend() + ", " + m.device() + ")");
+      ServingChain.Builder chain = ServingChain.newBuilder(m.predictor());
       if (batching) {
-        BatchingPredictor.Builder b;
-        try {
-          b = BatchingPredictor.newBuilder(p);
-        } catch (IllegalArgumentException e) {
-          throw new InvalidInputException("--batching: " + e.getMessage(), e);
-        }
-        if (maxBatch != null) {
-          b.maxBatchSize(maxBatch);
-        }
-        if (maxDelay != null) {
-          b.maxQueueDelay(maxDelay);
-        }
-        if (workers != null) {
-          b.workers(workers);
-        }
-        if (queueSize != null) {
-          b.maxQueueSize(queueSize);
-        }
-        if (adaptiveTarget != null) {
-          b.latencyTarget(adaptiveTarget);
-        }
-        batcher = b.build();
-        p = batcher;
+        chain.batching(b -> {
+          if (maxBatch != null) {
+            b.maxBatchSize(maxBatch);
+          }
+          if (maxDelay != null) {
+            b.maxQueueDelay(maxDelay);
+          }
+          if (workers != null) {
+            b.workers(workers);
+          }
+          if (queueSize != null) {
+            b.maxQueueSize(queueSize);
+          }
+          if (adaptiveTarget != null) {
+            b.latencyTarget(adaptiveTarget);
+          }
+        });
         description.append(" + batching");
       }
       if (cache) {
-        CachedPredictor.Builder b = CachedPredictor.newBuilder(p).maximumSize(cacheSize == null ? 100_000 : cacheSize);
-        if (cacheTtl != null) {
-          b.expireAfterWrite(cacheTtl);
-        }
-        cached = b.build();
-        p = cached;
+        chain.cache(b -> {
+          if (cacheSize != null) {
+            b.maximumSize(cacheSize);
+          }
+          if (cacheTtl != null) {
+            b.expireAfterWrite(cacheTtl);
+          }
+        });
         description.append(" + cache");
       }
-      return new Opened(new PredictorTarget(p, description.toString(), batcher, cached), m);
-    } catch (RuntimeException e) {
-      if (batcher != null) {
-        batcher.close();
+      ServingChain built;
+      try {
+        built = chain.build();
+      } catch (IllegalArgumentException e) {
+        throw new InvalidInputException((batching ? "--batching: " : "") + e.getMessage(), e);
       }
+      return new Opened(new PredictorTarget(built, description.toString()), m);
+    } catch (RuntimeException e) {
       m.close();
       throw e;
     }
@@ -598,7 +593,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
     if (cache) {
       Map<String, Object> c = new LinkedHashMap<>();
-      c.put("size", cacheSize == null ? 100_000 : cacheSize);
+      c.put("size", cacheSize == null ? ServingChain.DEFAULT_CACHE_SIZE : cacheSize);
       c.put("ttl", cacheTtl == null ? "none" : Durations.format(cacheTtl));
       s.put("cache", c);
     }
@@ -611,7 +606,7 @@ public final class BenchCommand implements Callable<Integer> {
     int code = exitCode(e);
     String message = e.getMessage() == null ? e.toString() : e.getMessage();
     boolean verbose = verbose();
-    if (code == JinferCli.EXIT_SOFTWARE) {
+    if (code == ExitCode.SOFTWARE) {
       message = "unexpected error: " + e + (verbose ? "" : " (run with --verbose for details)");
     }
     PrintWriter err = spec.commandLine().getErr();
@@ -628,22 +623,22 @@ public final class BenchCommand implements Callable<Integer> {
       return ((BenchException) e).exitCode();
     }
     if (e instanceof InvalidInputException) {
-      return JinferCli.EXIT_INVALID_INPUT;
+      return ExitCode.INVALID_INPUT;
     }
     if (e instanceof ModelLoadException || e instanceof BackendUnavailableException) {
-      return JinferCli.EXIT_MODEL_LOAD;
+      return ExitCode.MODEL_LOAD;
     }
     if (e instanceof InferenceException) {
-      return JinferCli.EXIT_INFERENCE;
+      return ExitCode.INFERENCE;
     }
     if (e instanceof UncheckedIOException) {
-      return JinferCli.EXIT_IO;
+      return ExitCode.IO;
     }
     if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
       // a wrapper's builder rejected a setting that passed our checks
-      return JinferCli.EXIT_USAGE;
+      return ExitCode.USAGE;
     }
-    return JinferCli.EXIT_SOFTWARE;
+    return ExitCode.SOFTWARE;
   }
 
   private boolean verbose() {

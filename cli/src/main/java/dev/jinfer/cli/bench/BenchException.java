@@ -1,8 +1,10 @@
 package dev.jinfer.cli.bench;
 
+import dev.jinfer.cli.exit.ExitCode;
+
 /**
  * A problem with the bench command's arguments or files, reported as one line with its exit code (the
- * {@code JinferCli.EXIT_*} codes). Immutable.
+ * {@link ExitCode} codes). Immutable.
  */
 final class BenchException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -21,7 +23,7 @@ final class BenchException extends RuntimeException {
 
   /** A usage error: a bad option value, a missing file, conflicting options. */
   static BenchException usage(String message) {
-    return new BenchException(dev.jinfer.cli.JinferCli.EXIT_USAGE, message);
+    return new BenchException(ExitCode.USAGE, message);
   }
 
   int exitCode() {

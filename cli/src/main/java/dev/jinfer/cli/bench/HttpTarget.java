@@ -11,7 +11,7 @@ import dev.jinfer.NamedTensors;
 import dev.jinfer.Shape;
 import dev.jinfer.Tensor;
 import dev.jinfer.TensorSpec;
-import dev.jinfer.cli.JinferCli;
+import dev.jinfer.cli.exit.ExitCode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -83,18 +83,18 @@ final class HttpTarget implements LoadTarget {
       answer = client.send(HttpRequest.newBuilder(describe).timeout(timeout).header("Accept", "application/json").GET()
           .build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new BenchException(JinferCli.EXIT_IO, "--url " + url + ": expected a jinfer service but GET " + describe
+      throw new BenchException(ExitCode.IO, "--url " + url + ": expected a jinfer service but GET " + describe
           + " failed: " + e, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new BenchException(JinferCli.EXIT_IO, "--url " + url + ": interrupted while fetching " + describe, e);
+      throw new BenchException(ExitCode.IO, "--url " + url + ": interrupted while fetching " + describe, e);
     }
     if (answer.statusCode() == 404) {
-      throw new BenchException(JinferCli.EXIT_MODEL_LOAD, "model '" + model + "': expected the service at " + url
+      throw new BenchException(ExitCode.MODEL_LOAD, "model '" + model + "': expected the service at " + url
           + " to serve it but GET " + describe + " answered 404" + errorSuffix(answer.body()));
     }
     if (answer.statusCode() / 100 != 2) {
-      throw new BenchException(JinferCli.EXIT_MODEL_LOAD, "model '" + model + "': expected its description but GET "
+      throw new BenchException(ExitCode.MODEL_LOAD, "model '" + model + "': expected its description but GET "
           + describe + " answered " + answer.statusCode() + errorSuffix(answer.body()));
     }
     ModelSignature signature;
@@ -104,7 +104,7 @@ final class HttpTarget implements LoadTarget {
       signature = ModelSignature.of(specs(root, "inputs"), specs(root, "outputs"));
       served = root.path("version").asText("?");
     } catch (JsonProcessingException | IllegalArgumentException | dev.jinfer.InvalidInputException e) {
-      throw new BenchException(JinferCli.EXIT_MODEL_LOAD, "model '" + model + "': expected a model description"
+      throw new BenchException(ExitCode.MODEL_LOAD, "model '" + model + "': expected a model description"
           + " {\"inputs\": [{\"name\", \"dtype\", \"shape\"}], ...} from GET " + describe + " but: " + e.getMessage(), e);
     }
     String predictPath = version == null ? modelPath + "/predict"

@@ -3,21 +3,20 @@ package dev.jinfer.cli.bench;
 import dev.jinfer.InferenceException;
 import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
-import dev.jinfer.Predictor;
 import dev.jinfer.batching.BatchingPredictor;
 import dev.jinfer.batching.BatchingStats;
 import dev.jinfer.cache.CacheStats;
 import dev.jinfer.cache.CachedPredictor;
+import dev.jinfer.serving.ServingChain;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A predictor in this process, as the caller built it (the model's own predictor, optionally behind a
- * {@link BatchingPredictor} and a {@link CachedPredictor}). Failures are counted by {@code ErrorCode}; any
- * other exception by its class name. Closing closes the wrappers it was given, outermost first, not the
- * model. Thread-safe.
+ * A predictor in this process: a {@link ServingChain} in front of the model's own predictor (optionally with
+ * a {@link BatchingPredictor} and a {@link CachedPredictor}). Failures are counted by {@code ErrorCode}; any
+ * other exception by its class name. Closing closes the chain (in its order), not the model. Thread-safe.
  */
 final class PredictorTarget implements LoadTarget {
   /** Counter names of {@link #counters()}. */
@@ -26,17 +25,16 @@ final class PredictorTarget implements LoadTarget {
   static final String BATCH_REQUESTS = "batchedRequests";
   static final String BATCH_CALLS = "batchEngineCalls";
 
-  private final Predictor predictor;
+  private final ServingChain predictor;
   private final String description;
   private final @Nullable BatchingPredictor batching;
   private final @Nullable CachedPredictor cache;
 
-  PredictorTarget(Predictor predictor, String description, @Nullable BatchingPredictor batching,
-      @Nullable CachedPredictor cache) {
-    this.predictor = predictor;
+  PredictorTarget(ServingChain chain, String description) {
+    this.predictor = chain;
     this.description = description;
-    this.batching = batching;
-    this.cache = cache;
+    this.batching = chain.batcher().orElse(null);
+    this.cache = chain.cache().orElse(null);
   }
 
   @Override
@@ -90,14 +88,6 @@ final class PredictorTarget implements LoadTarget {
 
   @Override
   public void close() {
-    try {
-      if (cache != null) {
-        cache.close();
-      }
-    } finally {
-      if (batching != null) {
-        batching.close();
-      }
-    }
+    predictor.close();
   }
 }
