@@ -1,18 +1,15 @@
 package dev.jinfer.examples.rest;
 
-import dev.jinfer.BackendException;
-import dev.jinfer.ErrorCode;
-import dev.jinfer.InferenceException;
 import dev.jinfer.ModelId;
 import dev.jinfer.Predictor;
 import dev.jinfer.batching.BatchingPredictor;
 import dev.jinfer.breaker.CircuitBreaker;
-import dev.jinfer.cache.CachedPredictor;
 import dev.jinfer.registry.ModelRegistry;
 import dev.jinfer.registry.ModelStatus;
 import dev.jinfer.registry.RegistryStatus;
 import dev.jinfer.registry.VersionState;
 import dev.jinfer.registry.VersionStatus;
+import dev.jinfer.serving.ServingChain;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Map;
@@ -26,15 +23,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The serving chain of every loaded model version: cache, then circuit breaker, then batcher, then the
- * registry's handle pinned to that version.
+ * The serving chain of every loaded model version: a {@link ServingChain} (cache, then circuit breaker, then
+ * batcher, then the registry's handle pinned to that version) per version.
  *
  * <p>A chain belongs to one version ({@link ModelId}), so its batcher's signature, every meter's
  * {@code version} tag and the version a response reports are exact. A request asks the registry which
  * version serves the model now (a volatile read) and takes that version's chain, building it on first use;
  * a hot swap therefore shows up on the next request. Chains of versions that are no longer ready are
- * closed by a sweep (every second and whenever a chain is built): the cache is dropped, the batcher
- * drains its queue, the breaker's meters are removed. A request that raced with a sweep fails with
+ * closed by a sweep (every second and whenever a chain is built) in the chain's close order: calls in
+ * flight finish, the batcher drains its queue, the cache is dropped, the breaker's meters are removed. A request that raced with a sweep fails with
  * {@link IllegalStateException} or {@link dev.jinfer.ModelNotFoundException}; {@link RestHandler}
  * resolves again and retries it once on the new version, so a swap fails no request.
  *
@@ -43,24 +40,14 @@ import org.slf4j.LoggerFactory;
 final class Pipelines implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Pipelines.class);
 
-  /** One version's chain. */
+  /** One version's chain: a {@link ServingChain} and the version it serves. */
   static final class Pipeline {
     private final ModelId id;
-    private final Predictor top;
-    private final Predictor pinned;
-    private final @Nullable BatchingPredictor batcher;
-    private final CircuitBreaker breaker;
-    private final @Nullable CachedPredictor cache;
-    private volatile boolean closed;
+    private final ServingChain chain;
 
-    Pipeline(ModelId id, Predictor top, Predictor pinned, @Nullable BatchingPredictor batcher, CircuitBreaker breaker,
-        @Nullable CachedPredictor cache) {
+    Pipeline(ModelId id, ServingChain chain) {
       this.id = id;
-      this.top = top;
-      this.pinned = pinned;
-      this.batcher = batcher;
-      this.breaker = breaker;
-      this.cache = cache;
+      this.chain = chain;
     }
 
     /** @return the version this chain serves */
@@ -70,33 +57,25 @@ final class Pipelines implements AutoCloseable {
 
     /** @return the outermost predictor of the chain */
     Predictor predictor() {
-      return top;
+      return chain;
     }
 
     /** @return the breaker, for tests and logs */
     CircuitBreaker breaker() {
-      return breaker;
+      return chain.breaker().orElseThrow();
     }
 
     /** @return the batcher, if batching is on and the model can be batched */
     Optional<BatchingPredictor> batcher() {
-      return Optional.ofNullable(batcher);
+      return chain.batcher();
     }
 
     boolean isClosed() {
-      return closed;
+      return chain.isClosed();
     }
 
     void close() {
-      closed = true;
-      if (cache != null) {
-        cache.close();
-      }
-      breaker.removeMeters();
-      if (batcher != null) {
-        batcher.close();
-      }
-      pinned.close();
+      chain.close();
     }
   }
 
@@ -152,44 +131,28 @@ final class Pipelines implements AutoCloseable {
   }
 
   private Pipeline build(ModelId id) {
-    Predictor pinned = registry.predictor(id.name(), id.version());
-    Predictor chain = pinned;
-    BatchingPredictor batcher = null;
+    ServingChain.Builder b = ServingChain.newBuilder(registry, id.name()).version(id.version()).meterRegistry(meters)
+        .breaker(cb -> cb.countBasedWindow(config.breakerWindow())
+            .minimumNumberOfCalls(config.breakerMinCalls())
+            .failureRateThreshold(config.breakerFailureRate())
+            .waitDurationInOpenState(config.breakerWait()));
     if (config.batchMaxSize() > 0) {
-      try {
-        BatchingPredictor.Builder b = BatchingPredictor.newBuilder(pinned)
-            .maxBatchSize(config.batchMaxSize())
-            .maxQueueSize(config.batchQueue())
-            .workers(batchWorkers())
-            .meterRegistry(meters);
+      b.batchingRequired(false).batching(bb -> {
+        bb.maxBatchSize(config.batchMaxSize()).maxQueueSize(config.batchQueue()).workers(batchWorkers());
         Optional<Duration> delay = config.batchDelay();
         if (delay.isPresent()) {
-          b.maxQueueDelay(delay.get());
+          bb.maxQueueDelay(delay.get());
         } else {
-          b.latencyTarget(config.batchLatencyTarget());
+          bb.latencyTarget(config.batchLatencyTarget());
         }
-        batcher = b.build();
-        chain = batcher;
-      } catch (IllegalArgumentException e) {
-        LOG.info("model {}: served without batching: {}", id, e.getMessage());
-      }
+      });
     }
-    CircuitBreaker breaker = CircuitBreaker.newBuilder(id)
-        .countBasedWindow(config.breakerWindow())
-        .minimumNumberOfCalls(config.breakerMinCalls())
-        .failureRateThreshold(config.breakerFailureRate())
-        .waitDurationInOpenState(config.breakerWait())
-        .failurePredicate(Pipelines::isEngineFailure)
-        .meterRegistry(meters)
-        .build();
-    chain = breaker.decorate(chain);
-    CachedPredictor cache = null;
     if (config.cacheSize() > 0) {
-      cache = CachedPredictor.newBuilder(chain).maximumSize(config.cacheSize()).meterRegistry(meters).build();
-      chain = cache;
+      b.cache(c -> c.maximumSize(config.cacheSize()));
     }
+    ServingChain chain = b.build();
     LOG.info("model {}: serving with {}", id, chain);
-    return new Pipeline(id, chain, pinned, batcher, breaker, cache);
+    return new Pipeline(id, chain);
   }
 
   private int batchWorkers() {
@@ -197,21 +160,6 @@ final class Pipelines implements AutoCloseable {
       return config.batchWorkers();
     }
     return config.sessions() > 0 ? config.sessions() : Math.max(1, Math.min(dev.jinfer.LoadOptions.availableCpus(), 4));
-  }
-
-  /**
-   * What opens the breaker: the engine failing (or anything unexpected), not the caller's bad input, a full
-   * queue, a deadline the caller chose, or a version retired under the call.
-   */
-  static boolean isEngineFailure(Throwable t) {
-    if (t instanceof BackendException) {
-      return true;
-    }
-    if (t instanceof InferenceException) {
-      ErrorCode code = ((InferenceException) t).code();
-      return code == ErrorCode.BACKEND_FAILURE || code == ErrorCode.BACKEND_UNAVAILABLE;
-    }
-    return !(t instanceof IllegalStateException);
   }
 
   /** Closes the chains of versions that are no longer ready. */

@@ -354,7 +354,7 @@ public final class RestConfig {
     private Duration batchLatencyTarget = Duration.ofMillis(5);
     private int batchQueue = 1024;
     private int batchWorkers;
-    private long cacheSize = 10_000;
+    private long cacheSize = dev.jinfer.serving.ServingChain.DEFAULT_CACHE_SIZE;
     private int breakerWindow = 20;
     private int breakerMinCalls = 10;
     private double breakerFailureRate = 50;
