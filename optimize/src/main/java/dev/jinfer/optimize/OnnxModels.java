@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.jinfer.InvalidInputException;
 import dev.jinfer.ModelLoadException;
 import dev.jinfer.optimize.proto.Onnx.ModelProto;
+import dev.jinfer.optimize.proto.Onnx.NodeProto;
 import dev.jinfer.optimize.proto.Onnx.TensorProto;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +15,9 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Collections;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * Reads and writes ONNX models as {@link ModelProto}, the protobuf-java class generated at build time from
@@ -121,5 +125,22 @@ public final class OnnxModels {
       throw new InvalidInputException("output " + output + ": expected a path other than the input model but it is "
           + "the input " + input + " (the input is never modified)");
     }
+  }
+
+  /**
+   * Counts the nodes of a model's main graph by operator: {@code op_type} for the default ONNX domain,
+   * {@code domain.op_type} otherwise (e.g. {@code com.microsoft.FusedGemm}).
+   *
+   * @param model the model
+   * @return an unmodifiable map sorted by operator name
+   */
+  public static SortedMap<String, Integer> opCounts(ModelProto model) {
+    SortedMap<String, Integer> counts = new TreeMap<>();
+    for (NodeProto node : model.getGraph().getNodeList()) {
+      String domain = node.getDomain();
+      String op = domain.isEmpty() || domain.equals("ai.onnx") ? node.getOpType() : domain + "." + node.getOpType();
+      counts.merge(op, 1, Integer::sum);
+    }
+    return Collections.unmodifiableSortedMap(counts);
   }
 }
