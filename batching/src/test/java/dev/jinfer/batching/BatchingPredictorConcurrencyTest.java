@@ -245,7 +245,8 @@ class BatchingPredictorConcurrencyTest {
   void anIdleWorker_failsAQueuedRequestAtItsDeadline_notAtTheEndOfTheWindow() throws Exception {
     BatchingPredictor p = BatchingPredictor.newBuilder(fake).maxQueueDelay(Duration.ofHours(1)).build();
     long start = System.nanoTime();
-    CompletableFuture<NamedTensors> f = p.predictAsync(request(1, 1, 2), CallOptions.of(Deadline.after(Duration.ofMillis(20))));
+    CompletableFuture<NamedTensors> f = p.predictAsync(request(1, 1, 2),
+        CallOptions.of(Deadline.after(Duration.ofMillis(20))));
     assertThat(failure(f)).isInstanceOf(DeadlineExceededException.class);
     assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(20_000_000L).isLessThan(20_000_000_000L);
     assertThat(fake.calls).hasValue(0);

@@ -232,7 +232,8 @@ class BatchingPredictorTest {
   void expiresQueuedRequests_atTheirDeadline_withoutRunningThem() {
     BatchingPredictor p = manual(b -> b.maxQueueDelay(Duration.ofMillis(10)).defaultTimeout(Duration.ofMillis(5)));
     CompletableFuture<NamedTensors> byDefault = p.predictAsync(request(1, 1, 2));
-    CompletableFuture<NamedTensors> own = p.predictAsync(request(2, 1, 2), CallOptions.of(Deadline.after(Duration.ofMillis(20), ticker)));
+    CompletableFuture<NamedTensors> own = p.predictAsync(request(2, 1, 2),
+        CallOptions.of(Deadline.after(Duration.ofMillis(20), ticker)));
 
     ticker.advance(Duration.ofMillis(5).minusNanos(1));
     assertThat(p.dispatchDue()).isZero();
@@ -476,14 +477,16 @@ class BatchingPredictorTest {
     for (int i = 0; i < 60; i++) {
       backlog.add(p.predictAsync(request(i, 1, 2)));
     }
-    CompletableFuture<NamedTensors> hopeless = p.predictAsync(request(1, 1, 2), CallOptions.of(Deadline.after(Duration.ofMillis(4), ticker)));
+    CompletableFuture<NamedTensors> hopeless = p.predictAsync(request(1, 1, 2),
+        CallOptions.of(Deadline.after(Duration.ofMillis(4), ticker)));
     assertThat(failure(hopeless)).isInstanceOf(DeadlineExceededException.class).hasMessageContaining("shed on arrival");
     p.dispatchDue();
     backlog.forEach(CompletableFuture::join);
 
     // before running: admitted into an empty queue (1 row: 1.1 ms < 3.5 ms), but when its batch of 20
     // rows runs only 1 ms is left of its deadline while the batch is predicted to take 3 ms
-    CompletableFuture<NamedTensors> late = p.predictAsync(request(1, 1, 2), CallOptions.of(Deadline.after(Duration.ofNanos(3_500_000), ticker)));
+    CompletableFuture<NamedTensors> late = p.predictAsync(request(1, 1, 2),
+        CallOptions.of(Deadline.after(Duration.ofNanos(3_500_000), ticker)));
     assertThat(late).isNotDone();
     List<CompletableFuture<NamedTensors>> others = new ArrayList<>();
     for (int i = 0; i < 19; i++) {
