@@ -53,6 +53,11 @@ final class Admission {
     this.defaultTimeoutNanos = config.defaultTimeoutNanos();
   }
 
+  /** The signature requests are checked and grouped against, read once when the batcher was built. */
+  ModelSignature signature() {
+    return signature;
+  }
+
   List<String> inputNames() {
     return inputNames;
   }

@@ -6,6 +6,8 @@ import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.ForwardingPredictor;
 import dev.jinfer.InvalidInputException;
+import dev.jinfer.ModelId;
+import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.OverloadedException;
 import dev.jinfer.Predictor;
@@ -100,6 +102,7 @@ import java.util.concurrent.TimeoutException;
  * <p>Thread-safe: any number of threads may submit at once.
  */
 public final class BatchingPredictor extends ForwardingPredictor {
+  private final ModelSignature signature;
   private final BatcherState state;
   private final Admission admission;
   private final Workers workers;
@@ -114,6 +117,7 @@ public final class BatchingPredictor extends ForwardingPredictor {
     this.workers = new Workers(config, state);
     this.counters = new BatchCounters(config, state);
     this.admission = new Admission(config, state, counters);
+    this.signature = admission.signature();
     this.runner = new BatchRunner(config.delegate(), admission.inputNames(), state.ticker,
         config.resolvedIsolateFailures(), state.tuner, state.tuning, counters.metrics);
     this.drain = new Drain(config, state, workers, counters);
@@ -131,6 +135,27 @@ public final class BatchingPredictor extends ForwardingPredictor {
    */
   public static Builder newBuilder(Predictor delegate) {
     return new Builder(delegate);
+  }
+
+  /**
+   * The delegate's model, as it was when the batcher was built.
+   *
+   * @return its name and version
+   */
+  @Override
+  public ModelId modelId() {
+    return state.id;
+  }
+
+  /**
+   * The delegate's signature, as it was when the batcher was built: the one requests are checked and
+   * grouped against.
+   *
+   * @return the signature
+   */
+  @Override
+  public ModelSignature signature() {
+    return signature;
   }
 
   /**
