@@ -1,6 +1,5 @@
 package dev.jinfer;
 
-import dev.jinfer.internal.DefaultModel;
 import dev.jinfer.spi.Backend;
 import dev.jinfer.spi.BackendSession;
 import dev.jinfer.spi.ModelSource;

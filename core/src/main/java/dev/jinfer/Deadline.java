@@ -2,6 +2,8 @@ package dev.jinfer;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A point in time by which a call must complete, read on a {@link Ticker}. It is absolute, so one
@@ -63,6 +65,39 @@ public final class Deadline {
     } catch (ArithmeticException e) {
       return d.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
     }
+  }
+
+  /**
+   * Runs a call that cannot stop at a deadline (a plain {@link Predictor} implementation, say) so that it
+   * still keeps the deadline contract: a deadline that has already passed fails before the call runs, and
+   * a result that arrives after it is discarded. The caller waits for the call either way. With no
+   * deadline, it just runs the call.
+   *
+   * <pre>{@code
+   * public NamedTensors predict(NamedTensors in, List<String> out, CallOptions options) {
+   *   return Deadline.enforce(options.deadlineOrNull(), modelId(), () -> compute(in, out));
+   * }
+   * }</pre>
+   *
+   * @param deadline the call's deadline, or null for none
+   * @param model the model, for the exception's message
+   * @param call the call
+   * @param <T> its result
+   * @return the call's result, ready before the deadline
+   * @throws DeadlineExceededException if the deadline passed before the call or before its result
+   */
+  public static <T> T enforce(@Nullable Deadline deadline, ModelId model, Supplier<T> call) {
+    if (deadline == null) {
+      return call.get();
+    }
+    if (deadline.isExpired()) {
+      throw DeadlineExceededException.beforeStart(model, deadline);
+    }
+    T out = call.get();
+    if (deadline.isExpired()) {
+      throw DeadlineExceededException.lateResult(model, deadline);
+    }
+    return out;
   }
 
   /**

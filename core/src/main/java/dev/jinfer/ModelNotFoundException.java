@@ -1,5 +1,6 @@
 package dev.jinfer;
 
+import dev.jinfer.registry.ModelRegistry;
 import org.jspecify.annotations.Nullable;
 
 /**

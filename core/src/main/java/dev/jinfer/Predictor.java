@@ -13,14 +13,20 @@ import java.util.concurrent.RejectedExecutionException;
  * any order. Closing a predictor releases what it owns and nothing else; calls after close throw
  * {@link IllegalStateException}.
  *
+ * <h2>One method, many overloads</h2>
+ * An implementation writes {@link #predict(NamedTensors, List, CallOptions)} (and, if it can complete
+ * calls without blocking a thread, {@link #predictAsync(NamedTensors, List, CallOptions, Executor)});
+ * every other overload is a default that comes there. Decorators extend {@link ForwardingPredictor} and
+ * override only what they change.
+ *
  * <h2>Deadlines</h2>
- * {@link #predict(NamedTensors, List, Deadline)} either returns by the deadline or throws
+ * With a deadline in its {@link CallOptions}, a call either returns by the deadline or throws
  * {@link DeadlineExceededException}: a result that arrives late is discarded. A model's own predictors
  * (from {@link Model#predictor()}) release the caller at the deadline on every backend: an engine that can
  * stop a running call (ONNX Runtime) is told to stop; for one that cannot, the call is abandoned to run
- * out on a helper thread, still counted as in flight so that closing the model waits for it. A decorator
- * that does not override the deadline methods gets the default behaviour: it checks the deadline before
- * and after calling the plain {@link #predict(NamedTensors, List)}, so its caller waits for that call.
+ * out on a helper thread, still counted as in flight so that closing the model waits for it. Decorators
+ * pass the deadline down, so a batcher drops a request that expired in its queue and the model stops at
+ * the same instant.
  */
 public interface Predictor extends AutoCloseable {
   /**
@@ -38,7 +44,28 @@ public interface Predictor extends AutoCloseable {
   ModelSignature signature();
 
   /**
-   * Runs the model and returns the requested outputs.
+   * Runs the model and returns the requested outputs: the one method every predictor implements. Every
+   * other {@code predict}/{@code predictAsync} overload comes here with its options, and a decorator
+   * passes the options on to the predictor it wraps (see {@link ForwardingPredictor}), so a deadline and
+   * a priority reach the layer that uses them in any order of decorators.
+   *
+   * <p>With a deadline in the options, the call either returns before the deadline or throws
+   * {@link DeadlineExceededException}; a deadline that has already passed fails before anything runs.
+   *
+   * @param inputs every input of the signature, by name
+   * @param outputNames the outputs wanted, in the order wanted; empty for all, in signature order
+   * @param options the call's deadline, priority and attachments ({@link CallOptions#defaults()} for none)
+   * @return the outputs
+   * @throws InvalidInputException if the request does not match the signature (nothing reaches the engine)
+   * @throws DeadlineExceededException if the options' deadline passed before the outputs were ready
+   * @throws BackendException if the engine fails
+   * @throws InferenceException for other failures, by code
+   * @throws IllegalStateException if the predictor or its model is closed
+   */
+  NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options);
+
+  /**
+   * Runs the model and returns the requested outputs, with {@link CallOptions#defaults()}.
    *
    * @param inputs every input of the signature, by name
    * @param outputNames the outputs wanted, in the order wanted; empty for all, in signature order
@@ -48,17 +75,13 @@ public interface Predictor extends AutoCloseable {
    * @throws InferenceException for other failures, by code
    * @throws IllegalStateException if the predictor or its model is closed
    */
-  NamedTensors predict(NamedTensors inputs, List<String> outputNames);
+  default NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
+    return predict(inputs, outputNames, CallOptions.defaults());
+  }
 
   /**
-   * Runs the model and returns the requested outputs by a deadline. Either returns before the deadline
-   * or throws {@link DeadlineExceededException}; a deadline that has already passed fails before anything
-   * runs.
-   *
-   * <p>This default, for decorators that cannot do better, checks the deadline, calls
-   * {@link #predict(NamedTensors, List)} on the calling thread and discards a result that arrives after the
-   * deadline: the caller waits for that call. Predictors that can release their caller at the deadline
-   * (the model's own, see the interface documentation) override it.
+   * Runs the model and returns the requested outputs by a deadline: {@code predict(inputs, outputNames,
+   * CallOptions.of(deadline))}.
    *
    * @param inputs every input of the signature, by name
    * @param outputNames the outputs wanted, in the order wanted; empty for all
@@ -70,23 +93,39 @@ public interface Predictor extends AutoCloseable {
    * @throws IllegalStateException if the predictor or its model is closed
    */
   default NamedTensors predict(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
-    if (deadline == null) {
-      throw new InvalidInputException("deadline: expected a Deadline but got null");
-    }
-    if (deadline.isExpired()) {
-      throw DeadlineExceededException.beforeStart(modelId(), deadline);
-    }
-    NamedTensors out = predict(inputs, outputNames);
-    if (deadline.isExpired()) {
-      throw DeadlineExceededException.lateResult(modelId(), deadline);
-    }
-    return out;
+    return predict(inputs, outputNames, CallOptions.of(deadline));
   }
 
   /**
-   * Runs the model by a deadline on an executor: {@link #predict(NamedTensors, List, Deadline)} as a task.
-   * Never throws: every failure, {@link DeadlineExceededException} included, completes the future
-   * exceptionally.
+   * Runs the model on an executor with options: {@link #predict(NamedTensors, List, CallOptions)} as a
+   * task. Never throws: every failure, {@link DeadlineExceededException} and an executor that rejects the
+   * task ({@link OverloadedException}) included, completes the future exceptionally. Predictors that
+   * complete calls without a blocked thread (a batching predictor) override it.
+   *
+   * @param inputs every input of the signature, by name
+   * @param outputNames the outputs wanted; empty for all
+   * @param options the call's deadline, priority and attachments
+   * @param executor where the blocking call runs
+   * @return a future completed exactly once
+   */
+  default CompletableFuture<NamedTensors> predictAsync(NamedTensors inputs, List<String> outputNames, CallOptions options,
+      Executor executor) {
+    if (executor == null) {
+      return CompletableFuture.failedFuture(new InvalidInputException("executor: expected an Executor but got null"));
+    }
+    if (options == null) {
+      return CompletableFuture.failedFuture(new InvalidInputException("options: expected CallOptions but got null"));
+    }
+    try {
+      return CompletableFuture.supplyAsync(() -> predict(inputs, outputNames, options), executor);
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(new OverloadedException("model " + modelId() + ": the executor rejected the request", e));
+    }
+  }
+
+  /**
+   * Runs the model by a deadline on an executor: {@code predictAsync(inputs, outputNames,
+   * CallOptions.of(deadline), executor)}. Never throws.
    *
    * @param inputs every input of the signature, by name
    * @param outputNames the outputs wanted; empty for all
@@ -96,14 +135,10 @@ public interface Predictor extends AutoCloseable {
    */
   default CompletableFuture<NamedTensors> predictAsync(NamedTensors inputs, List<String> outputNames, Deadline deadline,
       Executor executor) {
-    if (executor == null) {
-      return CompletableFuture.failedFuture(new InvalidInputException("executor: expected an Executor but got null"));
+    if (deadline == null) {
+      return CompletableFuture.failedFuture(new InvalidInputException("deadline: expected a Deadline but got null"));
     }
-    try {
-      return CompletableFuture.supplyAsync(() -> predict(inputs, outputNames, deadline), executor);
-    } catch (RejectedExecutionException e) {
-      return CompletableFuture.failedFuture(new OverloadedException("model " + modelId() + ": the executor rejected the request", e));
-    }
+    return predictAsync(inputs, outputNames, CallOptions.of(deadline), executor);
   }
 
   /**
@@ -131,15 +166,9 @@ public interface Predictor extends AutoCloseable {
    * @return a future completed exactly once with the outputs or the failure
    */
   default CompletableFuture<NamedTensors> predictAsync(NamedTensors inputs, List<String> outputNames, Executor executor) {
-    if (executor == null) {
-      return CompletableFuture.failedFuture(new InvalidInputException("executor: expected an Executor but got null"));
-    }
-    try {
-      return CompletableFuture.supplyAsync(() -> predict(inputs, outputNames), executor);
-    } catch (RejectedExecutionException e) {
-      return CompletableFuture.failedFuture(new OverloadedException("model " + modelId() + ": the executor rejected the request", e));
-    }
+    return predictAsync(inputs, outputNames, CallOptions.defaults(), executor);
   }
+
 
   /**
    * Runs the model on an executor and returns every output; see {@link #predictAsync(NamedTensors, List, Executor)}.

@@ -1,6 +1,5 @@
 package dev.jinfer;
 
-import dev.jinfer.internal.Half;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;

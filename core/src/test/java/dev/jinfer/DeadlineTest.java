@@ -46,7 +46,7 @@ class DeadlineTest {
   }
 
   @Test
-  void theDefaultPredictWithADeadline_checksBeforeAndAfter_theWrappedCall() {
+  void enforce_checksTheDeadlineBeforeAndAfter_aCallThatCannotStop() {
     AtomicInteger calls = new AtomicInteger();
     Duration[] callTakes = {Duration.ZERO};
     Predictor plain = new Predictor() {
@@ -61,10 +61,12 @@ class DeadlineTest {
       }
 
       @Override
-      public NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
-        calls.incrementAndGet();
-        ticker.advance(callTakes[0]);
-        return inputs;
+      public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
+        return Deadline.enforce(options.deadlineOrNull(), modelId(), () -> {
+          calls.incrementAndGet();
+          ticker.advance(callTakes[0]);
+          return inputs;
+        });
       }
 
       @Override
@@ -82,6 +84,6 @@ class DeadlineTest {
     assertThatThrownBy(() -> plain.predict(in, List.of(), Deadline.after(Duration.ofMillis(10), ticker)))
         .isInstanceOf(DeadlineExceededException.class).hasMessageContaining("discarded");
     assertThat(calls).hasValue(2);
-    assertThatThrownBy(() -> plain.predict(in, List.of(), null)).isInstanceOf(InvalidInputException.class);
+    assertThatThrownBy(() -> plain.predict(in, List.of(), (Deadline) null)).isInstanceOf(InvalidInputException.class);
   }
 }

@@ -4,18 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jinfer.Backends;
 import dev.jinfer.CountingBackend;
-import dev.jinfer.IntegrityMode;
 import dev.jinfer.LoadOptions;
-import dev.jinfer.ModelRegistry;
-import dev.jinfer.ModelStatus;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Tensor;
-import dev.jinfer.VersionState;
-import dev.jinfer.internal.ArtifactDigest;
+import dev.jinfer.registry.IntegrityMode;
+import dev.jinfer.registry.ModelRegistry;
+import dev.jinfer.registry.ModelStatus;
+import dev.jinfer.registry.VersionState;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,7 +27,7 @@ class RegistryOnnxTest {
   void corruptOrMismatchingNewVersions_leaveTheCurrentOneServing(@TempDir Path root) throws IOException {
     Path one = Files.createDirectories(root.resolve("fraud/1"));
     Files.copy(Fixtures.onnx("fraud.onnx"), one.resolve("model.onnx"));
-    Files.writeString(one.resolve("model.onnx.sha256"), ArtifactDigest.sha256(one.resolve("model.onnx")) + "  model.onnx\n");
+    Files.writeString(one.resolve("model.onnx.sha256"), sha256(one.resolve("model.onnx")) + "  model.onnx\n");
     CountingBackend counting = new CountingBackend(new OnnxBackend());
     try (ModelRegistry registry = ModelRegistry.newBuilder(root).backends(Backends.of(counting))
         .loadOptions(LoadOptions.newBuilder().property(OnnxBackend.SESSIONS, "1").build())
@@ -51,5 +53,13 @@ class RegistryOnnxTest {
     }
     assertThat(counting.open.get()).isZero();
     assertThat(counting.violations).isEmpty();
+  }
+
+  private static String sha256(Path file) throws IOException {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
   }
 }

@@ -2,7 +2,7 @@ package dev.jinfer.tensorflow;
 
 import com.google.protobuf.CodedOutputStream;
 import dev.jinfer.DType;
-import dev.jinfer.Npy;
+import dev.jinfer.io.Npy;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

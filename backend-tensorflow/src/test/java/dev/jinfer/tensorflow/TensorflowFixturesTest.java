@@ -2,7 +2,7 @@ package dev.jinfer.tensorflow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.jinfer.Npy;
+import dev.jinfer.io.Npy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,7 @@
 package dev.jinfer.batching;
 
 import dev.jinfer.NamedTensors;
+import dev.jinfer.Priority;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 

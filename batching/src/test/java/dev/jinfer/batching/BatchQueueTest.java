@@ -1,5 +1,6 @@
 package dev.jinfer.batching;
 
+import dev.jinfer.Priority;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jinfer.NamedTensors;

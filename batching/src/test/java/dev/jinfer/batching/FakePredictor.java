@@ -1,6 +1,7 @@
 package dev.jinfer.batching;
 
 import dev.jinfer.BackendException;
+import dev.jinfer.CallOptions;
 import dev.jinfer.DType;
 import dev.jinfer.FakeTicker;
 import dev.jinfer.ModelId;
@@ -60,7 +61,7 @@ class FakePredictor implements Predictor {
   }
 
   @Override
-  public NamedTensors predict(NamedTensors in, List<String> outputNames) {
+  public NamedTensors predict(NamedTensors in, List<String> outputNames, CallOptions options) {
     calls.incrementAndGet();
     Tensor x = in.get("x");
     int rows = (int) x.rows();

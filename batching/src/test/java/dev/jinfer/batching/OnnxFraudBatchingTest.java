@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.jinfer.Model;
 import dev.jinfer.NamedTensors;
-import dev.jinfer.Npy;
 import dev.jinfer.Predictor;
 import dev.jinfer.Tensor;
+import dev.jinfer.io.Npy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.jinfer.benchmarks;
 
+import dev.jinfer.CallOptions;
 import dev.jinfer.DType;
 import dev.jinfer.Model;
 import dev.jinfer.ModelId;
@@ -133,7 +134,7 @@ public class CacheBenchmark {
     }
 
     @Override
-    public NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
+    public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
       return OUT;
     }
 

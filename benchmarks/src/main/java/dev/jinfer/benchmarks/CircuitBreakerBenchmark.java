@@ -1,6 +1,6 @@
 package dev.jinfer.benchmarks;
 
-import dev.jinfer.CircuitBreaker;
+import dev.jinfer.CallOptions;
 import dev.jinfer.DType;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelSignature;
@@ -9,9 +9,7 @@ import dev.jinfer.Predictor;
 import dev.jinfer.Shape;
 import dev.jinfer.Tensor;
 import dev.jinfer.TensorSpec;
-import dev.jinfer.internal.BreakerCountWindow;
-import dev.jinfer.internal.BreakerThresholds;
-import dev.jinfer.internal.BreakerWindow;
+import dev.jinfer.breaker.CircuitBreaker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -44,7 +42,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *       window's atomics).</li>
  *   <li>{@code nanoTime}: the clock alone, which the breaker reads twice per call.</li>
  *   <li>{@code windowLockFree} and {@code windowSynchronized}: the count-based window alone, jinfer's
- *       lock-free ring versus a {@code synchronized} ring with the same arithmetic (the design resilience4j
+ *       lock-free ring (through {@link CircuitBreaker#onSuccess(long)}) versus a {@code synchronized} ring with the same arithmetic (the design resilience4j
  *       uses), one and two threads.</li>
  * </ul>
  * Build, then run from the repository root:
@@ -114,18 +112,22 @@ public class CircuitBreakerBenchmark {
     }
   }
 
-  /** The count-based window alone, lock-free and synchronized, shared by the threads. */
+  /**
+   * The count-based window alone, shared by the threads: jinfer's, reached through the breaker's public
+   * outcome hook ({@link CircuitBreaker#onSuccess(long)} on a closed breaker records and judges one call and
+   * does nothing else), and a synchronized ring with the same arithmetic.
+   */
   @State(Scope.Benchmark)
   public static class Windows {
-    BreakerCountWindow lockFree;
+    CircuitBreaker lockFree;
     SynchronizedCountWindow synchronizedWindow;
 
     /** Builds both windows with the defaults: 100 calls, 20 at least, 50% failures, 100% slow. */
     @Setup
     public void setUp() {
-      BreakerThresholds thresholds = new BreakerThresholds(20, 50, 100);
-      lockFree = new BreakerCountWindow(100, thresholds);
-      synchronizedWindow = new SynchronizedCountWindow(100, thresholds);
+      lockFree = CircuitBreaker.newBuilder(MODEL).countBasedWindow(100).minimumNumberOfCalls(20)
+          .failureRateThreshold(50).slowCallRateThreshold(100).build();
+      synchronizedWindow = new SynchronizedCountWindow(100, 20, 50, 100);
     }
   }
 
@@ -203,8 +205,9 @@ public class CircuitBreakerBenchmark {
    * @return the verdict
    */
   @Benchmark
-  public int windowLockFree(Windows w) {
-    return w.lockFree.record(BreakerWindow.CALL, 0);
+  public CircuitBreaker windowLockFree(Windows w) {
+    w.lockFree.onSuccess(0);
+    return w.lockFree;
   }
 
   /**
@@ -215,7 +218,7 @@ public class CircuitBreakerBenchmark {
    */
   @Benchmark
   public int windowSynchronized(Windows w) {
-    return w.synchronizedWindow.record(BreakerWindow.CALL);
+    return w.synchronizedWindow.record(SynchronizedCountWindow.CALL);
   }
 
   /**
@@ -226,8 +229,9 @@ public class CircuitBreakerBenchmark {
    */
   @Benchmark
   @Threads(2)
-  public int windowLockFree_2threads(Windows w) {
-    return w.lockFree.record(BreakerWindow.CALL, 0);
+  public CircuitBreaker windowLockFree_2threads(Windows w) {
+    w.lockFree.onSuccess(0);
+    return w.lockFree;
   }
 
   /**
@@ -239,7 +243,7 @@ public class CircuitBreakerBenchmark {
   @Benchmark
   @Threads(2)
   public int windowSynchronized_2threads(Windows w) {
-    return w.synchronizedWindow.record(BreakerWindow.CALL);
+    return w.synchronizedWindow.record(SynchronizedCountWindow.CALL);
   }
 
   /** Returns the same outputs for any input. Thread-safe. */
@@ -261,7 +265,7 @@ public class CircuitBreakerBenchmark {
     }
 
     @Override
-    public NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
+    public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
       return outputs;
     }
 
@@ -270,29 +274,40 @@ public class CircuitBreakerBenchmark {
   }
 
   /**
-   * The count window as resilience4j builds it: a ring and three totals under one lock. Thread-safe.
+   * The count window as resilience4j builds it: a ring and three totals under one lock, judged with the
+   * breaker's rules (enough calls, then failure or slow rate at or above its threshold). Thread-safe.
    */
   static final class SynchronizedCountWindow {
+    static final int CALL = 1;
+    static final int FAILED = 2;
+    static final int SLOW = 4;
     private final int[] ring;
-    private final BreakerThresholds thresholds;
+    private final int minimumCalls;
+    private final double failureRate;
+    private final double slowRate;
     private int head;
     private int calls;
     private int failures;
     private int slow;
 
-    SynchronizedCountWindow(int size, BreakerThresholds thresholds) {
+    SynchronizedCountWindow(int size, int minimumCalls, double failureRatePercent, double slowRatePercent) {
       this.ring = new int[size];
-      this.thresholds = thresholds;
+      this.minimumCalls = minimumCalls;
+      this.failureRate = failureRatePercent;
+      this.slowRate = slowRatePercent;
     }
 
     synchronized int record(int outcome) {
       int evicted = ring[head];
       ring[head] = outcome;
       head = head + 1 == ring.length ? 0 : head + 1;
-      calls += (outcome & BreakerWindow.CALL) - (evicted & BreakerWindow.CALL);
-      failures += ((outcome & BreakerWindow.FAILED) - (evicted & BreakerWindow.FAILED)) >> 1;
-      slow += ((outcome & BreakerWindow.SLOW) - (evicted & BreakerWindow.SLOW)) >> 2;
-      return thresholds.judge(calls, failures, slow);
+      calls += (outcome & CALL) - (evicted & CALL);
+      failures += ((outcome & FAILED) - (evicted & FAILED)) >> 1;
+      slow += ((outcome & SLOW) - (evicted & SLOW)) >> 2;
+      if (calls < minimumCalls) {
+        return 0;
+      }
+      return failures * 100.0 >= failureRate * calls || slow * 100.0 >= slowRate * calls ? 1 : 0;
     }
   }
 }

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Policy;
+import dev.jinfer.CallOptions;
 import dev.jinfer.DType;
 import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
@@ -190,57 +191,45 @@ public final class CachedPredictor implements Predictor {
 
   /**
    * Answers from the cache if it holds the exact request, else runs the delegate (once for concurrent
-   * identical requests) and keeps the result.
+   * identical requests) and keeps the result. With a deadline in the options: a hit returns at once; a
+   * request that joins an identical one in flight waits for it at most until its own deadline (the shared
+   * call goes on and fills the cache for the others); a miss passes the options (deadline and priority) to
+   * the delegate, so a batcher can drop the request while queued and the engine can stop at the deadline.
+   * If the call this request joined failed on its own caller's deadline while this one still has time,
+   * this request runs the model itself.
    *
    * @param inputs every input of the signature, by name
    * @param outputNames the outputs wanted; empty for all
+   * @param options the call's deadline, priority and attachments
    * @return the outputs, possibly shared with other callers (tensors are immutable)
+   * @throws DeadlineExceededException if the deadline passed before the outputs were ready
    * @throws InvalidInputException if the request does not match the signature (from the delegate)
    * @throws dev.jinfer.InferenceException whatever the delegate throws; it is not cached
    * @throws IllegalStateException if this cache is closed
    */
   @Override
-  public NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
-    return lookup(inputs, outputNames, null);
-  }
-
-  /**
-   * Like {@link #predict(NamedTensors, List)}, by a deadline: a hit returns at once; a request that joins an
-   * identical one in flight waits for it at most until its own deadline (the shared call goes on and fills
-   * the cache for the others); a miss passes the deadline to the delegate, so a batcher can drop the request
-   * while queued and the engine can stop at the deadline. If the call this request joined failed on its own
-   * caller's deadline while this one still has time, this request runs the model itself.
-   *
-   * @param inputs every input of the signature, by name
-   * @param outputNames the outputs wanted; empty for all
-   * @param deadline when the call must be done
-   * @return the outputs, possibly shared with other callers
-   * @throws DeadlineExceededException if the deadline passed before the outputs were ready
-   * @throws InvalidInputException if the request does not match the signature, or the deadline is null
-   * @throws dev.jinfer.InferenceException whatever the delegate throws; it is not cached
-   * @throws IllegalStateException if this cache is closed
-   */
-  @Override
-  public NamedTensors predict(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
-    if (deadline == null) {
-      throw new InvalidInputException("deadline: expected a Deadline but got null");
+  public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
+    if (options == null) {
+      throw new InvalidInputException("options: expected CallOptions but got null");
     }
-    if (deadline.isExpired()) {
+    Deadline deadline = options.deadlineOrNull();
+    if (deadline != null && deadline.isExpired()) {
       throw DeadlineExceededException.beforeStart(modelId(), deadline);
     }
-    return lookup(inputs, outputNames, deadline);
+    return lookup(inputs, outputNames, options);
   }
 
-  private NamedTensors lookup(NamedTensors inputs, List<String> outputNames, @Nullable Deadline deadline) {
+  private NamedTensors lookup(NamedTensors inputs, List<String> outputNames, CallOptions options) {
     requireOpen();
+    Deadline deadline = options.deadlineOrNull();
     if (inputs == null || outputNames == null) {
       bypassed.increment();
-      return direct(inputs, outputNames, deadline);
+      return direct(inputs, outputNames, options);
     }
     ModelId id = currentId();
     if (!servable(outputNames) || !schema.accepts(inputs, maxInputBytes)) {
       bypassed.increment();
-      return direct(inputs, outputNames, deadline);
+      return direct(inputs, outputNames, options);
     }
     CacheKey probe = schema.probe(id, inputs);
     CompletableFuture<NamedTensors> f = cache.getIfPresent(probe);
@@ -253,29 +242,31 @@ public final class CachedPredictor implements Predictor {
           throw e;
         }
         // the joined call failed on its own caller's deadline; this caller has time left
-        return load(probe.stored(), inputs, outputNames, deadline, true);
+        return load(probe.stored(), inputs, outputNames, options, true);
       }
     }
     misses.increment();
-    return load(probe.stored(), inputs, outputNames, deadline, false);
+    return load(probe.stored(), inputs, outputNames, options, false);
   }
 
-  private NamedTensors direct(NamedTensors inputs, List<String> outputNames, @Nullable Deadline deadline) {
-    return deadline == null ? delegate.predict(inputs, outputNames) : delegate.predict(inputs, outputNames, deadline);
+  private NamedTensors direct(NamedTensors inputs, List<String> outputNames, CallOptions options) {
+    return delegate.predict(inputs, outputNames, options);
   }
 
   /**
    * Completes at once on a hit, or with the in-flight computation of an identical request; otherwise runs
-   * {@link #predict(NamedTensors, List)} on the executor. Never throws: every failure completes the future
+   * {@link #predict(NamedTensors, List, CallOptions)} on the executor. Never throws: every failure completes the future
    * exceptionally.
    *
    * @param inputs every input of the signature, by name
    * @param outputNames the outputs wanted; empty for all
+   * @param options the call's deadline, priority and attachments
    * @param executor where a miss runs the delegate
    * @return a future completed exactly once
    */
   @Override
-  public CompletableFuture<NamedTensors> predictAsync(NamedTensors inputs, List<String> outputNames, Executor executor) {
+  public CompletableFuture<NamedTensors> predictAsync(NamedTensors inputs, List<String> outputNames, CallOptions options,
+      Executor executor) {
     if (executor == null) {
       return CompletableFuture.failedFuture(new InvalidInputException("executor: expected an Executor but got null"));
     }
@@ -296,11 +287,12 @@ public final class CachedPredictor implements Predictor {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return Predictor.super.predictAsync(inputs, outputNames, executor);
+    return Predictor.super.predictAsync(inputs, outputNames, options, executor);
   }
 
-  private NamedTensors load(CacheKey key, NamedTensors inputs, List<String> outputNames, @Nullable Deadline deadline,
+  private NamedTensors load(CacheKey key, NamedTensors inputs, List<String> outputNames, CallOptions options,
       boolean countedAsHit) {
+    Deadline deadline = options.deadlineOrNull();
     CompletableFuture<NamedTensors> mine = new CompletableFuture<>();
     CompletableFuture<NamedTensors> prior;
     boolean counted = countedAsHit;
@@ -328,7 +320,7 @@ public final class CachedPredictor implements Predictor {
     long start = ticker.read();
     NamedTensors value;
     try {
-      value = compute(key, inputs, deadline);
+      value = compute(key, inputs, options);
     } catch (Throwable t) {
       // complete the waiters first: if the bookkeeping below threw, they would otherwise wait forever.
       // A CancellationException keeps Caffeine from logging every failed model call as a warning;
@@ -367,7 +359,7 @@ public final class CachedPredictor implements Predictor {
   }
 
   /** Redis, then the delegate; writes a computed result back to Redis. */
-  private NamedTensors compute(CacheKey key, NamedTensors inputs, @Nullable Deadline deadline) {
+  private NamedTensors compute(CacheKey key, NamedTensors inputs, CallOptions options) {
     SecondTier t = tier;
     byte[] digest = t == null ? null : ValueCodec.digest(key.model, key.words());
     if (t != null) {
@@ -376,7 +368,7 @@ public final class CachedPredictor implements Predictor {
         return remote;
       }
     }
-    NamedTensors value = direct(inputs, keptOutputs, deadline);
+    NamedTensors value = direct(inputs, keptOutputs, options);
     if (t != null && key.model.equals(delegate.modelId())) {
       writeTier(t, key, digest, value);
     }

@@ -1,8 +1,8 @@
 package dev.jinfer.cache;
 
-import dev.jinfer.CircuitBreaker;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Ticker;
+import dev.jinfer.breaker.CircuitBreaker;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;

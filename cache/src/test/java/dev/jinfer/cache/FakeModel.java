@@ -1,6 +1,7 @@
 package dev.jinfer.cache;
 
 import dev.jinfer.BackendException;
+import dev.jinfer.CallOptions;
 import dev.jinfer.DType;
 import dev.jinfer.Deadline;
 import dev.jinfer.ModelId;
@@ -47,15 +48,20 @@ final class FakeModel implements Predictor {
   /** The deadline the last deadline-carrying call passed in, or null if none came. */
   volatile @Nullable Deadline lastDeadline;
 
-  /** Records the deadline, then behaves as {@link Predictor}'s default (waits, discards a late result). */
+  /**
+   * Records a deadline if the call carries one, then runs like a call that cannot stop: waits, and discards
+   * a late result ({@link Deadline#enforce}).
+   */
   @Override
-  public NamedTensors predict(NamedTensors in, List<String> outputNames, Deadline deadline) {
-    lastDeadline = deadline;
-    return Predictor.super.predict(in, outputNames, deadline);
+  public NamedTensors predict(NamedTensors in, List<String> outputNames, CallOptions options) {
+    Deadline deadline = options.deadlineOrNull();
+    if (deadline != null) {
+      lastDeadline = deadline;
+    }
+    return Deadline.enforce(deadline, modelId(), () -> compute(in, outputNames));
   }
 
-  @Override
-  public NamedTensors predict(NamedTensors in, List<String> outputNames) {
+  private NamedTensors compute(NamedTensors in, List<String> outputNames) {
     calls.incrementAndGet();
     CountDownLatch wait = release;
     if (wait != null) {

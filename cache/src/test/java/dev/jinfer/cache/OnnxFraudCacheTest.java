@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jinfer.Model;
 import dev.jinfer.NamedTensors;
-import dev.jinfer.Npy;
 import dev.jinfer.Predictor;
 import dev.jinfer.Tensor;
+import dev.jinfer.io.Npy;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;

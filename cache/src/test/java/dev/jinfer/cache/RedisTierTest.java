@@ -2,9 +2,9 @@ package dev.jinfer.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.jinfer.CircuitBreaker;
 import dev.jinfer.ModelId;
 import dev.jinfer.NamedTensors;
+import dev.jinfer.breaker.CircuitBreaker;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;

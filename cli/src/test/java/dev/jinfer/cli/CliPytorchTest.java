@@ -3,8 +3,8 @@ package dev.jinfer.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jinfer.DType;
-import dev.jinfer.Npy;
 import dev.jinfer.Tensor;
+import dev.jinfer.io.Npy;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -12,9 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code jinfer inspect} and {@code jinfer predict} on the TorchScript fixtures (backend-pytorch on the runtime classpath). */
 class CliPytorchTest {

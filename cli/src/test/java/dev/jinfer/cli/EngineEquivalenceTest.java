@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jinfer.Model;
 import dev.jinfer.NamedTensors;
-import dev.jinfer.Npy;
 import dev.jinfer.Tensor;
+import dev.jinfer.io.Npy;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -3,8 +3,8 @@ package dev.jinfer.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jinfer.DType;
-import dev.jinfer.Npy;
 import dev.jinfer.Tensor;
+import dev.jinfer.io.Npy;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

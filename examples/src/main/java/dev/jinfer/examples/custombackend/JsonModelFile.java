@@ -2,9 +2,9 @@ package dev.jinfer.examples.custombackend;
 
 import dev.jinfer.DType;
 import dev.jinfer.ModelSignature;
-import dev.jinfer.Npy;
 import dev.jinfer.Tensor;
 import dev.jinfer.TensorSpec;
+import dev.jinfer.io.Npy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,18 +1,18 @@
 package dev.jinfer.examples.rest;
 
 import dev.jinfer.BackendException;
-import dev.jinfer.CircuitBreaker;
 import dev.jinfer.ErrorCode;
 import dev.jinfer.InferenceException;
 import dev.jinfer.ModelId;
-import dev.jinfer.ModelRegistry;
-import dev.jinfer.ModelStatus;
 import dev.jinfer.Predictor;
-import dev.jinfer.RegistryStatus;
-import dev.jinfer.VersionState;
-import dev.jinfer.VersionStatus;
 import dev.jinfer.batching.BatchingPredictor;
+import dev.jinfer.breaker.CircuitBreaker;
 import dev.jinfer.cache.CachedPredictor;
+import dev.jinfer.registry.ModelRegistry;
+import dev.jinfer.registry.ModelStatus;
+import dev.jinfer.registry.RegistryStatus;
+import dev.jinfer.registry.VersionState;
+import dev.jinfer.registry.VersionStatus;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Map;

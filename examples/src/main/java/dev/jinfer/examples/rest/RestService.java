@@ -2,9 +2,9 @@ package dev.jinfer.examples.rest;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.jinfer.LoadOptions;
-import dev.jinfer.ModelRegistry;
-import dev.jinfer.ModelStatus;
-import dev.jinfer.RegistryStatus;
+import dev.jinfer.registry.ModelRegistry;
+import dev.jinfer.registry.ModelStatus;
+import dev.jinfer.registry.RegistryStatus;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;

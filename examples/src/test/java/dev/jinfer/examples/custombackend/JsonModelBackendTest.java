@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.jinfer.ModelId;
 import dev.jinfer.Model;
+import dev.jinfer.ModelId;
 import dev.jinfer.ModelLoadException;
 import dev.jinfer.NamedTensors;
-import dev.jinfer.Npy;
 import dev.jinfer.Tensor;
+import dev.jinfer.io.Npy;
 import dev.jinfer.spi.ModelSource;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,16 +1,16 @@
 package dev.jinfer.examples.custombackend;
 
 import dev.jinfer.DType;
-import dev.jinfer.Npy;
+import dev.jinfer.NamedTensors;
+import dev.jinfer.Tensor;
+import dev.jinfer.io.Npy;
+import dev.jinfer.kit.BackendCompatibilityKit.SlowCall;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import dev.jinfer.NamedTensors;
-import dev.jinfer.Tensor;
-import dev.jinfer.kit.BackendCompatibilityKit.SlowCall;
 import java.util.Locale;
 import java.util.Random;
 import java.util.zip.ZipEntry;

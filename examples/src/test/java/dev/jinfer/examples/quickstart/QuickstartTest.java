@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.offset;
 
 import dev.jinfer.Model;
 import dev.jinfer.NamedTensors;
-import dev.jinfer.Npy;
 import dev.jinfer.Tensor;
+import dev.jinfer.io.Npy;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

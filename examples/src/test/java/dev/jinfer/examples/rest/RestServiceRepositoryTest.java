@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.jinfer.Npy;
+import dev.jinfer.io.Npy;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;

@@ -1,0 +1,795 @@
+package dev.jinfer.registry;
+
+import dev.jinfer.Backends;
+import dev.jinfer.LoadOptions;
+import dev.jinfer.ModelLoadException;
+import dev.jinfer.ModelNotFoundException;
+import dev.jinfer.Predictor;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.DoubleSupplier;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Names to versions to models: serves a model repository laid out {@code <root>/<name>/<version>/<artifact>}
+ * (the layout of TF Serving and Triton: {@code fraud/00000123/model.onnx}, or a SavedModel directory),
+ * with a {@link VersionPolicy} per model, aliases, an optional canary split, and atomic version swaps.
+ *
+ * <pre>{@code
+ * try (ModelRegistry registry = ModelRegistry.newBuilder(Path.of("/models"))
+ *     .versionPolicy("fraud", VersionPolicy.latest(2))
+ *     .pollInterval(Duration.ofSeconds(30))
+ *     .integrity(IntegrityMode.REQUIRED)
+ *     .build()) {
+ *   registry.start();
+ *   Predictor fraud = registry.predictor("fraud");          // always the current version
+ *   NamedTensors out = fraud.predict(NamedTensors.of("features", Tensor.ofFloats(row, 1, 32)));
+ * }
+ * }</pre>
+ *
+ * <p><b>Loading.</b> {@link #start()} and every {@link #reload()} or poll scan the root: each model
+ * directory, its numeric version directories, and the versions the policy (plus the aliases) wants. A
+ * new version is found, checked ({@link IntegrityMode}), loaded, and warmed up on synthetic inputs
+ * before it takes any traffic. A version that fails stays out, is logged and reported in
+ * {@link #status()}, and is retried only when its files change or on {@link #reload()}; the versions
+ * serving keep serving. Write a new version atomically (copy it elsewhere on the same file system, then
+ * rename it into place), or give it a {@code .sha256} file: a half-copied version fails and is retried.
+ * Version directories are immutable: a loaded version is not reloaded when its files change.
+ *
+ * <p><b>Routing.</b> {@link #predictor(String)} returns a stable handle: every call goes to the model's
+ * current version. Without a canary share that is the version aliased {@code stable} if there is one,
+ * else the highest version the policy loaded. With a canary share of p percent, p percent of calls
+ * (drawn at random per call) go to the version aliased {@code canary}, else the highest loaded, and the
+ * rest to the version aliased {@code stable}, else the next highest. {@link #predictor(String, String)}
+ * pins a version number or an alias.
+ *
+ * <p><b>Swaps.</b> The route of a model is an immutable object replaced in one volatile write, after
+ * the new version is warm. A call leases the version it is routed to for its whole duration; a version
+ * that leaves the route is retired, takes no new call, and is closed by whichever comes last: its
+ * retirement or the end of its last call. No call fails because of a swap, and no engine session is
+ * closed under a running call.
+ *
+ * <p><b>Paths.</b> Names, versions and aliases are plain path segments (no {@code /}, no {@code ..});
+ * every directory and artifact (and every link under a directory artifact) must resolve, links
+ * followed, inside the root's real path, or the version fails to load.
+ *
+ * <p>Thread-safe: handles may be used from any number of threads; loads and swaps are serialized. The
+ * registry owns its models: {@link #close()} stops the watch thread, retires every version, and returns
+ * once every model is closed.
+ */
+public final class ModelRegistry implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
+  /** The name of the thread the registry starts to watch the repository when no executor is given. */
+  public static final String WATCH_THREAD_NAME = "jinfer-registry-watch";
+
+  private final RegistryConfig config;
+  private final VersionLoader loader;
+  private final RegistryMeters meters;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final ConcurrentHashMap<String, ModelSlot> slots = new ConcurrentHashMap<>();
+  private volatile boolean started;
+  private volatile boolean closed;
+  private @Nullable ScheduledExecutorService ownExecutor;
+  private volatile @Nullable ScheduledFuture<?> watch;
+
+  private ModelRegistry(RegistryConfig config) {
+    this.config = config;
+    this.loader = new VersionLoader(config);
+    this.meters = new RegistryMeters(config.meters(), this::isReady);
+  }
+
+  /**
+   * A builder for a registry over a repository root.
+   *
+   * @param root an existing directory holding {@code <name>/<version>/<artifact>}
+   * @return a new builder
+   * @throws IllegalArgumentException if the root is not an existing directory
+   */
+  public static Builder newBuilder(Path root) {
+    return new Builder(RepositoryLayout.open(root));
+  }
+
+  /**
+   * Loads every model the repository holds (and every required one) and, when a poll interval is set,
+   * starts watching the repository. Load failures do not throw: they are logged and reported in the
+   * returned status; check {@link RegistryStatus#isReady()} to fail fast.
+   *
+   * @return the status after the initial load
+   * @throws IllegalStateException if already started, or closed
+   */
+  public RegistryStatus start() {
+    lock.lock();
+    try {
+      checkOpen();
+      if (started) {
+        throw new IllegalStateException("model registry over " + config.layout().root() + " is already started");
+      }
+      reloadAll(false);
+      started = true;
+      Duration interval = config.pollInterval();
+      if (interval != null) {
+        ScheduledExecutorService executor = config.watchExecutor();
+        if (executor == null) {
+          executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, WATCH_THREAD_NAME);
+            t.setDaemon(true);
+            return t;
+          });
+          ownExecutor = executor;
+        }
+        long nanos = interval.toNanos();
+        watch = executor.scheduleWithFixedDelay(this::poll, nanos, nanos, TimeUnit.NANOSECONDS);
+      }
+    } finally {
+      lock.unlock();
+    }
+    return status();
+  }
+
+  /**
+   * Scans the repository now, as a poll does, and also retries versions that failed even if their files
+   * have not changed. Returns once every load it started has finished and the routes are swapped.
+   *
+   * @return the status after the reload
+   * @throws IllegalStateException if not started, or closed
+   */
+  public RegistryStatus reload() {
+    lock.lock();
+    try {
+      checkRunning();
+      reloadAll(true);
+    } finally {
+      lock.unlock();
+    }
+    return status();
+  }
+
+  private void poll() {
+    if (closed) {
+      return;
+    }
+    lock.lock();
+    try {
+      if (!closed) {
+        reloadAll(false);
+      }
+    } catch (RuntimeException | Error e) {
+      LOG.error("model registry over {}: a poll failed; the next one retries", config.layout().root(), e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void reloadAll(boolean retryFailed) {
+    Set<String> names = new TreeSet<>(config.required());
+    names.addAll(slots.keySet());
+    try {
+      names.addAll(config.layout().modelNames());
+    } catch (IOException e) {
+      LOG.warn("model registry: cannot list the repository root {}: {}", config.layout().root(), e.toString());
+    }
+    for (String name : names) {
+      try {
+        slots.computeIfAbsent(name, n -> new ModelSlot(n, config, loader, meters)).reload(retryFailed);
+      } catch (RuntimeException e) {
+        LOG.error("model registry: reloading model '{}' failed; its current versions keep serving", name, e);
+      }
+    }
+  }
+
+  /**
+   * A stable handle on a model: each call goes to the model's current version (or splits between
+   * primary and canary, see the class documentation), and a version swap never fails a call.
+   *
+   * @param name the model name
+   * @return a handle, owned by the caller (closing it releases nothing else)
+   * @throws IllegalArgumentException if the name is not a plain name
+   * @throws ModelNotFoundException if the registry knows no such model
+   * @throws IllegalStateException if not started, or closed
+   */
+  public Predictor predictor(String name) {
+    return new RegistryPredictor(slot(name), -1, null, () -> closed, config.canarySampler());
+  }
+
+  /**
+   * A handle on one version (digits, compared numerically) or one alias (starts with a letter) of a model.
+   * The handle follows the alias when it is moved; calls fail with {@link ModelNotFoundException} while
+   * the version is not loaded.
+   *
+   * @param name the model name
+   * @param versionOrAlias a version number such as {@code 3} or {@code 00000003}, or an alias such as {@code stable}
+   * @return a handle, owned by the caller
+   * @throws IllegalArgumentException if the name, version or alias is malformed
+   * @throws ModelNotFoundException if the model is unknown, or the version or alias does not resolve now
+   * @throws IllegalStateException if not started, or closed
+   */
+  public Predictor predictor(String name, String versionOrAlias) {
+    ModelSlot slot = slot(name);
+    RegistryPredictor p;
+    if (RepositoryLayout.isVersion(versionOrAlias)) {
+      p = new RegistryPredictor(slot, Long.parseLong(versionOrAlias), null, () -> closed, config.canarySampler());
+    } else {
+      p = new RegistryPredictor(slot, -1, RepositoryLayout.checkAlias("alias", versionOrAlias), () -> closed, config.canarySampler());
+    }
+    p.modelId(); // fail fast when it resolves to nothing now
+    return p;
+  }
+
+  /**
+   * The stable handle on a model, if the registry knows it.
+   *
+   * @param name the model name
+   * @return the handle of {@link #predictor(String)}, or empty if the name is unknown or malformed
+   * @throws IllegalStateException if not started, or closed
+   */
+  public Optional<Predictor> find(String name) {
+    checkRunning();
+    if (!RepositoryLayout.isName(name) || !slots.containsKey(name)) {
+      return Optional.empty();
+    }
+    return Optional.of(predictor(name));
+  }
+
+  /**
+   * Points an alias at a version, loading the version first if needed. If it cannot be loaded, the
+   * alias keeps its previous target and the load error is thrown.
+   *
+   * @param name the model name
+   * @param alias the alias; starts with a letter
+   * @param version the version number
+   * @return the model's status after the change
+   * @throws IllegalArgumentException if the alias or version is malformed
+   * @throws ModelNotFoundException if the model is unknown
+   * @throws ModelLoadException if the version is missing or fails to load
+   * @throws IllegalStateException if not started, or closed
+   */
+  public ModelStatus setAlias(String name, String alias, String version) {
+    RepositoryLayout.checkAlias("alias", alias);
+    long number = RepositoryLayout.checkVersion("version", version);
+    lock.lock();
+    try {
+      ModelSlot slot = slot(name);
+      Long before = slot.setAlias(alias, number);
+      slot.reload(false);
+      if (!slot.route().aliases().containsKey(alias) || slot.route().aliases().get(alias).number() != number) {
+        String why = slot.versionStatus(number).map(s -> s.state() + s.error().map(e -> ": " + e).orElse(""))
+            .orElse("no such version directory");
+        slot.setAlias(alias, before);
+        slot.reload(false);
+        throw new ModelLoadException("model '" + name + "': alias '" + alias + "' cannot point at version " + version
+            + " (" + why + "); it still points at " + (before == null ? "nothing" : "version " + before));
+      }
+      return slot.status();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Removes an alias; a version loaded only for it is retired.
+   *
+   * @param name the model name
+   * @param alias the alias
+   * @return the model's status after the change
+   * @throws ModelNotFoundException if the model is unknown
+   * @throws IllegalStateException if not started, or closed
+   */
+  public ModelStatus removeAlias(String name, String alias) {
+    lock.lock();
+    try {
+      ModelSlot slot = slot(name);
+      slot.setAlias(alias, null);
+      slot.reload(false);
+      return slot.status();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Sets the share of a model's unversioned traffic that goes to its canary (see the class documentation).
+   *
+   * @param name the model name
+   * @param percent 0 (no split) to 100
+   * @return the model's status after the change
+   * @throws IllegalArgumentException if the percent is outside 0..100
+   * @throws ModelNotFoundException if the model is unknown
+   * @throws IllegalStateException if not started, or closed
+   */
+  public ModelStatus setCanaryPercent(String name, int percent) {
+    Builder.checkPercent(percent);
+    lock.lock();
+    try {
+      ModelSlot slot = slot(name);
+      slot.setCanaryPercent(percent);
+      slot.reload(false);
+      return slot.status();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * A snapshot of every model, version, alias and error, with readiness and liveness. Never blocks on a
+   * load in progress (it shows the version as LOADING).
+   *
+   * @return an immutable snapshot
+   */
+  public RegistryStatus status() {
+    List<ModelStatus> models = new ArrayList<>();
+    for (String name : new TreeSet<>(slots.keySet())) {
+      models.add(slots.get(name).status());
+    }
+    return new RegistryStatus(models, isLive(), config.clock().instant());
+  }
+
+  /**
+   * Readiness: live, and every required model (every model in the repository, when none was named
+   * required) has a warm version serving.
+   *
+   * @return true when traffic can be sent to every required model
+   */
+  public boolean isReady() {
+    if (!isLive()) {
+      return false;
+    }
+    for (String required : config.required()) {
+      if (!slots.containsKey(required)) {
+        return false;
+      }
+    }
+    return slots.values().stream().filter(ModelSlot::required).allMatch(s -> s.route().primary() != null);
+  }
+
+  /**
+   * Liveness: started, not closed, and the watch task (when polling) still scheduled.
+   *
+   * @return true while the registry runs
+   */
+  public boolean isLive() {
+    ScheduledFuture<?> w = watch;
+    return started && !closed && (config.pollInterval() == null || (w != null && !w.isDone()));
+  }
+
+  /**
+   * The repository root.
+   *
+   * @return its real path
+   */
+  public Path root() {
+    return config.layout().root();
+  }
+
+  /**
+   * Stops watching, retires every version, and waits until every model is closed (calls in flight finish
+   * first). Later calls on its handles throw {@link IllegalStateException}. Idempotent; interrupts are
+   * remembered, not obeyed, since giving up early would leave sessions open.
+   */
+  @Override
+  public void close() {
+    ScheduledExecutorService own;
+    CompletableFuture<Void> allClosed;
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      ScheduledFuture<?> w = watch;
+      if (w != null) {
+        w.cancel(false);
+      }
+      own = ownExecutor;
+      List<CompletableFuture<Void>> closing = new ArrayList<>();
+      for (ModelSlot slot : slots.values()) {
+        closing.add(slot.retireAll());
+      }
+      allClosed = CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new));
+    } finally {
+      lock.unlock();
+    }
+    if (own != null) {
+      own.shutdown();
+    }
+    boolean interrupted = false;
+    for (;;) {
+      try {
+        allClosed.get();
+        if (own != null) {
+          own.awaitTermination(1, TimeUnit.MINUTES);
+        }
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      } catch (ExecutionException e) {
+        LOG.warn("model registry: a version failed to close", e);
+        break;
+      }
+    }
+    meters.close();
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private ModelSlot slot(String name) {
+    RepositoryLayout.checkName("model name", name);
+    checkRunning();
+    ModelSlot slot = slots.get(name);
+    if (slot == null) {
+      throw new ModelNotFoundException("model '" + name + "': not in the repository " + config.layout().root()
+          + "; models: " + new TreeSet<>(slots.keySet()));
+    }
+    return slot;
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("model registry over " + config.layout().root() + " is closed");
+    }
+  }
+
+  private void checkRunning() {
+    checkOpen();
+    if (!started) {
+      throw new IllegalStateException("model registry over " + config.layout().root() + " is not started; call start() first");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ModelRegistry[" + config.layout().root() + ", models=" + new TreeSet<>(slots.keySet()) + (closed ? ", closed" : "") + "]";
+  }
+
+  /**
+   * Builds a {@link ModelRegistry}. Every option is validated when set and named in the message; setting
+   * a single-valued option twice is an {@link IllegalStateException}. Not thread-safe.
+   */
+  public static final class Builder {
+    private final RepositoryLayout layout;
+    private @Nullable Backends backends;
+    private @Nullable LoadOptions loadOptions;
+    private @Nullable VersionPolicy defaultPolicy;
+    private final Map<String, VersionPolicy> policies = new LinkedHashMap<>();
+    private final Map<String, Map<String, Long>> aliases = new LinkedHashMap<>();
+    private final Map<String, Integer> canaryPercents = new LinkedHashMap<>();
+    private final Set<String> required = new LinkedHashSet<>();
+    private @Nullable IntegrityMode integrity;
+    private final Map<String, Map<String, long[]>> warmupShapes = new LinkedHashMap<>();
+    private int warmupCalls = -1;
+    private @Nullable Duration pollInterval;
+    private @Nullable ScheduledExecutorService watchExecutor;
+    private @Nullable MeterRegistry meterRegistry;
+    private @Nullable Clock clock;
+    private @Nullable DoubleSupplier canarySampler;
+
+    private Builder(RepositoryLayout layout) {
+      this.layout = layout;
+    }
+
+    /**
+     * The backends to load with; default {@link Backends#discover()}.
+     *
+     * @param backends the backends
+     * @return this builder
+     * @throws IllegalStateException if already set
+     */
+    public Builder backends(Backends backends) {
+      this.backends = once("backends", this.backends, backends);
+      return this;
+    }
+
+    /**
+     * The options every version is loaded with; the registry sets the model name and version, and runs
+     * its own warmup ({@link #warmupCalls}). Default {@link LoadOptions#defaults()}.
+     *
+     * @param options the options
+     * @return this builder
+     * @throws IllegalStateException if already set
+     */
+    public Builder loadOptions(LoadOptions options) {
+      this.loadOptions = once("loadOptions", this.loadOptions, options);
+      return this;
+    }
+
+    /**
+     * The policy of models without their own; default {@link VersionPolicy#latest()}.
+     *
+     * @param policy the policy
+     * @return this builder
+     * @throws IllegalStateException if already set
+     */
+    public Builder defaultPolicy(VersionPolicy policy) {
+      this.defaultPolicy = once("defaultPolicy", this.defaultPolicy, policy);
+      return this;
+    }
+
+    /**
+     * One model's version policy.
+     *
+     * @param model the model name
+     * @param policy the policy
+     * @return this builder
+     * @throws IllegalArgumentException if the name is malformed
+     * @throws IllegalStateException if this model's policy is already set
+     */
+    public Builder versionPolicy(String model, VersionPolicy policy) {
+      RepositoryLayout.checkName("versionPolicy model", model);
+      requireNonNull("versionPolicy policy", policy);
+      if (policies.putIfAbsent(model, policy) != null) {
+        throw new IllegalStateException("versionPolicy for model '" + model + "' is already set to " + policies.get(model));
+      }
+      return this;
+    }
+
+    /**
+     * An alias for a version of a model; the version is loaded whatever the policy. {@code stable} and
+     * {@code canary} also steer unversioned traffic (see the class documentation). Change aliases at
+     * run time with {@link ModelRegistry#setAlias}.
+     *
+     * @param model the model name
+     * @param alias starts with a letter, then letters, digits, {@code _ . -}
+     * @param version the version number
+     * @return this builder
+     * @throws IllegalArgumentException if the name, alias or version is malformed
+     * @throws IllegalStateException if this alias is already set
+     */
+    public Builder alias(String model, String alias, long version) {
+      RepositoryLayout.checkName("alias model", model);
+      RepositoryLayout.checkAlias("alias", alias);
+      if (version < 0) {
+        throw new IllegalArgumentException("alias version must be >= 0 but was " + version);
+      }
+      Map<String, Long> m = aliases.computeIfAbsent(model, k -> new LinkedHashMap<>());
+      if (m.putIfAbsent(alias, version) != null) {
+        throw new IllegalStateException("alias '" + alias + "' of model '" + model + "' is already set to version " + m.get(alias));
+      }
+      return this;
+    }
+
+    /**
+     * The share of a model's unversioned traffic that goes to its canary; default 0. Change it at run
+     * time with {@link ModelRegistry#setCanaryPercent}.
+     *
+     * @param model the model name
+     * @param percent 0 to 100
+     * @return this builder
+     * @throws IllegalArgumentException if the name is malformed or the percent outside 0..100
+     * @throws IllegalStateException if already set for this model
+     */
+    public Builder canaryPercent(String model, int percent) {
+      RepositoryLayout.checkName("canaryPercent model", model);
+      checkPercent(percent);
+      if (canaryPercents.putIfAbsent(model, percent) != null) {
+        throw new IllegalStateException("canaryPercent for model '" + model + "' is already set to " + canaryPercents.get(model));
+      }
+      return this;
+    }
+
+    /**
+     * Models readiness waits for, which must be in the repository. Default: none named, and readiness
+     * waits for every model in the repository.
+     *
+     * @param models model names
+     * @return this builder
+     * @throws IllegalArgumentException if a name is malformed
+     */
+    public Builder requiredModels(String... models) {
+      for (String m : models) {
+        required.add(RepositoryLayout.checkName("requiredModels", m));
+      }
+      return this;
+    }
+
+    /**
+     * Whether to check {@code .sha256} files before loading; default {@link IntegrityMode#IF_PRESENT}.
+     *
+     * @param mode the mode
+     * @return this builder
+     * @throws IllegalStateException if already set
+     */
+    public Builder integrity(IntegrityMode mode) {
+      this.integrity = once("integrity", this.integrity, mode);
+      return this;
+    }
+
+    /**
+     * The concrete shape one input of a model is warmed up with, for inputs with dynamic dimensions
+     * other than the batch (undeclared inputs get their signature shape with every dynamic dimension 1).
+     * A shape that does not fit the input fails the version's load.
+     *
+     * @param model the model name
+     * @param input the input name
+     * @param dims every dimension, each &gt;= 1
+     * @return this builder
+     * @throws IllegalArgumentException if the name is malformed or a dimension is below 1
+     * @throws IllegalStateException if already set for this input
+     */
+    public Builder warmupShape(String model, String input, long... dims) {
+      RepositoryLayout.checkName("warmupShape model", model);
+      if (input == null || input.isEmpty()) {
+        throw new IllegalArgumentException("warmupShape input must not be empty but was '" + input + "'");
+      }
+      if (dims == null) {
+        throw new IllegalArgumentException("warmupShape dims must not be null");
+      }
+      for (long d : dims) {
+        if (d < 1) {
+          throw new IllegalArgumentException("warmupShape dims must each be >= 1 but were " + java.util.Arrays.toString(dims));
+        }
+      }
+      Map<String, long[]> m = warmupShapes.computeIfAbsent(model, k -> new LinkedHashMap<>());
+      if (m.putIfAbsent(input, dims.clone()) != null) {
+        throw new IllegalStateException("warmupShape for input '" + input + "' of model '" + model + "' is already set");
+      }
+      return this;
+    }
+
+    /**
+     * Warmup calls per version before it takes traffic; default the load options' {@code warmupCalls},
+     * or 1 when that is 0.
+     *
+     * @param calls at least 0 (0 disables warmup)
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     * @throws IllegalStateException if already set
+     */
+    public Builder warmupCalls(int calls) {
+      if (calls < 0) {
+        throw new IllegalArgumentException("warmupCalls must be >= 0 but was " + calls);
+      }
+      if (warmupCalls >= 0) {
+        throw new IllegalStateException("warmupCalls is already set to " + warmupCalls);
+      }
+      this.warmupCalls = calls;
+      return this;
+    }
+
+    /**
+     * Watches the repository: scans it this often (after the previous scan ends) and loads, swaps and
+     * retires versions as {@link ModelRegistry#reload()} does, except that failed versions are retried
+     * only when their files change. Default: no watching.
+     *
+     * @param interval a positive duration
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     * @throws IllegalStateException if already set
+     */
+    public Builder pollInterval(Duration interval) {
+      if (interval == null || interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("pollInterval must be > 0 but was " + interval);
+      }
+      this.pollInterval = once("pollInterval", this.pollInterval, interval);
+      return this;
+    }
+
+    /**
+     * Where polls run; default a daemon thread named {@value #WATCH_THREAD_NAME} that the registry owns
+     * and stops on close. A given executor is not shut down by the registry. Needs {@link #pollInterval}.
+     *
+     * @param executor the executor
+     * @return this builder
+     * @throws IllegalStateException if already set
+     */
+    public Builder watchExecutor(ScheduledExecutorService executor) {
+      this.watchExecutor = once("watchExecutor", this.watchExecutor, executor);
+      return this;
+    }
+
+    /**
+     * Publishes the registry's meters (loads, swaps, readiness) here. Default: the load options'
+     * registry, if any. Per-call meters come from the load options' registry.
+     *
+     * @param registry the registry
+     * @return this builder
+     * @throws IllegalStateException if already set
+     */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.meterRegistry = once("meterRegistry", this.meterRegistry, registry);
+      return this;
+    }
+
+    /**
+     * The clock of status timestamps; default the system UTC clock.
+     *
+     * @param clock the clock
+     * @return this builder
+     * @throws IllegalStateException if already set
+     */
+    public Builder clock(Clock clock) {
+      this.clock = once("clock", this.clock, clock);
+      return this;
+    }
+
+    /**
+     * Draws the per-call number, uniform in [0, 1), that decides primary or canary when a split is on;
+     * default {@link ThreadLocalRandom}. Must be thread-safe. Tests inject a fixed sequence.
+     *
+     * @param sampler the sampler
+     * @return this builder
+     * @throws IllegalStateException if already set
+     */
+    public Builder canarySampler(DoubleSupplier sampler) {
+      this.canarySampler = once("canarySampler", this.canarySampler, sampler);
+      return this;
+    }
+
+    /**
+     * Builds the registry; nothing is loaded until {@link ModelRegistry#start()}.
+     *
+     * @return the registry, owned by the caller
+     * @throws IllegalStateException if a watch executor is set without a poll interval
+     */
+    public ModelRegistry build() {
+      if (watchExecutor != null && pollInterval == null) {
+        throw new IllegalStateException("watchExecutor is set but pollInterval is not; set pollInterval to watch the repository");
+      }
+      LoadOptions options = loadOptions != null ? loadOptions : LoadOptions.defaults();
+      int calls = warmupCalls >= 0 ? warmupCalls : Math.max(1, options.warmupCalls());
+      Map<String, Map<String, Long>> aliasCopy = new LinkedHashMap<>();
+      aliases.forEach((k, v) -> aliasCopy.put(k, Map.copyOf(v)));
+      Map<String, Map<String, long[]>> shapeCopy = new LinkedHashMap<>();
+      warmupShapes.forEach((k, v) -> shapeCopy.put(k, Map.copyOf(v)));
+      RegistryConfig config = new RegistryConfig(
+          layout,
+          backends != null ? backends : Backends.discover(),
+          options,
+          defaultPolicy != null ? defaultPolicy : VersionPolicy.latest(),
+          Map.copyOf(policies),
+          Map.copyOf(aliasCopy),
+          Map.copyOf(canaryPercents),
+          Set.copyOf(required),
+          integrity != null ? integrity : IntegrityMode.IF_PRESENT,
+          Map.copyOf(shapeCopy),
+          calls,
+          pollInterval,
+          watchExecutor,
+          meterRegistry != null ? meterRegistry : options.meterRegistry().orElse(null),
+          clock != null ? clock : Clock.systemUTC(),
+          canarySampler != null ? canarySampler : () -> ThreadLocalRandom.current().nextDouble());
+      return new ModelRegistry(config);
+    }
+
+    static void checkPercent(int percent) {
+      if (percent < 0 || percent > 100) {
+        throw new IllegalArgumentException("canaryPercent must be between 0 and 100 but was " + percent);
+      }
+    }
+
+    private static <T> T once(String option, @Nullable T current, @Nullable T value) {
+      requireNonNull(option, value);
+      if (current != null) {
+        throw new IllegalStateException(option + " is already set to " + current);
+      }
+      return value;
+    }
+
+    private static void requireNonNull(String option, @Nullable Object value) {
+      if (value == null) {
+        throw new IllegalArgumentException(option + " must not be null");
+      }
+    }
+  }
+}

@@ -1,0 +1,362 @@
+package dev.jinfer.registry;
+
+import dev.jinfer.Model;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One model of a registry: its versions' records, its aliases and canary share, and the route that
+ * handles read. {@link #reload} brings the loaded versions in line with the disk and the policy, and
+ * then swaps the route in one volatile write: a new version takes traffic only once loaded, checked and
+ * warm, a version that fails leaves the current ones serving, and a version that leaves the route is
+ * retired, to close after its last call in flight.
+ *
+ * <p>Thread-safe as used: {@link #route()} and {@link #status()} from any thread; {@link #reload},
+ * {@link #setAlias}, {@link #setCanaryPercent} and {@link #retireAll} only under the registry's lock.
+ */
+final class ModelSlot {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelSlot.class);
+  /** The alias that, when set, is the primary of the unversioned route. */
+  public static final String STABLE = "stable";
+  /** The alias that, when set, receives the canary share. */
+  public static final String CANARY = "canary";
+
+  private final String name;
+  private final RegistryConfig config;
+  private final VersionLoader loader;
+  private final RegistryMeters meters;
+  private final boolean named;
+  private volatile boolean present;
+  private final ConcurrentSkipListMap<Long, VersionRecord> records = new ConcurrentSkipListMap<>();
+  private final Map<String, Long> aliases;
+  private volatile int canaryPercent;
+  private volatile RegistryRoute route = RegistryRoute.EMPTY;
+  private volatile @Nullable String error;
+
+  /**
+   * Creates a slot that has loaded nothing yet.
+   *
+   * @param name the model name
+   * @param config the registry configuration
+   * @param loader the version loader
+   * @param meters the registry meters
+   */
+  public ModelSlot(String name, RegistryConfig config, VersionLoader loader, RegistryMeters meters) {
+    this.name = name;
+    this.config = config;
+    this.loader = loader;
+    this.meters = meters;
+    this.named = config.required().contains(name);
+    this.aliases = Collections.synchronizedMap(new LinkedHashMap<>(config.aliases().getOrDefault(name, Map.of())));
+    this.canaryPercent = config.canaryPercents().getOrDefault(name, 0);
+  }
+
+  /** @return the model name */
+  public String name() {
+    return name;
+  }
+
+  /** @return the route now; never null */
+  public RegistryRoute route() {
+    return route;
+  }
+
+  /** @return the configured aliases, alias to version number (a copy) */
+  public Map<String, Long> aliases() {
+    synchronized (aliases) {
+      return new LinkedHashMap<>(aliases);
+    }
+  }
+
+  /**
+   * Sets or removes an alias (call {@link #reload} after).
+   *
+   * @param alias the alias
+   * @param version the version number, or null to remove it
+   * @return the previous version, or null
+   */
+  public @Nullable Long setAlias(String alias, @Nullable Long version) {
+    return version == null ? aliases.remove(alias) : aliases.put(alias, version);
+  }
+
+  /**
+   * Sets the canary share (call {@link #reload} after).
+   *
+   * @param percent 0 to 100
+   * @return the previous share
+   */
+  public int setCanaryPercent(int percent) {
+    int before = canaryPercent;
+    canaryPercent = percent;
+    return before;
+  }
+
+  /**
+   * Brings the loaded versions in line with the disk, the policy and the aliases, then swaps the route.
+   *
+   * @param retryFailed whether to retry versions that failed even if their files have not changed
+   */
+  public void reload(boolean retryFailed) {
+    Instant now = config.clock().instant();
+    RepositoryLayout layout = config.layout();
+    List<String> problems = new ArrayList<>();
+    TreeMap<Long, String> onDisk = new TreeMap<>();
+    Path modelDir = null;
+    try {
+      modelDir = layout.modelDir(name);
+      onDisk = layout.versions(modelDir, problems);
+      if (onDisk.isEmpty()) {
+        problems.add("no numeric version directory under " + layout.relative(modelDir));
+      }
+    } catch (IOException | RuntimeException e) {
+      problems.add(message(e));
+    }
+    TreeMap<Long, String> disk = onDisk;
+    present = modelDir != null;
+    for (Map.Entry<Long, String> e : disk.entrySet()) {
+      records.compute(e.getKey(), (n, r) -> r == null || (!r.label().equals(e.getValue()) && r.served() == null)
+          ? new VersionRecord(n, e.getValue(), now) : r);
+    }
+    records.values().removeIf(r -> !disk.containsKey(r.number()) && r.served() == null);
+
+    Set<Long> failed = new HashSet<>();
+    for (VersionRecord r : records.values()) {
+      if (r.state() == VersionState.FAILED && disk.containsKey(r.number()) && modelDir != null) {
+        if (retryFailed || fingerprint(modelDir.resolve(r.label())) != r.failedFingerprint()) {
+          r.forgetFailure(now);
+        } else {
+          failed.add(r.number());
+        }
+      }
+    }
+
+    Map<String, Long> wantedAliases = aliases();
+    VersionPolicy policy = config.policy(name);
+    SortedSet<Long> policyPart;
+    SortedSet<Long> desired;
+    for (;;) {
+      Set<Long> healthy = new TreeSet<>(disk.keySet());
+      healthy.removeAll(failed);
+      policyPart = policy.select(healthy);
+      desired = new TreeSet<>(policyPart);
+      for (Long target : wantedAliases.values()) {
+        if (healthy.contains(target)) {
+          desired.add(target);
+        }
+      }
+      boolean newFailure = false;
+      for (Long n : desired) {
+        VersionRecord r = records.get(n);
+        ServedVersion sv = r.served();
+        if (sv != null && !sv.isRetired()) {
+          continue;
+        }
+        if (!load(r, modelDir == null ? layout.root() : modelDir.resolve(r.label()))) {
+          failed.add(n);
+          newFailure = true;
+        }
+      }
+      if (!newFailure) {
+        break;
+      }
+    }
+
+    RegistryRoute old = route;
+    TreeMap<Long, ServedVersion> ready = new TreeMap<>();
+    for (Long n : desired) {
+      ready.put(n, records.get(n).served());
+    }
+    TreeMap<Long, ServedVersion> primaries = new TreeMap<>();
+    policyPart.forEach(n -> primaries.put(n, ready.get(n)));
+    if (primaries.isEmpty()) {
+      // nothing the policy wants can serve: keep what served before, as long as it is still on disk
+      for (ServedVersion sv : old.ready().values()) {
+        if (disk.containsKey(sv.number()) && !sv.isRetired()) {
+          ready.put(sv.number(), sv);
+          primaries.put(sv.number(), sv);
+        }
+      }
+      if (!primaries.isEmpty() && !disk.isEmpty()) {
+        problems.add("no version the policy " + policy + " selects could be loaded; still serving " + labels(primaries.values()));
+      }
+    }
+    Map<String, ServedVersion> routedAliases = new LinkedHashMap<>();
+    for (Map.Entry<String, Long> a : wantedAliases.entrySet()) {
+      ServedVersion target = ready.get(a.getValue());
+      ServedVersion before = old.aliases().get(a.getKey());
+      if (target != null) {
+        routedAliases.put(a.getKey(), target);
+      } else if (before != null && !before.isRetired() && disk.containsKey(before.number())) {
+        ready.put(before.number(), before);
+        routedAliases.put(a.getKey(), before);
+        problems.add("alias '" + a.getKey() + "' wants version " + a.getValue() + ", which is not loaded" + why(a.getValue())
+            + "; it still routes to version " + before.label());
+      } else {
+        problems.add("alias '" + a.getKey() + "' wants version " + a.getValue() + ", which is not loaded" + why(a.getValue()));
+      }
+    }
+    RegistryRoute next = buildRoute(ready, primaries, routedAliases);
+    route = next;
+    error = problems.isEmpty() ? null : String.join("; ", problems);
+
+    if (next.primary() != old.primary() || next.canary() != old.canary()) {
+      meters.swap(name);
+      LOG.info("model {}: unversioned traffic now goes to {}{} (was {}{})", name, label(next.primary()),
+          next.canary() == null ? "" : " and " + next.canaryPercent() + "% to " + label(next.canary()),
+          label(old.primary()), old.canary() == null ? "" : " and " + old.canaryPercent() + "% to " + label(old.canary()));
+    }
+    Set<ServedVersion> routed = Collections.newSetFromMap(new IdentityHashMap<>());
+    routed.addAll(next.ready().values());
+    for (VersionRecord r : records.values()) {
+      ServedVersion sv = r.served();
+      if (sv != null && !sv.isRetired() && !routed.contains(sv)) {
+        r.unloading(config.clock().instant());
+        LOG.info("model {}: retiring version {}; it closes after its last call in flight", name, sv.label());
+        sv.retire();
+      }
+    }
+  }
+
+  private RegistryRoute buildRoute(TreeMap<Long, ServedVersion> ready, TreeMap<Long, ServedVersion> primaries,
+      Map<String, ServedVersion> routedAliases) {
+    int percent = canaryPercent;
+    ServedVersion newest = primaries.isEmpty() ? (ready.isEmpty() ? null : ready.lastEntry().getValue()) : primaries.lastEntry().getValue();
+    ServedVersion stable = routedAliases.get(STABLE);
+    if (percent == 0) {
+      return new RegistryRoute(ready, stable != null ? stable : newest, null, 0, routedAliases);
+    }
+    ServedVersion canary = routedAliases.getOrDefault(CANARY, newest);
+    ServedVersion primary = stable;
+    if (primary == null) {
+      for (ServedVersion sv : primaries.descendingMap().values()) {
+        if (sv != canary) {
+          primary = sv;
+          break;
+        }
+      }
+    }
+    if (primary == null) {
+      return new RegistryRoute(ready, canary, null, percent, routedAliases);
+    }
+    return new RegistryRoute(ready, primary, canary == primary ? null : canary, percent, routedAliases);
+  }
+
+  private boolean load(VersionRecord r, Path versionDir) {
+    long fingerprint = fingerprint(versionDir);
+    r.loading(config.clock().instant());
+    try {
+      Model model = loader.load(name, r.label(), versionDir);
+      ServedVersion sv = new ServedVersion(r.number(), r.label(), model, v -> r.closed(v, config.clock().instant()));
+      r.ready(sv, config.clock().instant());
+      meters.load(name, true);
+      LOG.info("model {}: version {} loaded and warm ({})", name, r.label(), model.backend());
+      return true;
+    } catch (IOException | RuntimeException e) {
+      String message = message(e);
+      r.failed(message, fingerprint, config.clock().instant());
+      meters.load(name, false);
+      LOG.warn("model {}: version {} failed to load; the versions serving keep serving: {}", name, r.label(), message);
+      LOG.debug("model {}: version {} load failure", name, r.label(), e);
+      return false;
+    }
+  }
+
+  private long fingerprint(Path versionDir) {
+    try {
+      return config.layout().fingerprint(versionDir);
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  private String why(long version) {
+    VersionRecord r = records.get(version);
+    if (r == null) {
+      return " (no such version directory)";
+    }
+    VersionStatus s = r.status();
+    return " (" + s.state() + s.error().map(e -> ": " + e).orElse("") + ")";
+  }
+
+  /**
+   * Retires every version, for the registry's close.
+   *
+   * @return completes when every retired version has closed
+   */
+  public CompletableFuture<Void> retireAll() {
+    route = RegistryRoute.EMPTY;
+    List<CompletableFuture<Void>> closing = new ArrayList<>();
+    for (VersionRecord r : records.values()) {
+      ServedVersion sv = r.unloading(config.clock().instant());
+      if (sv != null) {
+        sv.retire();
+        closing.add(sv.closed());
+      }
+    }
+    return CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * The model's status now.
+   *
+   * @return an immutable snapshot
+   */
+  public ModelStatus status() {
+    RegistryRoute r = route;
+    List<VersionStatus> versions = records.values().stream().map(VersionRecord::status).toList();
+    Map<String, String> aliasLabels = new LinkedHashMap<>();
+    r.aliases().forEach((a, v) -> aliasLabels.put(a, v.label()));
+    return new ModelStatus(name, required(), versions, Optional.ofNullable(r.primary()).map(ServedVersion::label),
+        Optional.ofNullable(r.canary()).map(ServedVersion::label), canaryPercent, aliasLabels, Optional.ofNullable(error));
+  }
+
+  /**
+   * Whether readiness waits for this model: it was named required, or none was and its directory exists.
+   *
+   * @return true if required
+   */
+  public boolean required() {
+    return named || (config.required().isEmpty() && present);
+  }
+
+  /**
+   * A version's status.
+   *
+   * @param version the number
+   * @return its status, or empty
+   */
+  public Optional<VersionStatus> versionStatus(long version) {
+    return Optional.ofNullable(records.get(version)).map(VersionRecord::status);
+  }
+
+  private static String labels(java.util.Collection<ServedVersion> versions) {
+    return versions.stream().map(ServedVersion::label).toList().toString();
+  }
+
+  private static String label(@Nullable ServedVersion v) {
+    return v == null ? "nothing" : "version " + v.label();
+  }
+
+  private static String message(Throwable e) {
+    String m = e.getMessage();
+    return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+  }
+}

@@ -1,0 +1,109 @@
+package dev.jinfer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PredictorMetricsTest {
+  @TempDir
+  Path dir;
+
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private final FakeTicker ticker = new FakeTicker();
+  private final ScaleBackend backend = new ScaleBackend();
+
+  private Model load(LoadOptions.Builder options) throws IOException {
+    return Backends.of(backend).load(ScaleBackend.writeModel(dir, "fraud.scale", 1f),
+        options.meterRegistry(registry).ticker(ticker).build());
+  }
+
+  private Counter counter(String name, String... extraTags) {
+    return registry.get(name).tags("model", "fraud", "version", "1").tags(extraTags).counter();
+  }
+
+  private Timer latency() {
+    return registry.get("jinfer.predict.latency").tags("model", "fraud", "version", "1").timer();
+  }
+
+  @Test
+  void counts_requestsAndErrorsByCode_andTimesOnlySuccesses() throws IOException {
+    int k = 5;
+    int j = 3;
+    try (Model model = load(LoadOptions.newBuilder())) {
+      Predictor p = model.predictor();
+      for (int i = 0; i < k; i++) {
+        p.predict(ScaleBackend.input(new float[] {1f, 2f}));
+      }
+      for (int i = 0; i < j; i++) {
+        assertThatThrownBy(() -> p.predict(NamedTensors.of("x", Tensor.ofInts(new int[2], 1, 2))))
+            .isInstanceOf(InvalidInputException.class);
+      }
+      backend.runFailure = new IllegalStateException("boom");
+      assertThatThrownBy(() -> p.predict(ScaleBackend.input(new float[] {1f, 2f})));
+
+      assertThat(counter("jinfer.predict.requests").count()).isEqualTo(k + j + 1);
+      assertThat(counter("jinfer.predict.errors", "code", "INVALID_INPUT").count()).isEqualTo(j);
+      assertThat(counter("jinfer.predict.errors", "code", "BACKEND_FAILURE").count()).isEqualTo(1);
+      assertThat(counter("jinfer.predict.errors", "code", "OVERLOADED").count()).isZero();
+      assertThat(latency().count()).isEqualTo(k);
+      assertThat(latency().getId().getTag("model")).isEqualTo("fraud");
+      assertThat(latency().getId().getTag("version")).isEqualTo("1");
+    }
+  }
+
+  @Test
+  void close_removesTheModelsMeters_soRetiredVersionsDoNotAccumulate() throws IOException {
+    Model model = load(LoadOptions.newBuilder());
+    model.predictor().predict(ScaleBackend.input(new float[] {1f, 2f}));
+    assertThat(registry.find("jinfer.predict.requests").tags("model", "fraud").counters()).hasSize(1);
+    model.close();
+    assertThat(registry.find("jinfer.predict.requests").counters()).isEmpty();
+    assertThat(registry.find("jinfer.predict.errors").counters()).isEmpty();
+    assertThat(registry.find("jinfer.predict.latency").timers()).isEmpty();
+  }
+
+  @Test
+  void latencyTimer_measuresWithTheInjectedTicker() throws IOException {
+    backend.ticker = ticker;
+    backend.runTime = Duration.ofMillis(3);
+    try (Model model = load(LoadOptions.newBuilder())) {
+      Predictor p = model.predictor();
+      for (int i = 0; i < 4; i++) {
+        p.predict(ScaleBackend.input(new float[] {1f, 2f}));
+      }
+
+      assertThat(latency().count()).isEqualTo(4);
+      assertThat(latency().totalTime(TimeUnit.NANOSECONDS)).isEqualTo(Duration.ofMillis(12).toNanos());
+      assertThat(latency().max(TimeUnit.NANOSECONDS)).isEqualTo(Duration.ofMillis(3).toNanos());
+    }
+  }
+
+  @Test
+  void warmupCalls_areNotCountedAsRequests() throws IOException {
+    try (Model model = load(LoadOptions.newBuilder().warmupCalls(3).modelVersion("2"))) {
+      assertThat(backend.session().runs).hasValue(3);
+      assertThat(registry.get("jinfer.predict.requests").tags("model", "fraud", "version", "2").counter().count())
+          .isZero();
+      assertThat(model.id().version()).isEqualTo("2");
+    }
+  }
+
+  @Test
+  void withoutRegistry_metricsAreANoOp() {
+    PredictorMetrics none = PredictorMetrics.create(new dev.jinfer.ModelId("m", "1"), LoadOptions.defaults());
+
+    none.success(10);
+    none.failure(dev.jinfer.ErrorCode.INVALID_INPUT);
+
+    assertThat(registry.getMeters()).isEmpty();
+  }
+}
