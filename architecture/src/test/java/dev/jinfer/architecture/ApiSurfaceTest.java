@@ -41,7 +41,7 @@ class ApiSurfaceTest {
       "dev.jinfer.onnx     | OnnxBackend",
       "dev.jinfer.tensorflow | TensorflowBackend",
       "dev.jinfer.pytorch  | PytorchBackend",
-      "dev.jinfer.optimize | GraphOptimizer OnnxModels OnnxTensors",
+      "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer OnnxModels OnnxTensors",
       "dev.jinfer.optimize.proto | Onnx",
   })
   void aPackage_exportsOnlyItsApi(String pkg, String expected) {

@@ -76,4 +76,28 @@ class OptimizeCommandTest {
     assertThat(level.exitCode()).isEqualTo(JinferCli.EXIT_USAGE);
     assertThat(level.err()).contains("--level").contains("'max'");
   }
+
+  @Test
+  void quantize_fraud_writesAnInt8ModelThatLoadsThroughModelLoad_andAModelWithNothingLeftToQuantizeIsExitCode3() throws Exception {
+    Path out = tmp.resolve("fraud.int8.onnx");
+    Run r = run("quantize", FRAUD.toString(), "--out", out.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("MatMulInteger").contains("per channel");
+    float[] features = new float[32];
+    for (int i = 0; i < features.length; i++) {
+      features[i] = (i % 3) - 1;
+    }
+    NamedTensors in = NamedTensors.of("features", Tensor.ofFloats(features, 1, 32));
+    try (Model a = Model.load(FRAUD); Model b = Model.load(out)) {
+      assertThat(b.predictor().predict(in).get("probabilities").getFloat(1))
+          .isCloseTo(a.predictor().predict(in).get("probabilities").getFloat(1), Offset.offset(0.05f));
+    }
+
+    Run none = run("quantize", FRAUD.toString(), "--out", tmp.resolve("x.onnx").toString(),
+        "--exclude", "nothing-such");
+    assertThat(none.exitCode()).as(none.err()).isZero();
+    Run bad = run("quantize", out.toString(), "--out", tmp.resolve("y.onnx").toString());
+    assertThat(bad.exitCode()).as(bad.err()).isEqualTo(JinferCli.EXIT_INVALID_INPUT);
+    assertThat(bad.err()).contains("found none");
+  }
 }
