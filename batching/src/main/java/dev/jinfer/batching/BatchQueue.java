@@ -13,8 +13,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The batcher's queue and its batch-forming policy, as pure functions of the queued requests and a time
- * passed in: no clock, no thread, no lock. {@link BatchingPredictor} guards it with its lock and decides
- * when to call it; tests drive it with explicit times.
+ * passed in: no clock, no thread, no lock. {@link BatcherState} holds it under its lock; {@link Admission} and
+ * {@link Workers} decide when to call it; tests drive it with explicit times.
  *
  * <p>Requests are grouped by {@link BatchKey}; each group keeps one FIFO per {@link Priority}. A group is
  * <em>due</em> when its live rows reach the batch limit, when its oldest request has waited the batch

@@ -100,7 +100,7 @@ final class BatchRunner {
         metrics.shed();
         r.future.completeExceptionally(new DeadlineExceededException(String.format(Locale.ROOT,
             "model %s: request shed before running: its deadline is in %s but a batch of %d rows is predicted to take %s",
-            id, BatchingPredictor.millis(r.deadline - now), rows, BatchingPredictor.millis(predicted))));
+            id, BatcherState.millis(r.deadline - now), rows, BatcherState.millis(predicted))));
       } else if (keep != null) {
         keep.add(r);
       }

@@ -1,14 +1,16 @@
 package dev.jinfer.batching;
 
-import dev.jinfer.Priority;
 import static dev.jinfer.batching.FakePredictor.check;
 import static dev.jinfer.batching.FakePredictor.request;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jinfer.CallOptions;
+import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.FakeTicker;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.OverloadedException;
+import dev.jinfer.Priority;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -243,7 +245,8 @@ class BatchingPredictorConcurrencyTest {
   void anIdleWorker_failsAQueuedRequestAtItsDeadline_notAtTheEndOfTheWindow() throws Exception {
     BatchingPredictor p = BatchingPredictor.newBuilder(fake).maxQueueDelay(Duration.ofHours(1)).build();
     long start = System.nanoTime();
-    CompletableFuture<NamedTensors> f = p.predictAsync(request(1, 1, 2), RequestOptions.ofTimeout(Duration.ofMillis(20)));
+    CompletableFuture<NamedTensors> f = p.predictAsync(request(1, 1, 2),
+        CallOptions.of(Deadline.after(Duration.ofMillis(20))));
     assertThat(failure(f)).isInstanceOf(DeadlineExceededException.class);
     assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(20_000_000L).isLessThan(20_000_000_000L);
     assertThat(fake.calls).hasValue(0);
@@ -294,7 +297,7 @@ class BatchingPredictorConcurrencyTest {
       t.setDaemon(true);
       return t;
     }).build();
-    check(p.predict(request(1, 1, 2), List.of(), RequestOptions.ofPriority(Priority.HIGH)), 1, 1, 2);
+    check(p.predict(request(1, 1, 2), List.of(), CallOptions.of(Priority.HIGH)), 1, 1, 2);
     p.close();
     assertThat(made).hasValue(2);
   }

@@ -1,20 +1,23 @@
 package dev.jinfer.batching;
 
-import dev.jinfer.Priority;
 import static dev.jinfer.batching.FakePredictor.check;
 import static dev.jinfer.batching.FakePredictor.request;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.jinfer.BackendException;
+import dev.jinfer.CallOptions;
 import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.ErrorCode;
 import dev.jinfer.FakeTicker;
+import dev.jinfer.ForwardingPredictor;
 import dev.jinfer.InferenceException;
 import dev.jinfer.InvalidInputException;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.OverloadedException;
+import dev.jinfer.Predictor;
+import dev.jinfer.Priority;
 import dev.jinfer.Shape;
 import dev.jinfer.Tensor;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -24,7 +27,10 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -136,7 +142,7 @@ class BatchingPredictorTest {
     BatchingPredictor p = manual(b -> b.maxQueueDelay(Duration.ofMillis(1)));
     CompletableFuture<NamedTensors> narrow1 = p.predictAsync(request(1, 1, 4));
     CompletableFuture<NamedTensors> wide = p.predictAsync(request(2, 1, 8));
-    CompletableFuture<NamedTensors> onlyY = p.predictAsync(request(3, 1, 4), List.of("y"), RequestOptions.defaults());
+    CompletableFuture<NamedTensors> onlyY = p.predictAsync(request(3, 1, 4), List.of("y"), CallOptions.defaults());
     CompletableFuture<NamedTensors> narrow2 = p.predictAsync(request(4, 2, 4));
     ticker.advance(Duration.ofMillis(1));
 
@@ -154,7 +160,7 @@ class BatchingPredictorTest {
     BatchingPredictor p = manual(b -> b.maxBatchSize(2).maxQueueDelay(Duration.ofMillis(1)));
     CompletableFuture<NamedTensors> n1 = p.predictAsync(request(1, 1, 1));
     CompletableFuture<NamedTensors> n2 = p.predictAsync(request(2, 1, 1));
-    CompletableFuture<NamedTensors> h = p.predictAsync(request(3, 1, 1), RequestOptions.ofPriority(Priority.HIGH));
+    CompletableFuture<NamedTensors> h = p.predictAsync(request(3, 1, 1), CallOptions.of(Priority.HIGH));
     ticker.advance(Duration.ofMillis(1));
 
     assertThat(p.dispatchDue()).isEqualTo(2);
@@ -163,6 +169,40 @@ class BatchingPredictorTest {
     check(h.join(), 3, 1, 1);
     check(n1.join(), 1, 1, 1);
     check(n2.join(), 2, 1, 1);
+  }
+
+  @Test
+  void priorityInCallOptions_reachesTheQueue_throughAForwardingPredictorInFront() throws Exception {
+    BatchingPredictor p = manual(b -> b.maxBatchSize(2).maxQueueDelay(Duration.ofMillis(1)));
+    AtomicInteger forwarded = new AtomicInteger();
+    // a decorator that knows nothing of priorities (like a cache or a breaker): it only forwards
+    Predictor front = new ForwardingPredictor(p) {
+      @Override
+      public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
+        forwarded.incrementAndGet();
+        return super.predict(inputs, outputNames, options);
+      }
+    };
+    CompletableFuture<NamedTensors> n1 = p.predictAsync(request(1, 1, 1));
+    CompletableFuture<NamedTensors> n2 = p.predictAsync(request(2, 1, 1));
+    ExecutorService caller = Executors.newSingleThreadExecutor();
+    try {
+      CompletableFuture<NamedTensors> h = front.predictAsync(request(3, 1, 1), List.of(), CallOptions.of(Priority.HIGH),
+          caller);
+      Waits.until(() -> p.stats().queuedRequests() == 3);
+      ticker.advance(Duration.ofMillis(1));
+
+      assertThat(p.dispatchDue()).isEqualTo(2);
+      assertThat(forwarded).hasValue(1);
+      // the HIGH request went first: it shares the first batch with the newest normal one
+      assertThat(fake.inputs).extracting(t -> t.toFloatArray()[0]).containsExactly(3f, 2f);
+      assertThat(fake.inputs.peek().toFloatArray()).containsExactly(3f, 1f);
+      check(h.get(30, TimeUnit.SECONDS), 3, 1, 1);
+      check(n1.join(), 1, 1, 1);
+      check(n2.join(), 2, 1, 1);
+    } finally {
+      caller.shutdownNow();
+    }
   }
 
   // ---------------------------------------------------------------- overload, deadlines, cancellation
@@ -179,7 +219,7 @@ class BatchingPredictorTest {
         .isInstanceOf(OverloadedException.class)
         .satisfies(e -> assertThat(((InferenceException) e).code()).isEqualTo(ErrorCode.OVERLOADED));
 
-    CompletableFuture<NamedTensors> high = p.predictAsync(request(5, 1, 2), RequestOptions.ofPriority(Priority.HIGH));
+    CompletableFuture<NamedTensors> high = p.predictAsync(request(5, 1, 2), CallOptions.of(Priority.HIGH));
     assertThat(failure(b)).isInstanceOf(OverloadedException.class).hasMessageContaining("displaced");
     assertThat(p.stats().rejected()).isEqualTo(3);
 
@@ -192,7 +232,8 @@ class BatchingPredictorTest {
   void expiresQueuedRequests_atTheirDeadline_withoutRunningThem() {
     BatchingPredictor p = manual(b -> b.maxQueueDelay(Duration.ofMillis(10)).defaultTimeout(Duration.ofMillis(5)));
     CompletableFuture<NamedTensors> byDefault = p.predictAsync(request(1, 1, 2));
-    CompletableFuture<NamedTensors> own = p.predictAsync(request(2, 1, 2), RequestOptions.ofTimeout(Duration.ofMillis(20)));
+    CompletableFuture<NamedTensors> own = p.predictAsync(request(2, 1, 2),
+        CallOptions.of(Deadline.after(Duration.ofMillis(20), ticker)));
 
     ticker.advance(Duration.ofMillis(5).minusNanos(1));
     assertThat(p.dispatchDue()).isZero();
@@ -252,8 +293,8 @@ class BatchingPredictorTest {
   void rejectsInvalidInput_atSubmission_soItNeverReachesABatch() {
     BatchingPredictor p = manual(b -> b.maxQueueDelay(Duration.ZERO));
     CompletableFuture<NamedTensors> bad = p.predictAsync(NamedTensors.of("x", Tensor.ofInts(new int[] {1, 2}, 1, 2)));
-    CompletableFuture<NamedTensors> unknownOutput = p.predictAsync(request(1, 1, 2), List.of("nope"), RequestOptions.defaults());
-    CompletableFuture<NamedTensors> noOptions = p.predictAsync(request(1, 1, 2), List.of(), (RequestOptions) null);
+    CompletableFuture<NamedTensors> unknownOutput = p.predictAsync(request(1, 1, 2), List.of("nope"), CallOptions.defaults());
+    CompletableFuture<NamedTensors> noOptions = p.predictAsync(request(1, 1, 2), List.of(), (CallOptions) null);
 
     assertThat(failure(bad)).isInstanceOf(InvalidInputException.class).hasMessageContaining("input 'x'");
     assertThat(failure(unknownOutput)).isInstanceOf(InvalidInputException.class).hasMessageContaining("output 'nope'");
@@ -436,14 +477,16 @@ class BatchingPredictorTest {
     for (int i = 0; i < 60; i++) {
       backlog.add(p.predictAsync(request(i, 1, 2)));
     }
-    CompletableFuture<NamedTensors> hopeless = p.predictAsync(request(1, 1, 2), RequestOptions.ofTimeout(Duration.ofMillis(4)));
+    CompletableFuture<NamedTensors> hopeless = p.predictAsync(request(1, 1, 2),
+        CallOptions.of(Deadline.after(Duration.ofMillis(4), ticker)));
     assertThat(failure(hopeless)).isInstanceOf(DeadlineExceededException.class).hasMessageContaining("shed on arrival");
     p.dispatchDue();
     backlog.forEach(CompletableFuture::join);
 
     // before running: admitted into an empty queue (1 row: 1.1 ms < 3.5 ms), but when its batch of 20
     // rows runs only 1 ms is left of its deadline while the batch is predicted to take 3 ms
-    CompletableFuture<NamedTensors> late = p.predictAsync(request(1, 1, 2), RequestOptions.ofTimeout(Duration.ofNanos(3_500_000)));
+    CompletableFuture<NamedTensors> late = p.predictAsync(request(1, 1, 2),
+        CallOptions.of(Deadline.after(Duration.ofNanos(3_500_000), ticker)));
     assertThat(late).isNotDone();
     List<CompletableFuture<NamedTensors>> others = new ArrayList<>();
     for (int i = 0; i < 19; i++) {
@@ -558,7 +601,7 @@ class BatchingPredictorTest {
         .defaultTimeout(Duration.ofMillis(50)));
     p.predictAsync(request(1, 1, 2));
     p.predictAsync(request(2, 2, 2));
-    p.predictAsync(request(3, 1, 2), RequestOptions.ofTimeout(Duration.ofMillis(1)));
+    p.predictAsync(request(3, 1, 2), CallOptions.of(Deadline.after(Duration.ofMillis(1), ticker)));
     p.predictAsync(request(4, 1, 2));
     String[] tags = {"model", "fake", "version", "1"};
     assertThat(registry.get("jinfer.batch.queue.depth").tags(tags).gauge().value()).isEqualTo(3);
@@ -603,8 +646,11 @@ class BatchingPredictorTest {
         .isInstanceOf(NullPointerException.class).hasMessage("ticker must not be null");
     assertThatThrownBy(() -> BatchingPredictor.newBuilder(null))
         .isInstanceOf(NullPointerException.class).hasMessage("delegate must not be null");
-    assertThatThrownBy(() -> RequestOptions.ofTimeout(Duration.ZERO))
-        .isInstanceOf(IllegalArgumentException.class).hasMessage("timeout must be > 0 but was PT0S");
+    // a call's own zero timeout: refused before it is queued, like RequestOptions.ofTimeout(ZERO) was
+    BatchingPredictor p = manual(b -> b);
+    assertThat(failure(p.predictAsync(request(1, 1, 2), CallOptions.of(Deadline.after(Duration.ZERO, ticker)))))
+        .isInstanceOf(DeadlineExceededException.class).hasMessageContaining("had passed before the call started");
+    assertThat(p.stats().accepted()).isZero();
   }
 
   @Test

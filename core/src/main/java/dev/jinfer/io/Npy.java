@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -58,13 +59,15 @@ public final class Npy {
   // ---------------------------------------------------------------- reading
 
   /**
-   * Reads a {@code .npy} file. Bytes after the array, if any, are ignored (as NumPy does).
+   * Reads a {@code .npy} file. The file must hold exactly one array: bytes after the array's data mean the
+   * file is not what its header says (a wrong shape or dtype in the header, or two files concatenated),
+   * and are refused. To read several arrays saved one after another, use {@link #read(InputStream)}.
    *
    * @param path the file
    * @return the tensor, backed by a direct little-endian buffer (or Java strings for STRING)
    * @throws InvalidInputException if the file is not a supported {@code .npy} array (bad magic, unknown
-   *     version, malformed header, unsupported dtype, truncated data); the message names the file, what
-   *     was expected and what came
+   *     version, malformed header, unsupported dtype, truncated data, bytes after the data); the message
+   *     names the file, what was expected and what came
    * @throws UncheckedIOException if the file cannot be read (missing, not readable, an I/O error)
    */
   public static Tensor read(Path path) {
@@ -73,7 +76,14 @@ public final class Npy {
     }
     String source = "npy file " + path;
     try (InputStream in = new BufferedInputStream(Files.newInputStream(path), CHUNK)) {
-      return read(in, source);
+      Tensor t = read(in, source);
+      long trailing = in.transferTo(OutputStream.nullOutputStream());
+      if (trailing > 0) {
+        throw new InvalidInputException(source + ": expected the file to end after the " + t.dtype() + " "
+            + Arrays.toString(t.shape().toArray()) + " data its header declares but " + trailing
+            + " more bytes follow (is the header's shape or dtype wrong, or are two files concatenated?)");
+      }
+      return t;
     } catch (IOException e) {
       throw new UncheckedIOException(source + ": expected a readable file but " + describe(e), e);
     }

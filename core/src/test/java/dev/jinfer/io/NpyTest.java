@@ -439,6 +439,22 @@ class NpyTest {
   }
 
   @Test
+  void read_rejectsAFileWithBytesAfterItsData_namingHowMany() throws IOException {
+    byte[] full = Files.readAllBytes(FIXTURES.resolve("fraud_input.npy"));
+    Path file = tmp.resolve("long.npy");
+    Files.write(file, Arrays.copyOf(full, full.length + 12));
+
+    assertThatThrownBy(() -> Npy.read(file))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining(file.toString())
+        .hasMessageContaining("FLOAT32 [16, 32]")
+        .hasMessageContaining("12 more bytes follow");
+    try (var in = Files.newInputStream(file)) {
+      assertThat(Npy.read(in).shape().toArray()).as("a stream may hold more after the array").containsExactly(16, 32);
+    }
+  }
+
+  @Test
   void read_rejectsFileCutInsideTheHeader() throws IOException {
     Path file = tmp.resolve("cut.npy");
     Files.write(file, Arrays.copyOf(Files.readAllBytes(FIXTURES.resolve("fraud_input.npy")), 40));

@@ -1,0 +1,84 @@
+package dev.jinfer.batching;
+
+import dev.jinfer.ModelId;
+import dev.jinfer.Ticker;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * What admission, the workers and close share: the lock, the {@link BatchQueue} it guards, the lifecycle
+ * and the worker accounting, and the limits in force. Each part of the batcher
+ * ({@link Admission}, {@link Workers}, {@link Drain}) takes the lock itself and touches the guarded fields
+ * only while holding it.
+ */
+final class BatcherState {
+  enum Lifecycle { RUNNING, DRAINING, CANCELLING, TERMINATED }
+
+  final ModelId id;
+  final Ticker ticker;
+  final int maxQueueSize;
+  /** Batcher threads (batches in flight at once); 1 in manual mode. */
+  final int workers;
+  final BatchTuner tuner;
+  /** The limits in force; the runner swaps them as it measures the engine. */
+  final AtomicReference<BatchTuner.Tuning> tuning;
+
+  final ReentrantLock lock = new ReentrantLock();
+  final Condition workAvailable = lock.newCondition();
+  final Condition workersExited = lock.newCondition();
+  // guarded by lock
+  final BatchQueue queue;
+  Lifecycle lifecycle = Lifecycle.RUNNING;
+  long drainDeadline;
+  int idleWorkers;
+  long idleUntil = Long.MAX_VALUE;
+  int liveWorkers;
+
+  BatcherState(BatcherConfig config) {
+    this.id = config.delegate().modelId();
+    this.ticker = config.resolvedTicker();
+    this.maxQueueSize = config.resolvedMaxQueueSize();
+    this.workers = config.resolvedWorkers();
+    this.tuner = new BatchTuner(config.resolvedMaxBatchSize(), config.resolvedMaxQueueDelayNanos(),
+        config.latencyTargetNanos());
+    this.tuning = new AtomicReference<>(tuner.initial());
+    this.queue = new BatchQueue(maxQueueSize);
+  }
+
+  /** Holds the lock. Wakes one sleeping worker if the queue now has work before they would wake. */
+  void wakeWorkerIfDue() {
+    if (idleWorkers == 0) {
+      return;
+    }
+    BatchTuner.Tuning t = tuning.get();
+    long due = queue.nextDueAt(t.maxRows(), t.windowNanos());
+    if (due < idleUntil) {
+      idleUntil = due;
+      workAvailable.signal();
+    }
+  }
+
+  int queuedRequests() {
+    lock.lock();
+    try {
+      return queue.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  boolean isClosed() {
+    lock.lock();
+    try {
+      return lifecycle != Lifecycle.RUNNING;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  static String millis(long nanos) {
+    return String.format(Locale.ROOT, "%.3f ms", nanos / 1e6);
+  }
+}

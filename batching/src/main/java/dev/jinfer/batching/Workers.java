@@ -1,0 +1,213 @@
+package dev.jinfer.batching;
+
+import dev.jinfer.DeadlineExceededException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadFactory;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker lifecycle and the dispatch loop: the batcher threads (none in manual mode), each taking the
+ * next due batch from the queue, sleeping on the lock's condition until one is due, failing expired
+ * requests on the way and running batches through the {@link BatchRunner}; and the same loop run on the
+ * caller's thread for {@link BatchingPredictor#dispatchDue()}. Thread-safe.
+ */
+final class Workers {
+  private static final Logger LOG = LoggerFactory.getLogger(Workers.class);
+
+  /** A batch taken from the queue, and when. */
+  record Batch(List<PendingRequest> requests, long takenAt) {}
+
+  /** Returned by {@link #nextBatch} when nothing is due now, or expired requests are to be failed first. */
+  static final Batch NOTHING_DUE = new Batch(List.of(), 0);
+
+  /** What the loop needs once started: made after the threads, so that a failing factory registers no meter. */
+  private record Started(BatchRunner runner, BatchCounters counters) {}
+
+  private final BatcherState state;
+  private final boolean manual;
+  private final List<Thread> threads = new ArrayList<>();
+  // set once by start(), before any thread starts (Thread.start orders the write before the threads' reads)
+  private @Nullable Started started;
+
+  /**
+   * Creates the threads, not started yet, so that a failing factory leaves nothing behind.
+   *
+   * @throws IllegalStateException if the factory returns null
+   */
+  Workers(BatcherConfig config, BatcherState state) {
+    this.state = state;
+    this.manual = config.manual();
+    if (!manual) {
+      ThreadFactory factory = config.resolvedThreadFactory();
+      for (int i = 0; i < state.workers; i++) {
+        Thread t = factory.newThread(this::workerLoop);
+        if (t == null) {
+          throw new IllegalStateException("threadFactory returned null for batcher thread " + i);
+        }
+        threads.add(t);
+      }
+      state.liveWorkers = state.workers;
+    }
+  }
+
+  /** Starts the threads, which run their batches with the runner and count on the counters. */
+  void start(BatchRunner runner, BatchCounters counters) {
+    this.started = new Started(runner, counters);
+    for (Thread t : threads) {
+      t.start();
+    }
+    LOG.debug("model {}: batching started ({})", state.id, manual ? "manual dispatch" : state.workers + " workers");
+  }
+
+  boolean manual() {
+    return manual;
+  }
+
+  List<Thread> threads() {
+    return threads;
+  }
+
+  boolean onBatcherThread() {
+    return !threads.isEmpty() && threads.contains(Thread.currentThread());
+  }
+
+  /**
+   * Runs on the calling thread every batch due at the ticker's current reading, failing expired requests.
+   *
+   * @return the number of batches run
+   */
+  int dispatchDue() {
+    int batches = 0;
+    List<PendingRequest> expiredNow = new ArrayList<>();
+    for (;;) {
+      Batch b = nextBatch(false, expiredNow);
+      failExpired(expiredNow);
+      if (b == null || b == NOTHING_DUE) {
+        return batches;
+      }
+      run(b);
+      batches++;
+    }
+  }
+
+  void run(Batch b) {
+    started().runner().run(b.requests(), b.takenAt());
+  }
+
+  private Started started() {
+    Started s = started;
+    if (s == null) {
+      throw new IllegalStateException("batcher for model " + state.id + " was not started");
+    }
+    return s;
+  }
+
+  /**
+   * Takes the next due batch. Expired requests found on the way go to {@code expiredOut}, to be failed by
+   * the caller outside the lock.
+   *
+   * @param block whether to sleep until a batch is due (workers) or to return at once (manual mode)
+   * @return a batch; {@link #NOTHING_DUE} if there is none now (or expired requests to fail first); null
+   *     when the batcher is closing and the queue is empty
+   */
+  @Nullable Batch nextBatch(boolean block, List<PendingRequest> expiredOut) {
+    state.lock.lock();
+    try {
+      for (;;) {
+        long now = state.ticker.read();
+        state.queue.expire(now, expiredOut);
+        BatchTuner.Tuning t = state.tuning.get();
+        boolean flush = state.lifecycle != BatcherState.Lifecycle.RUNNING;
+        long window = t.windowNanos();
+        List<PendingRequest> requests = state.queue.poll(now, t.maxRows(), window, flush);
+        if (requests != null) {
+          if (state.idleWorkers > 0 && state.queue.nextDueAt(t.maxRows(), window) <= now) {
+            state.workAvailable.signal();
+          }
+          return new Batch(requests, now);
+        }
+        if (flush && state.queue.isEmpty()) {
+          return null;
+        }
+        if (!block || !expiredOut.isEmpty()) {
+          return NOTHING_DUE;
+        }
+        long due = state.queue.nextDueAt(t.maxRows(), window);
+        state.idleWorkers++;
+        state.idleUntil = Math.min(state.idleUntil, due);
+        try {
+          if (due == Long.MAX_VALUE) {
+            state.workAvailable.await();
+          } else {
+            state.workAvailable.awaitNanos(Math.max(1, due - now));
+          }
+        } catch (InterruptedException e) {
+          // batcher threads stop on close(), not on interrupts
+        } finally {
+          state.idleWorkers--;
+          state.idleUntil = Long.MAX_VALUE;
+        }
+      }
+    } finally {
+      state.lock.unlock();
+    }
+  }
+
+  /** Fails the requests whose deadline passed while they were queued, and empties the list. */
+  void failExpired(List<PendingRequest> expiredNow) {
+    if (expiredNow.isEmpty()) {
+      return;
+    }
+    started().counters().expired(expiredNow.size());
+    for (PendingRequest r : expiredNow) {
+      r.future.completeExceptionally(new DeadlineExceededException("model " + state.id + ": deadline of "
+          + BatcherState.millis(r.timeoutNanos) + " passed while the request was queued; it did not run"));
+    }
+    expiredNow.clear();
+  }
+
+  /** Fails requests that close (or dead workers) leave unrun, with {@link IllegalStateException}. */
+  void failAll(List<PendingRequest> requests, String why) {
+    started().counters().cancelledOnClose(requests.size());
+    for (PendingRequest r : requests) {
+      r.future.completeExceptionally(new IllegalStateException("BatchingPredictor for model " + state.id
+          + " closed before the request ran: " + why));
+    }
+  }
+
+  private void workerLoop() {
+    List<PendingRequest> expiredNow = new ArrayList<>();
+    try {
+      for (;;) {
+        Batch b = nextBatch(true, expiredNow);
+        failExpired(expiredNow);
+        if (b == null) {
+          return;
+        }
+        if (b != NOTHING_DUE) {
+          run(b);
+        }
+      }
+    } catch (Throwable e) {
+      LOG.error("model {}: batcher thread {} failed", state.id, Thread.currentThread().getName(), e);
+      throw e;
+    } finally {
+      state.lock.lock();
+      try {
+        if (--state.liveWorkers == 0) {
+          if (state.lifecycle == BatcherState.Lifecycle.RUNNING) {
+            // only after an unexpected error: nobody is left to serve the queue
+            state.lifecycle = BatcherState.Lifecycle.CANCELLING;
+            failAll(state.queue.removeAll(), "its batcher threads died");
+          }
+          state.workersExited.signalAll();
+        }
+      } finally {
+        state.lock.unlock();
+      }
+    }
+  }
+}
