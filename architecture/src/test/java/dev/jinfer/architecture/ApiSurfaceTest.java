@@ -41,6 +41,7 @@ class ApiSurfaceTest {
       "dev.jinfer.onnx     | OnnxBackend",
       "dev.jinfer.tensorflow | TensorflowBackend",
       "dev.jinfer.pytorch  | PytorchBackend",
+      "dev.jinfer.serving  | ServingChain",
       "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer OnnxModels OnnxTensors",
       "dev.jinfer.optimize.proto | Onnx",
   })
@@ -63,6 +64,7 @@ class ApiSurfaceTest {
       "dev.jinfer.batching.BatchingPredictor, dev.jinfer.batching",
       "dev.jinfer.cache.CachedPredictor, dev.jinfer.cache",
       "dev.jinfer.optimize.OnnxModels, dev.jinfer.optimize",
+      "dev.jinfer.serving.ServingChain, dev.jinfer.serving",
   })
   void aLibraryJar_namesItsModule(String className, String moduleName) throws IOException, URISyntaxException,
       ClassNotFoundException {

@@ -67,7 +67,6 @@ class ModuleWallsTest {
   static final ArchRule serving_assemblesDecorators_butKnowsNoBackend = noClasses().that()
       .resideInAPackage("dev.jinfer.serving..")
       .should().dependOnClassesThat().resideInAnyPackage(BACKENDS)
-      .allowEmptyShould(true)
       .because("the serving chain assembles decorators over any model; backends come through the SPI");
 
   @ArchTest
