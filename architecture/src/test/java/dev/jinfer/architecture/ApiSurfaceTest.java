@@ -41,6 +41,8 @@ class ApiSurfaceTest {
       "dev.jinfer.onnx     | OnnxBackend",
       "dev.jinfer.tensorflow | TensorflowBackend",
       "dev.jinfer.pytorch  | PytorchBackend",
+      "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer OnnxModels OnnxTensors",
+      "dev.jinfer.optimize.proto | Onnx",
   })
   void aPackage_exportsOnlyItsApi(String pkg, String expected) {
     Set<String> publicTypes = new TreeSet<>();
@@ -60,6 +62,7 @@ class ApiSurfaceTest {
       "dev.jinfer.pytorch.PytorchBackend, dev.jinfer.pytorch",
       "dev.jinfer.batching.BatchingPredictor, dev.jinfer.batching",
       "dev.jinfer.cache.CachedPredictor, dev.jinfer.cache",
+      "dev.jinfer.optimize.OnnxModels, dev.jinfer.optimize",
   })
   void aLibraryJar_namesItsModule(String className, String moduleName) throws IOException, URISyntaxException,
       ClassNotFoundException {

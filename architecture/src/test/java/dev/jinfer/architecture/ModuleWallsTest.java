@@ -58,6 +58,12 @@ class ModuleWallsTest {
       .because("a decorator wraps any Predictor: it knows no backend and no other decorator");
 
   @ArchTest
+  static final ArchRule optimize_knowsCoreOnly = noClasses().that().resideInAPackage("dev.jinfer.optimize..")
+      .should().dependOnClassesThat().resideInAnyPackage(without(ABOVE_CORE, "dev.jinfer.optimize.."))
+      .because("the optimizer works on ONNX files with ONNX Runtime directly: backend-onnx's tests use it, so it "
+          + "cannot know that backend (nor any decorator)");
+
+  @ArchTest
   static final ArchRule serving_assemblesDecorators_butKnowsNoBackend = noClasses().that()
       .resideInAPackage("dev.jinfer.serving..")
       .should().dependOnClassesThat().resideInAnyPackage(BACKENDS)

@@ -3,21 +3,30 @@ package dev.jinfer.onnx;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Tensor;
 import dev.jinfer.kit.BackendCompatibilityKit;
-import java.io.ByteArrayOutputStream;
+import dev.jinfer.optimize.OnnxModels;
+import dev.jinfer.optimize.OnnxTensors;
+import dev.jinfer.optimize.proto.Onnx.GraphProto;
+import dev.jinfer.optimize.proto.Onnx.ModelProto;
+import dev.jinfer.optimize.proto.Onnx.NodeProto;
+import dev.jinfer.optimize.proto.Onnx.OperatorSetIdProto;
+import dev.jinfer.optimize.proto.Onnx.StringStringEntryProto;
+import dev.jinfer.optimize.proto.Onnx.TensorProto;
+import dev.jinfer.optimize.proto.Onnx.TensorShapeProto;
+import dev.jinfer.optimize.proto.Onnx.TypeProto;
+import dev.jinfer.optimize.proto.Onnx.ValueInfoProto;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
- * Writes tiny single-node ONNX models for tests that need a model the committed fixtures do not have
- * (a sequence output, an unsupported element type, custom metadata). A hand-rolled protobuf encoder of
- * the few {@code onnx.proto} fields used; deterministic.
+ * Writes tiny ONNX models for tests that need a model the committed fixtures do not have (a sequence output,
+ * an unsupported element type, custom metadata, a slow chain), through jinfer-optimize's generated
+ * {@code onnx.proto} classes; deterministic.
  */
 final class TinyOnnx {
-  static final int FLOAT = 1;
-  static final int UINT16 = 4;
+  static final int FLOAT = TensorProto.DataType.FLOAT_VALUE;
+  static final int UINT16 = TensorProto.DataType.UINT16_VALUE;
 
   private TinyOnnx() {}
 
@@ -34,30 +43,31 @@ final class TinyOnnx {
    */
   static Path write(Path path, String op, int elemType, boolean sequenceOutput, Map<String, String> metadata)
       throws IOException {
-    Proto node = new Proto().string(1, "x").string(2, "y").string(3, "node").string(4, op);
-    Proto xType = new Proto().message(1, tensorType(elemType, true));
-    Proto yType = sequenceOutput
-        ? new Proto().message(4, new Proto().message(1, new Proto().message(1, tensorType(elemType, false))))
-        : new Proto().message(1, tensorType(elemType, true));
-    Proto graph = new Proto()
-        .message(1, node)
-        .string(2, "tiny_graph")
-        .string(10, "a graph for tests")
-        .message(11, new Proto().string(1, "x").message(2, xType))
-        .message(12, new Proto().string(1, "y").message(2, yType));
-    Proto model = new Proto()
-        .varint(1, 8) // ir_version
-        .string(2, "jinfer-tests")
-        .string(3, "0.0.1")
-        .string(4, "dev.jinfer.test")
-        .varint(5, 3) // model_version
-        .string(6, "tiny test model")
-        .message(7, graph)
-        .message(8, new Proto().string(1, "").varint(2, 17));
+    TypeProto xType = tensorType(elemType, true);
+    TypeProto yType = sequenceOutput
+        ? TypeProto.newBuilder().setSequenceType(TypeProto.Sequence.newBuilder().setElemType(tensorType(elemType, false)))
+            .build()
+        : tensorType(elemType, true);
+    GraphProto graph = GraphProto.newBuilder()
+        .addNode(NodeProto.newBuilder().addInput("x").addOutput("y").setName("node").setOpType(op))
+        .setName("tiny_graph")
+        .setDocString("a graph for tests")
+        .addInput(ValueInfoProto.newBuilder().setName("x").setType(xType))
+        .addOutput(ValueInfoProto.newBuilder().setName("y").setType(yType))
+        .build();
+    ModelProto.Builder model = ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("jinfer-tests")
+        .setProducerVersion("0.0.1")
+        .setDomain("dev.jinfer.test")
+        .setModelVersion(3)
+        .setDocString("tiny test model")
+        .setGraph(graph)
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17));
     for (Map.Entry<String, String> e : metadata.entrySet()) {
-      model.message(14, new Proto().string(1, e.getKey()).string(2, e.getValue()));
+      model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(e.getKey()).setValue(e.getValue()));
     }
-    Files.write(path, model.bytes());
+    OnnxModels.write(model.build(), path);
     return path;
   }
 
@@ -74,30 +84,25 @@ final class TinyOnnx {
    * @throws IOException if writing fails
    */
   static Path matMulChain(Path path, int size, int nodes) throws IOException {
-    java.nio.ByteBuffer w = java.nio.ByteBuffer.allocate(size * size * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < size * size; i++) {
-      w.putFloat(1f / size);
-    }
-    Proto weights = new Proto().varint(1, size).varint(1, size).varint(2, FLOAT).string(8, "W");
-    weights.bytes(9, w.array());
-    Proto graph = new Proto();
+    float[] w = new float[size * size];
+    Arrays.fill(w, 1f / size);
+    GraphProto.Builder graph = GraphProto.newBuilder().setName("matmul_chain");
     for (int i = 0; i < nodes; i++) {
       String in = i == 0 ? "x" : "h" + (i - 1);
       String out = i == nodes - 1 ? "y" : "h" + i;
-      graph.message(1, new Proto().string(1, in).string(1, "W").string(2, out).string(3, "matmul" + i).string(4, "MatMul"));
+      graph.addNode(NodeProto.newBuilder().addInput(in).addInput("W").addOutput(out).setName("matmul" + i)
+          .setOpType("MatMul"));
     }
-    Proto shape = new Proto().message(1, new Proto().string(2, "batch")).message(1, new Proto().varint(1, size));
-    Proto type = new Proto().message(1, new Proto().varint(1, FLOAT).message(2, shape));
-    graph.string(2, "matmul_chain")
-        .message(5, weights)
-        .message(11, new Proto().string(1, "x").message(2, type))
-        .message(12, new Proto().string(1, "y").message(2, type));
-    Proto model = new Proto()
-        .varint(1, 8)
-        .string(2, "jinfer-tests")
-        .message(7, graph)
-        .message(8, new Proto().string(1, "").varint(2, 17));
-    Files.write(path, model.bytes());
+    graph.addInitializer(OnnxTensors.floats("W", w, size, size))
+        .addInput(OnnxTensors.valueInfo("x", TensorProto.DataType.FLOAT, "batch", size))
+        .addOutput(OnnxTensors.valueInfo("y", TensorProto.DataType.FLOAT, "batch", size));
+    ModelProto model = ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("jinfer-tests")
+        .setGraph(graph)
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
+        .build();
+    OnnxModels.write(model, path);
     return path;
   }
 
@@ -119,50 +124,13 @@ final class TinyOnnx {
     return new BackendCompatibilityKit.SlowCall(model, NamedTensors.of("x", Tensor.ofFloats(x, size, size)));
   }
 
-  private static Proto tensorType(int elemType, boolean withShape) {
-    Proto t = new Proto().varint(1, elemType);
+  private static TypeProto tensorType(int elemType, boolean withShape) {
+    TypeProto.Tensor.Builder t = TypeProto.Tensor.newBuilder().setElemType(elemType);
     if (withShape) {
-      t.message(2, new Proto().message(1, new Proto().string(2, "batch")).message(1, new Proto().varint(1, 3)));
+      t.setShape(TensorShapeProto.newBuilder()
+          .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
+          .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(3)));
     }
-    return t;
-  }
-
-  /** A protobuf message being written. */
-  private static final class Proto {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-    Proto varint(int field, long value) {
-      rawVarint((long) field << 3);
-      rawVarint(value);
-      return this;
-    }
-
-    Proto string(int field, String value) {
-      return bytes(field, value.getBytes(StandardCharsets.UTF_8));
-    }
-
-    Proto message(int field, Proto value) {
-      return bytes(field, value.bytes());
-    }
-
-    private Proto bytes(int field, byte[] value) {
-      rawVarint((long) field << 3 | 2);
-      rawVarint(value.length);
-      out.writeBytes(value);
-      return this;
-    }
-
-    private void rawVarint(long value) {
-      long v = value;
-      while ((v & ~0x7fL) != 0) {
-        out.write((int) ((v & 0x7f) | 0x80));
-        v >>>= 7;
-      }
-      out.write((int) v);
-    }
-
-    byte[] bytes() {
-      return out.toByteArray();
-    }
+    return TypeProto.newBuilder().setTensorType(t).build();
   }
 }

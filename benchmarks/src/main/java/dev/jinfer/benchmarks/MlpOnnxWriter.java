@@ -1,11 +1,13 @@
 package dev.jinfer.benchmarks;
 
-import java.io.ByteArrayOutputStream;
+import dev.jinfer.optimize.OnnxModels;
+import dev.jinfer.optimize.OnnxTensors;
+import dev.jinfer.optimize.proto.Onnx.GraphProto;
+import dev.jinfer.optimize.proto.Onnx.ModelProto;
+import dev.jinfer.optimize.proto.Onnx.NodeProto;
+import dev.jinfer.optimize.proto.Onnx.OperatorSetIdProto;
+import dev.jinfer.optimize.proto.Onnx.TensorProto;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 
@@ -13,13 +15,11 @@ import java.util.Random;
  * Writes a seeded multi-layer perceptron as an ONNX model, so that a benchmark can use a model of any
  * width without committing megabytes of weights: {@code x float32[batch, w0] -> Gemm -> Relu -> ... ->
  * Gemm -> y float32[batch, wN]} (ReLU between layers, none after the last), He-normal weights and small
- * uniform biases from {@link Random} with a fixed seed, opset 17, IR version 8. A hand-rolled encoder of
- * the few {@code onnx.proto} fields used (as {@code backend-onnx}'s test {@code TinyOnnx}); deterministic:
- * the same widths and seed give the same bytes.
+ * uniform biases from {@link Random} with a fixed seed, opset 17, IR version 8. Written through
+ * jinfer-optimize's generated {@code onnx.proto} classes; deterministic: the same widths and seed give the
+ * same bytes.
  */
 final class MlpOnnxWriter {
-  private static final int FLOAT = 1;
-
   private MlpOnnxWriter() {}
 
   /**
@@ -36,7 +36,7 @@ final class MlpOnnxWriter {
       throw new IllegalArgumentException("widths: expected at least an input and an output width");
     }
     Random random = new Random(seed);
-    Proto graph = new Proto().string(2, "mlp");
+    GraphProto.Builder graph = GraphProto.newBuilder().setName("mlp");
     String previous = "x";
     for (int layer = 0; layer + 1 < widths.length; layer++) {
       int in = widths[layer];
@@ -52,81 +52,29 @@ final class MlpOnnxWriter {
       }
       String wName = "w" + layer;
       String bName = "b" + layer;
-      graph.message(5, initializer(wName, w, in, out));
-      graph.message(5, initializer(bName, b, out));
+      graph.addInitializer(OnnxTensors.floats(wName, w, in, out));
+      graph.addInitializer(OnnxTensors.floats(bName, b, out));
       boolean last = layer + 2 == widths.length;
       String gemmOut = last ? "y" : "h" + layer;
-      graph.message(1, new Proto().string(1, previous).string(1, wName).string(1, bName).string(2, gemmOut)
-          .string(3, "gemm" + layer).string(4, "Gemm"));
+      graph.addNode(NodeProto.newBuilder().addInput(previous).addInput(wName).addInput(bName).addOutput(gemmOut)
+          .setName("gemm" + layer).setOpType("Gemm"));
       if (!last) {
         String reluOut = "r" + layer;
-        graph.message(1, new Proto().string(1, gemmOut).string(2, reluOut).string(3, "relu" + layer).string(4, "Relu"));
+        graph.addNode(NodeProto.newBuilder().addInput(gemmOut).addOutput(reluOut).setName("relu" + layer)
+            .setOpType("Relu"));
         previous = reluOut;
       }
     }
-    graph.message(11, valueInfo("x", widths[0]));
-    graph.message(12, valueInfo("y", widths[widths.length - 1]));
-    Proto model = new Proto()
-        .varint(1, 8) // ir_version
-        .string(2, "jinfer-benchmarks")
-        .string(3, "0.1.0")
-        .message(7, graph)
-        .message(8, new Proto().string(1, "").varint(2, 17));
-    Files.write(path, model.bytes());
+    graph.addInput(OnnxTensors.valueInfo("x", TensorProto.DataType.FLOAT, "batch", widths[0]));
+    graph.addOutput(OnnxTensors.valueInfo("y", TensorProto.DataType.FLOAT, "batch", widths[widths.length - 1]));
+    ModelProto model = ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("jinfer-benchmarks")
+        .setProducerVersion("0.1.0")
+        .setGraph(graph)
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(17))
+        .build();
+    OnnxModels.write(model, path);
     return path;
-  }
-
-  private static Proto initializer(String name, float[] values, long... dims) {
-    Proto t = new Proto();
-    for (long d : dims) {
-      t.varint(1, d);
-    }
-    ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    raw.asFloatBuffer().put(values);
-    return t.varint(2, FLOAT).string(8, name).bytes(9, raw.array());
-  }
-
-  private static Proto valueInfo(String name, int width) {
-    Proto shape = new Proto().message(1, new Proto().string(2, "batch")).message(1, new Proto().varint(1, width));
-    return new Proto().string(1, name).message(2, new Proto().message(1, new Proto().varint(1, FLOAT).message(2, shape)));
-  }
-
-  /** A protobuf message being written. */
-  private static final class Proto {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-
-    Proto varint(int field, long value) {
-      rawVarint((long) field << 3);
-      rawVarint(value);
-      return this;
-    }
-
-    Proto string(int field, String value) {
-      return bytes(field, value.getBytes(StandardCharsets.UTF_8));
-    }
-
-    Proto message(int field, Proto value) {
-      return bytes(field, value.out.toByteArray());
-    }
-
-    Proto bytes(int field, byte[] value) {
-      rawVarint((long) field << 3 | 2);
-      rawVarint(value.length);
-      out.writeBytes(value);
-      return this;
-    }
-
-    private void rawVarint(long value) {
-      long v = value;
-      while ((v & ~0x7fL) != 0) {
-        out.write((int) ((v & 0x7f) | 0x80));
-        v >>>= 7;
-      }
-      out.write((int) v);
-    }
-
-    byte[] bytes() {
-      return out.toByteArray();
-    }
   }
 }

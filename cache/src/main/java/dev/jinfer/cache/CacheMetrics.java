@@ -43,9 +43,12 @@ final class CacheMetrics {
   private final @Nullable MeterRegistry registry;
   private final @Nullable Timer loadDuration;
   private final List<Meter> meters = new ArrayList<>();
+  /** Held strongly: function counters and gauges keep only a weak reference to what they read. */
+  private final Supplier<CacheStats> stats;
 
   CacheMetrics(@Nullable MeterRegistry registry, ModelId id, Supplier<CacheStats> stats, boolean redis) {
     this.registry = registry;
+    this.stats = stats;
     if (registry == null) {
       loadDuration = null;
       return;
@@ -82,15 +85,15 @@ final class CacheMetrics {
     }
   }
 
-  private void counter(String name, String description, Tags tags, Supplier<CacheStats> stats,
+  private void counter(String name, String description, Tags tags, Supplier<CacheStats> source,
       ToDoubleFunction<CacheStats> f) {
-    meters.add(FunctionCounter.builder(name, stats, s -> f.applyAsDouble(s.get())).description(description).tags(tags)
+    meters.add(FunctionCounter.builder(name, source, s -> f.applyAsDouble(s.get())).description(description).tags(tags)
         .register(registry));
   }
 
-  private void gauge(String name, String description, @Nullable String unit, Tags tags, Supplier<CacheStats> stats,
+  private void gauge(String name, String description, @Nullable String unit, Tags tags, Supplier<CacheStats> source,
       ToDoubleFunction<CacheStats> f) {
-    meters.add(Gauge.builder(name, stats, s -> f.applyAsDouble(s.get())).description(description).baseUnit(unit)
+    meters.add(Gauge.builder(name, source, s -> f.applyAsDouble(s.get())).description(description).baseUnit(unit)
         .tags(tags).register(registry));
   }
 

@@ -5,9 +5,9 @@ import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Policy;
 import dev.jinfer.CallOptions;
-import dev.jinfer.DType;
 import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
+import dev.jinfer.ForwardingPredictor;
 import dev.jinfer.InvalidInputException;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelSignature;
@@ -19,18 +19,12 @@ import dev.jinfer.Ticker;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
@@ -83,10 +77,9 @@ import org.slf4j.LoggerFactory;
  * <p>Closing the cache drops its entries, closes its Redis connection and removes its meters; it does not
  * close the delegate, which the caller owns. Thread-safe: any number of threads may call it at once.
  */
-public final class CachedPredictor implements Predictor {
+public final class CachedPredictor extends ForwardingPredictor {
   private static final Logger LOG = LoggerFactory.getLogger(CachedPredictor.class);
 
-  private final Predictor delegate;
   private final ModelSignature signature;
   private final KeySchema schema;
   private final List<String> keptOutputs;
@@ -98,6 +91,7 @@ public final class CachedPredictor implements Predictor {
   private final long maxInputBytes;
   private final Ticker ticker;
   private final AsyncCache<CacheKey, NamedTensors> cache;
+  private final SingleFlight flights;
   private final @Nullable SecondTier tier;
   private final @Nullable Executor refreshExecutor;
   private final CacheMetrics metrics;
@@ -112,47 +106,49 @@ public final class CachedPredictor implements Predictor {
   private final LongAdder loadNanos = new LongAdder();
   private final LongAdder evictions = new LongAdder();
 
-  private CachedPredictor(Builder b) {
-    this.delegate = b.delegate;
-    this.signature = b.signature;
-    this.lastId = delegate.modelId();
+  private CachedPredictor(CacheConfig config) {
+    super(config.delegate());
+    this.signature = config.signature();
+    this.lastId = delegate().modelId();
     List<String> inputNames = signature.inputs().stream().map(TensorSpec::name).toList();
-    this.schema = new KeySchema(inputNames, b.policies, b.hashMask);
-    this.keptOutputs = b.keepOutputs == null ? signature.outputNames() : b.keepOutputs;
+    this.schema = new KeySchema(inputNames, config.policies(), config.hashMask());
+    this.keptOutputs = config.keptOutputs();
     this.keptSet = Set.copyOf(keptOutputs);
     this.keepsAll = keptSet.containsAll(signature.outputNames());
     this.allOutputs = List.copyOf(signature.outputNames());
     this.entryIsAllOutputs = keptOutputs.equals(allOutputs);
-    this.maxInputBytes = b.maxInputBytes == null ? Builder.DEFAULT_MAX_INPUT_BYTES : b.maxInputBytes;
-    this.ticker = b.ticker == null ? Ticker.system() : b.ticker;
-    this.refreshExecutor = b.refreshExecutor;
+    this.maxInputBytes = config.effectiveMaxInputBytes();
+    this.ticker = config.effectiveTicker();
+    this.refreshExecutor = config.refreshExecutor();
 
     Caffeine<Object, Object> c = Caffeine.newBuilder()
         .ticker(ticker::read)
         // maintenance (evictions, removing failed loads) is short: run it on the calling thread instead of
         // the common pool; refreshes, which call the model, run on the refresh executor
         .executor(Runnable::run);
-    if (b.maximumWeight != null) {
-      c.maximumWeight(b.maximumWeight);
+    if (config.maximumWeight() != null) {
+      c.maximumWeight(config.maximumWeight());
       c.<CacheKey, NamedTensors>weigher((k, v) -> weigh(k, v));
     } else {
-      c.maximumSize(b.maximumSize == null ? Builder.DEFAULT_MAXIMUM_SIZE : b.maximumSize);
+      c.maximumSize(config.effectiveMaximumSize());
     }
-    if (b.expireAfterWrite != null) {
-      c.expireAfterWrite(b.expireAfterWrite);
+    if (config.expireAfterWrite() != null) {
+      c.expireAfterWrite(config.expireAfterWrite());
     }
-    if (b.refreshAfterWrite != null) {
-      c.refreshAfterWrite(b.refreshAfterWrite);
+    if (config.refreshAfterWrite() != null) {
+      c.refreshAfterWrite(config.refreshAfterWrite());
     }
     Caffeine<CacheKey, NamedTensors> typed = c.evictionListener((CacheKey k, NamedTensors v, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
       if (cause.wasEvicted()) {
         evictions.increment();
       }
     });
-    this.cache = b.refreshAfterWrite == null ? typed.buildAsync() : typed.buildAsync(new Refresher());
+    this.cache = config.refreshAfterWrite() == null ? typed.buildAsync() : typed.buildAsync(new Refresher());
     ModelId id = lastId;
-    this.tier = b.redisTier == null ? null : b.redisTier.open(id, ticker);
-    this.metrics = new CacheMetrics(b.meterRegistry, id, this::stats, tier != null);
+    this.tier = config.redisTier() == null ? null : config.redisTier().open(id, ticker);
+    this.metrics = new CacheMetrics(config.meterRegistry(), id, this::stats, tier != null);
+    Predictor delegate = delegate();
+    this.flights = new SingleFlight(cache.asMap(), this::compute, delegate::modelId, ticker, new LoadCounter());
   }
 
   /**
@@ -177,16 +173,6 @@ public final class CachedPredictor implements Predictor {
    */
   public static CachedPredictor of(Predictor delegate, long maximumSize) {
     return newBuilder(delegate).maximumSize(maximumSize).build();
-  }
-
-  @Override
-  public ModelId modelId() {
-    return delegate.modelId();
-  }
-
-  @Override
-  public ModelSignature signature() {
-    return delegate.signature();
   }
 
   /**
@@ -221,7 +207,6 @@ public final class CachedPredictor implements Predictor {
 
   private NamedTensors lookup(NamedTensors inputs, List<String> outputNames, CallOptions options) {
     requireOpen();
-    Deadline deadline = options.deadlineOrNull();
     if (inputs == null || outputNames == null) {
       bypassed.increment();
       return direct(inputs, outputNames, options);
@@ -235,22 +220,14 @@ public final class CachedPredictor implements Predictor {
     CompletableFuture<NamedTensors> f = cache.getIfPresent(probe);
     if (f != null) {
       hits.increment();
-      try {
-        return select(deadline == null || f.isDone() ? join(f) : await(f, deadline), outputNames);
-      } catch (DeadlineExceededException e) {
-        if (deadline != null && deadline.isExpired()) {
-          throw e;
-        }
-        // the joined call failed on its own caller's deadline; this caller has time left
-        return load(probe.stored(), inputs, outputNames, options, true);
-      }
+      return select(flights.joinFound(f, probe, inputs, options), outputNames);
     }
     misses.increment();
-    return load(probe.stored(), inputs, outputNames, options, false);
+    return select(flights.load(probe.stored(), inputs, options, false), outputNames);
   }
 
-  private NamedTensors direct(NamedTensors inputs, List<String> outputNames, CallOptions options) {
-    return delegate.predict(inputs, outputNames, options);
+  private NamedTensors direct(@Nullable NamedTensors inputs, @Nullable List<String> outputNames, CallOptions options) {
+    return delegate().predict(inputs, outputNames, options);
   }
 
   /**
@@ -278,7 +255,7 @@ public final class CachedPredictor implements Predictor {
           hits.increment();
           return f.handle((v, e) -> {
             if (e != null) {
-              throw sneaky(e instanceof LoadFailed ? e.getCause() : e);
+              throw SingleFlight.rethrow(SingleFlight.unwrap(e));
             }
             return select(v, outputNames);
           });
@@ -287,75 +264,7 @@ public final class CachedPredictor implements Predictor {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return Predictor.super.predictAsync(inputs, outputNames, options, executor);
-  }
-
-  private NamedTensors load(CacheKey key, NamedTensors inputs, List<String> outputNames, CallOptions options,
-      boolean countedAsHit) {
-    Deadline deadline = options.deadlineOrNull();
-    CompletableFuture<NamedTensors> mine = new CompletableFuture<>();
-    CompletableFuture<NamedTensors> prior;
-    boolean counted = countedAsHit;
-    boolean retried = countedAsHit && deadline == null;
-    while ((prior = cache.asMap().putIfAbsent(key, mine)) != null) {
-      if (!counted) {
-        hits.increment();
-        misses.decrement();
-        counted = true;
-      }
-      try {
-        return select(deadline == null ? join(prior) : await(prior, deadline), outputNames);
-      } catch (DeadlineExceededException e) {
-        // a caller without a deadline retries once (the flight may have timed out inside the delegate, e.g.
-        // a batcher's request timeout, and would again); one with a deadline retries while it has time
-        if (deadline == null ? retried : deadline.isExpired()) {
-          throw e;
-        }
-        retried = true;
-        // the call this request joined failed on its own caller's deadline; this one still has time: the
-        // failed flight removes itself from the map, so the next round runs the model (or joins a newer flight)
-        cache.asMap().remove(key, prior);
-      }
-    }
-    long start = ticker.read();
-    NamedTensors value;
-    try {
-      value = compute(key, inputs, options);
-    } catch (Throwable t) {
-      // complete the waiters first: if the bookkeeping below threw, they would otherwise wait forever.
-      // A CancellationException keeps Caffeine from logging every failed model call as a warning;
-      // join() hands the waiters the real error
-      try {
-        mine.completeExceptionally(new LoadFailed(t));
-      } finally {
-        cache.asMap().remove(key, mine);
-        recordLoad(start, false);
-      }
-      throw t;
-    }
-    mine.complete(value);
-    recordLoad(start, true);
-    if (!key.model.equals(delegate.modelId())) {
-      // the model changed while this ran: the result may come from either version, keep it nowhere
-      cache.asMap().remove(key, mine);
-    }
-    return select(value, outputNames);
-  }
-
-  /** Waits for another caller's flight, at most until this caller's deadline; the flight itself goes on. */
-  private NamedTensors await(CompletableFuture<NamedTensors> f, Deadline deadline) {
-    try {
-      return f.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      throw DeadlineExceededException.lateResult(modelId(), deadline);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for an identical request of model " + modelId(), e);
-    } catch (LoadFailed e) {
-      throw sneaky(e.getCause());
-    } catch (ExecutionException e) {
-      throw sneaky(e.getCause() instanceof LoadFailed ? e.getCause().getCause() : e.getCause());
-    }
+    return super.predictAsync(inputs, outputNames, options, executor);
   }
 
   /** Redis, then the delegate; writes a computed result back to Redis. */
@@ -368,8 +277,8 @@ public final class CachedPredictor implements Predictor {
         return remote;
       }
     }
-    NamedTensors value = direct(inputs, keptOutputs, options);
-    if (t != null && key.model.equals(delegate.modelId())) {
+    NamedTensors value = delegate().predict(inputs, keptOutputs, options);
+    if (t != null && key.model.equals(delegate().modelId())) {
       writeTier(t, key, digest, value);
     }
     return value;
@@ -393,15 +302,24 @@ public final class CachedPredictor implements Predictor {
     }
   }
 
-  private void recordLoad(long start, boolean success) {
-    long nanos = ticker.read() - start;
-    loadNanos.add(nanos);
-    (success ? loadSuccesses : loadFailures).increment();
-    metrics.load(nanos);
+  /** Counts what the single flight reports as cache statistics. */
+  private final class LoadCounter implements SingleFlight.Listener {
+    @Override
+    public void joinedAfterMiss() {
+      hits.increment();
+      misses.decrement();
+    }
+
+    @Override
+    public void loaded(long nanos, boolean success) {
+      loadNanos.add(nanos);
+      (success ? loadSuccesses : loadFailures).increment();
+      metrics.load(nanos);
+    }
   }
 
   private ModelId currentId() {
-    ModelId id = delegate.modelId();
+    ModelId id = delegate().modelId();
     ModelId last = lastId;
     if (id != last && !id.equals(last)) {
       lastId = id;
@@ -432,44 +350,6 @@ public final class CachedPredictor implements Predictor {
       return value;
     }
     return value.select(outputNames.isEmpty() ? allOutputs : outputNames);
-  }
-
-  private static NamedTensors join(CompletableFuture<NamedTensors> f) {
-    try {
-      return f.join();
-    } catch (LoadFailed e) {
-      throw sneaky(e.getCause());
-    } catch (CompletionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof RuntimeException) {
-        throw (RuntimeException) cause;
-      }
-      if (cause instanceof Error) {
-        throw (Error) cause;
-      }
-      throw e;
-    }
-  }
-
-  /** Rethrows what a load threw; it was unchecked (predict declares no checked exception). */
-  private static RuntimeException sneaky(Throwable t) {
-    if (t instanceof RuntimeException) {
-      throw (RuntimeException) t;
-    }
-    if (t instanceof Error) {
-      throw (Error) t;
-    }
-    throw new CompletionException(t);
-  }
-
-  /** The failure of a load, as the waiters of its single flight see it. */
-  private static final class LoadFailed extends java.util.concurrent.CancellationException {
-    private static final long serialVersionUID = 1L;
-
-    LoadFailed(Throwable cause) {
-      super("load failed");
-      initCause(cause);
-    }
   }
 
   private static int weigh(CacheKey key, NamedTensors value) {
@@ -540,10 +420,10 @@ public final class CachedPredictor implements Predictor {
     }
 
     private @Nullable NamedTensors recompute(CacheKey key) {
-      if (closed.get() || !key.model.equals(delegate.modelId())) {
+      if (closed.get() || !key.model.equals(delegate().modelId())) {
         return null; // drops the entry: another version's inputs are not refreshed
       }
-      NamedTensors value = delegate.predict(schema.decode(key.words()), keptOutputs);
+      NamedTensors value = delegate().predict(schema.decode(key.words()), keptOutputs);
       SecondTier t = tier;
       if (t != null) {
         writeTier(t, key, ValueCodec.digest(key.model, key.words()), value);
@@ -555,31 +435,13 @@ public final class CachedPredictor implements Predictor {
   /**
    * Builds a {@link CachedPredictor}. Every option may be set once; a second call or a conflicting option
    * throws {@link IllegalStateException}, a bad value {@link IllegalArgumentException} naming the option.
-   * Not thread-safe.
+   * The checks and defaults live in the package's config record; this is its public face. Not thread-safe.
    */
   public static final class Builder {
-    static final long DEFAULT_MAXIMUM_SIZE = 10_000;
-    static final long DEFAULT_MAX_INPUT_BYTES = 1 << 20;
-    private static final Duration MAX_DURATION = Duration.ofDays(365);
-
-    private final Predictor delegate;
-    private final ModelSignature signature;
-    private @Nullable Long maximumSize;
-    private @Nullable Long maximumWeight;
-    private @Nullable Duration expireAfterWrite;
-    private @Nullable Duration refreshAfterWrite;
-    private @Nullable Executor refreshExecutor;
-    private @Nullable List<String> keepOutputs;
-    private final Map<String, KeyPolicy> policies = new LinkedHashMap<>();
-    private @Nullable Long maxInputBytes;
-    private @Nullable RedisTier redisTier;
-    private @Nullable MeterRegistry meterRegistry;
-    private @Nullable Ticker ticker;
-    private long hashMask = -1L;
+    private CacheConfig config;
 
     private Builder(Predictor delegate) {
-      this.delegate = Objects.requireNonNull(delegate, "delegate");
-      this.signature = delegate.signature();
+      this.config = CacheConfig.defaults(delegate);
     }
 
     /**
@@ -592,14 +454,7 @@ public final class CachedPredictor implements Predictor {
      * @throws IllegalStateException if set already, or if maximumWeight is set
      */
     public Builder maximumSize(long entries) {
-      once(maximumSize, "maximumSize");
-      if (maximumWeight != null) {
-        throw new IllegalStateException("maximumSize conflicts with maximumWeight(" + maximumWeight + "): choose one");
-      }
-      if (entries <= 0) {
-        throw new IllegalArgumentException("maximumSize must be > 0 but was " + entries);
-      }
-      this.maximumSize = entries;
+      config = config.withMaximumSize(entries);
       return this;
     }
 
@@ -613,14 +468,7 @@ public final class CachedPredictor implements Predictor {
      * @throws IllegalStateException if set already, or if maximumSize is set
      */
     public Builder maximumWeight(long bytes) {
-      once(maximumWeight, "maximumWeight");
-      if (maximumSize != null) {
-        throw new IllegalStateException("maximumWeight conflicts with maximumSize(" + maximumSize + "): choose one");
-      }
-      if (bytes <= 0) {
-        throw new IllegalArgumentException("maximumWeight must be > 0 but was " + bytes);
-      }
-      this.maximumWeight = bytes;
+      config = config.withMaximumWeight(bytes);
       return this;
     }
 
@@ -634,9 +482,7 @@ public final class CachedPredictor implements Predictor {
      * @throws IllegalStateException if set already
      */
     public Builder expireAfterWrite(Duration ttl) {
-      once(expireAfterWrite, "expireAfterWrite");
-      requireDuration("expireAfterWrite", ttl);
-      this.expireAfterWrite = ttl;
+      config = config.withExpireAfterWrite(ttl);
       return this;
     }
 
@@ -653,13 +499,7 @@ public final class CachedPredictor implements Predictor {
      * @throws IllegalStateException if set already
      */
     public Builder refreshAfterWrite(Duration after, Executor executor) {
-      once(refreshAfterWrite, "refreshAfterWrite");
-      requireDuration("refreshAfterWrite", after);
-      if (executor == null) {
-        throw new IllegalArgumentException("refreshAfterWrite executor must not be null");
-      }
-      this.refreshAfterWrite = after;
-      this.refreshExecutor = executor;
+      config = config.withRefreshAfterWrite(after, executor);
       return this;
     }
 
@@ -673,21 +513,7 @@ public final class CachedPredictor implements Predictor {
      * @throws IllegalStateException if set already
      */
     public Builder keepOutputs(List<String> outputNames) {
-      once(keepOutputs, "keepOutputs");
-      if (outputNames == null || outputNames.isEmpty()) {
-        throw new IllegalArgumentException("keepOutputs must name at least one output but was " + outputNames);
-      }
-      Set<String> seen = new LinkedHashSet<>();
-      for (String n : outputNames) {
-        if (n == null || signature.output(n).isEmpty()) {
-          throw new IllegalArgumentException("keepOutputs: '" + n + "' is not an output of model " + delegate.modelId()
-              + "; outputs: " + signature.outputNames());
-        }
-        if (!seen.add(n)) {
-          throw new IllegalArgumentException("keepOutputs: '" + n + "' is named twice");
-        }
-      }
-      this.keepOutputs = List.copyOf(outputNames);
+      config = config.withKeepOutputs(outputNames);
       return this;
     }
 
@@ -702,23 +528,7 @@ public final class CachedPredictor implements Predictor {
      * @throws IllegalStateException if a policy was already set for this input
      */
     public Builder keyPolicy(String inputName, KeyPolicy policy) {
-      if (inputName == null || signature.input(inputName).isEmpty()) {
-        throw new IllegalArgumentException("keyPolicy: '" + inputName + "' is not an input of model "
-            + delegate.modelId() + "; inputs: " + signature.inputs().stream().map(TensorSpec::name).toList());
-      }
-      if (policy == null) {
-        throw new IllegalArgumentException("keyPolicy for input '" + inputName + "' must not be null");
-      }
-      if (policies.containsKey(inputName)) {
-        throw new IllegalStateException("keyPolicy for input '" + inputName + "' was already set to "
-            + policies.get(inputName));
-      }
-      DType dtype = signature.input(inputName).get().dtype();
-      if (!policy.isExact() && dtype != DType.FLOAT32 && dtype != DType.FLOAT64) {
-        throw new IllegalArgumentException("keyPolicy " + policy + " for input '" + inputName
-            + "' needs a FLOAT32 or FLOAT64 input but it is " + dtype);
-      }
-      policies.put(inputName, policy);
+      config = config.withKeyPolicy(inputName, policy);
       return this;
     }
 
@@ -732,11 +542,7 @@ public final class CachedPredictor implements Predictor {
      * @throws IllegalStateException if set already
      */
     public Builder maxInputBytes(long bytes) {
-      once(maxInputBytes, "maxInputBytes");
-      if (bytes < 0) {
-        throw new IllegalArgumentException("maxInputBytes must be >= 0 but was " + bytes);
-      }
-      this.maxInputBytes = bytes;
+      config = config.withMaxInputBytes(bytes);
       return this;
     }
 
@@ -749,11 +555,7 @@ public final class CachedPredictor implements Predictor {
      * @throws IllegalStateException if set already
      */
     public Builder redisTier(RedisTier tier) {
-      once(redisTier, "redisTier");
-      if (tier == null) {
-        throw new IllegalArgumentException("redisTier must not be null");
-      }
-      this.redisTier = tier;
+      config = config.withRedisTier(tier);
       return this;
     }
 
@@ -766,11 +568,7 @@ public final class CachedPredictor implements Predictor {
      * @throws IllegalStateException if set already
      */
     public Builder meterRegistry(MeterRegistry registry) {
-      once(meterRegistry, "meterRegistry");
-      if (registry == null) {
-        throw new IllegalArgumentException("meterRegistry must not be null");
-      }
-      this.meterRegistry = registry;
+      config = config.withMeterRegistry(registry);
       return this;
     }
 
@@ -783,17 +581,13 @@ public final class CachedPredictor implements Predictor {
      * @throws IllegalStateException if set already
      */
     public Builder ticker(Ticker ticker) {
-      once(this.ticker, "ticker");
-      if (ticker == null) {
-        throw new IllegalArgumentException("ticker must not be null");
-      }
-      this.ticker = ticker;
+      config = config.withTicker(ticker);
       return this;
     }
 
     /** Tests only: ANDed into both hash halves; 0 makes every key collide. */
     Builder hashMaskForTesting(long mask) {
-      this.hashMask = mask;
+      config = config.withHashMask(mask);
       return this;
     }
 
@@ -804,26 +598,7 @@ public final class CachedPredictor implements Predictor {
      * @throws IllegalStateException if refreshAfterWrite is not shorter than expireAfterWrite
      */
     public CachedPredictor build() {
-      if (refreshAfterWrite != null && expireAfterWrite != null && refreshAfterWrite.compareTo(expireAfterWrite) >= 0) {
-        throw new IllegalStateException("refreshAfterWrite(" + refreshAfterWrite + ") must be shorter than expireAfterWrite("
-            + expireAfterWrite + ")");
-      }
-      return new CachedPredictor(this);
-    }
-
-    private static void once(@Nullable Object current, String option) {
-      if (current != null) {
-        throw new IllegalStateException(option + " was already set to " + current);
-      }
-    }
-
-    private static void requireDuration(String option, @Nullable Duration d) {
-      if (d == null) {
-        throw new IllegalArgumentException(option + " must not be null");
-      }
-      if (d.compareTo(Duration.ofNanos(1)) < 0 || d.compareTo(MAX_DURATION) > 0) {
-        throw new IllegalArgumentException(option + " must be in [PT0.000000001S, " + MAX_DURATION + "] but was " + d);
-      }
+      return new CachedPredictor(config.validated());
     }
   }
 }

@@ -144,27 +144,22 @@ public final class CircuitBreaker {
   private final LongAdder notPermitted = new LongAdder();
   private final AtomicReference<CircuitBreakerState> state;
 
-  private CircuitBreaker(Builder b) {
-    this.model = b.model;
-    this.ticker = b.ticker == null ? Ticker.system() : b.ticker;
-    this.windowNanos = b.windowLength == null ? 0 : b.windowLength.toNanos();
-    this.windowCalls = b.windowLength != null ? 0 : b.windowCalls == null ? Builder.DEFAULT_WINDOW_CALLS : b.windowCalls;
-    int minimumCalls = b.minimumNumberOfCalls == null ? Builder.DEFAULT_MINIMUM_CALLS : b.minimumNumberOfCalls;
-    double failureRate = b.failureRateThreshold == null ? Builder.DEFAULT_FAILURE_RATE : b.failureRateThreshold;
-    double slowCallRate = b.slowCallRateThreshold == null ? Builder.DEFAULT_SLOW_CALL_RATE : b.slowCallRateThreshold;
-    this.thresholds = new BreakerThresholds(windowCalls > 0 ? Math.min(minimumCalls, windowCalls) : minimumCalls,
-        failureRate, slowCallRate);
-    this.slowCallNanos = (b.slowCallDuration == null ? Builder.DEFAULT_SLOW_CALL_DURATION : b.slowCallDuration).toNanos();
-    this.waitInOpenNanos = (b.waitInOpen == null ? Builder.DEFAULT_WAIT_IN_OPEN : b.waitInOpen).toNanos();
-    this.permittedCallsInHalfOpen = b.permittedCallsInHalfOpen == null
-        ? Builder.DEFAULT_PERMITTED_CALLS_IN_HALF_OPEN : b.permittedCallsInHalfOpen;
-    this.halfOpenFailureRate = b.halfOpenFailureRateThreshold == null ? failureRate : b.halfOpenFailureRateThreshold;
-    this.isFailure = b.failurePredicate == null ? DEFAULT_FAILURE_PREDICATE : b.failurePredicate;
-    this.fallback = b.fallback;
-    this.fallbackOnFailure = b.fallbackOnFailure;
-    this.listener = b.listener;
+  private CircuitBreaker(BreakerConfig config) {
+    this.model = config.model();
+    this.ticker = config.effectiveTicker();
+    this.windowNanos = config.effectiveWindowNanos();
+    this.windowCalls = config.effectiveWindowCalls();
+    this.thresholds = config.thresholds();
+    this.slowCallNanos = config.effectiveSlowCallNanos();
+    this.waitInOpenNanos = config.effectiveWaitInOpenNanos();
+    this.permittedCallsInHalfOpen = config.effectivePermittedCallsInHalfOpen();
+    this.halfOpenFailureRate = config.effectiveHalfOpenFailureRate();
+    this.isFailure = config.failurePredicate() == null ? DEFAULT_FAILURE_PREDICATE : config.failurePredicate();
+    this.fallback = config.fallback();
+    this.fallbackOnFailure = config.fallbackOnFailure();
+    this.listener = config.listener();
     this.state = new AtomicReference<>(newClosed());
-    this.meters = new BreakerMeters(b.meterRegistry, model, this, CircuitBreaker::state,
+    this.meters = new BreakerMeters(config.meterRegistry(), model, this, CircuitBreaker::state,
         c -> c.snapshot().failureRate(), c -> c.snapshot().slowCallRate(), fallback != null);
   }
 
@@ -568,38 +563,14 @@ public final class CircuitBreaker {
   /**
    * Builds a {@link CircuitBreaker}. Every option may be set once; a second call, or a conflicting option,
    * throws {@link IllegalStateException}, and a bad value {@link IllegalArgumentException} naming the
-   * option. Not thread-safe.
+   * option. The checks and defaults live in the package's {@code BreakerConfig} record; this is its public
+   * face. Not thread-safe.
    */
   public static final class Builder {
-    static final int DEFAULT_WINDOW_CALLS = 100;
-    static final int DEFAULT_MINIMUM_CALLS = 20;
-    static final double DEFAULT_FAILURE_RATE = 50;
-    static final double DEFAULT_SLOW_CALL_RATE = 100;
-    static final Duration DEFAULT_SLOW_CALL_DURATION = Duration.ofSeconds(5);
-    static final Duration DEFAULT_WAIT_IN_OPEN = Duration.ofSeconds(30);
-    static final int DEFAULT_PERMITTED_CALLS_IN_HALF_OPEN = 10;
-    private static final Duration MIN_TIME_WINDOW = Duration.ofMillis(10);
-    private static final Duration MAX_DURATION = Duration.ofDays(365);
-
-    private final ModelId model;
-    private @Nullable Integer windowCalls;
-    private @Nullable Duration windowLength;
-    private @Nullable Integer minimumNumberOfCalls;
-    private @Nullable Double failureRateThreshold;
-    private @Nullable Double slowCallRateThreshold;
-    private @Nullable Duration slowCallDuration;
-    private @Nullable Duration waitInOpen;
-    private @Nullable Integer permittedCallsInHalfOpen;
-    private @Nullable Double halfOpenFailureRateThreshold;
-    private @Nullable Predicate<? super Throwable> failurePredicate;
-    private @Nullable Predictor fallback;
-    private boolean fallbackOnFailure;
-    private @Nullable Ticker ticker;
-    private @Nullable MeterRegistry meterRegistry;
-    private @Nullable Consumer<Transition> listener;
+    private BreakerConfig config;
 
     private Builder(ModelId model) {
-      this.model = Objects.requireNonNull(model, "model");
+      this.config = BreakerConfig.defaults(model);
     }
 
     /**
@@ -611,14 +582,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already, or if a time-based window is set
      */
     public Builder countBasedWindow(int calls) {
-      once(windowCalls, "countBasedWindow");
-      if (windowLength != null) {
-        throw new IllegalStateException("countBasedWindow conflicts with timeBasedWindow(" + windowLength + "): choose one");
-      }
-      if (calls < 1 || calls > BreakerCountWindow.MAX_SIZE) {
-        throw new IllegalArgumentException("countBasedWindow must be in [1, " + BreakerCountWindow.MAX_SIZE + "] but was " + calls);
-      }
-      this.windowCalls = calls;
+      config = config.withWindowCalls(calls);
       return this;
     }
 
@@ -633,11 +597,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already, or if a count-based window is set
      */
     public Builder timeBasedWindow(Duration length) {
-      once(windowLength, "timeBasedWindow");
-      if (windowCalls != null) {
-        throw new IllegalStateException("timeBasedWindow conflicts with countBasedWindow(" + windowCalls + "): choose one");
-      }
-      this.windowLength = requireDuration(length, MIN_TIME_WINDOW, "timeBasedWindow");
+      config = config.withWindowLength(length);
       return this;
     }
 
@@ -651,11 +611,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already
      */
     public Builder minimumNumberOfCalls(int calls) {
-      once(minimumNumberOfCalls, "minimumNumberOfCalls");
-      if (calls < 1) {
-        throw new IllegalArgumentException("minimumNumberOfCalls must be > 0 but was " + calls);
-      }
-      this.minimumNumberOfCalls = calls;
+      config = config.withMinimumNumberOfCalls(calls);
       return this;
     }
 
@@ -668,8 +624,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already
      */
     public Builder failureRateThreshold(double percent) {
-      once(failureRateThreshold, "failureRateThreshold");
-      this.failureRateThreshold = requirePercent(percent, "failureRateThreshold");
+      config = config.withFailureRateThreshold(percent);
       return this;
     }
 
@@ -683,8 +638,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already
      */
     public Builder slowCallRateThreshold(double percent) {
-      once(slowCallRateThreshold, "slowCallRateThreshold");
-      this.slowCallRateThreshold = requirePercent(percent, "slowCallRateThreshold");
+      config = config.withSlowCallRateThreshold(percent);
       return this;
     }
 
@@ -697,8 +651,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already
      */
     public Builder slowCallDurationThreshold(Duration duration) {
-      once(slowCallDuration, "slowCallDurationThreshold");
-      this.slowCallDuration = requireDuration(duration, Duration.ofNanos(1), "slowCallDurationThreshold");
+      config = config.withSlowCallDuration(duration);
       return this;
     }
 
@@ -711,8 +664,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already
      */
     public Builder waitDurationInOpenState(Duration duration) {
-      once(waitInOpen, "waitDurationInOpenState");
-      this.waitInOpen = requireDuration(duration, Duration.ofNanos(1), "waitDurationInOpenState");
+      config = config.withWaitInOpen(duration);
       return this;
     }
 
@@ -725,12 +677,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already
      */
     public Builder permittedCallsInHalfOpenState(int calls) {
-      once(permittedCallsInHalfOpen, "permittedCallsInHalfOpenState");
-      if (calls < 1 || calls > BreakerCountWindow.MAX_SIZE) {
-        throw new IllegalArgumentException("permittedCallsInHalfOpenState must be in [1, "
-            + BreakerCountWindow.MAX_SIZE + "] but was " + calls);
-      }
-      this.permittedCallsInHalfOpen = calls;
+      config = config.withPermittedCallsInHalfOpen(calls);
       return this;
     }
 
@@ -745,8 +692,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already
      */
     public Builder halfOpenFailureRateThreshold(double percent) {
-      once(halfOpenFailureRateThreshold, "halfOpenFailureRateThreshold");
-      this.halfOpenFailureRateThreshold = requirePercent(percent, "halfOpenFailureRateThreshold");
+      config = config.withHalfOpenFailureRateThreshold(percent);
       return this;
     }
 
@@ -762,8 +708,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already
      */
     public Builder failurePredicate(Predicate<? super Throwable> isFailure) {
-      once(failurePredicate, "failurePredicate");
-      this.failurePredicate = Objects.requireNonNull(isFailure, "failurePredicate");
+      config = config.withFailurePredicate(isFailure);
       return this;
     }
 
@@ -779,8 +724,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already
      */
     public Builder fallback(Predictor fallback) {
-      once(this.fallback, "fallback");
-      this.fallback = Objects.requireNonNull(fallback, "fallback");
+      config = config.withFallback(fallback);
       return this;
     }
 
@@ -793,10 +737,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already ({@link #build} also throws it if no fallback is set)
      */
     public Builder fallbackOnFailure() {
-      if (fallbackOnFailure) {
-        throw new IllegalStateException("fallbackOnFailure was already set");
-      }
-      this.fallbackOnFailure = true;
+      config = config.withFallbackOnFailure();
       return this;
     }
 
@@ -810,8 +751,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already
      */
     public Builder ticker(Ticker ticker) {
-      once(this.ticker, "ticker");
-      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      config = config.withTicker(ticker);
       return this;
     }
 
@@ -825,8 +765,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already
      */
     public Builder meterRegistry(MeterRegistry registry) {
-      once(meterRegistry, "meterRegistry");
-      this.meterRegistry = Objects.requireNonNull(registry, "meterRegistry");
+      config = config.withMeterRegistry(registry);
       return this;
     }
 
@@ -842,8 +781,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if set already
      */
     public Builder listener(Consumer<Transition> listener) {
-      once(this.listener, "listener");
-      this.listener = Objects.requireNonNull(listener, "listener");
+      config = config.withListener(listener);
       return this;
     }
 
@@ -854,30 +792,7 @@ public final class CircuitBreaker {
      * @throws IllegalStateException if {@link #fallbackOnFailure()} is set without a {@link #fallback}
      */
     public CircuitBreaker build() {
-      if (fallbackOnFailure && fallback == null) {
-        throw new IllegalStateException("fallbackOnFailure needs a fallback(Predictor)");
-      }
-      return new CircuitBreaker(this);
-    }
-
-    private static void once(@Nullable Object current, String option) {
-      if (current != null) {
-        throw new IllegalStateException(option + " was already set to " + current);
-      }
-    }
-
-    private static double requirePercent(double percent, String option) {
-      if (!(percent > 0 && percent <= 100)) {
-        throw new IllegalArgumentException(option + " must be in (0, 100] but was " + percent);
-      }
-      return percent;
-    }
-
-    private static Duration requireDuration(@Nullable Duration d, Duration min, String option) {
-      if (d == null || d.compareTo(min) < 0 || d.compareTo(MAX_DURATION) > 0) {
-        throw new IllegalArgumentException(option + " must be in [" + min + ", " + MAX_DURATION + "] but was " + d);
-      }
-      return d;
+      return new CircuitBreaker(config.validated());
     }
   }
 }

@@ -11,10 +11,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -319,7 +316,7 @@ public final class ModelRegistry implements AutoCloseable {
    * @throws IllegalStateException if not started, or closed
    */
   public ModelStatus setCanaryPercent(String name, int percent) {
-    Builder.checkPercent(percent);
+    RegistryConfigBuilder.checkPercent(percent);
     lock.lock();
     try {
       ModelSlot slot = slot(name);
@@ -468,25 +465,10 @@ public final class ModelRegistry implements AutoCloseable {
    * a single-valued option twice is an {@link IllegalStateException}. Not thread-safe.
    */
   public static final class Builder {
-    private final RepositoryLayout layout;
-    private @Nullable Backends backends;
-    private @Nullable LoadOptions loadOptions;
-    private @Nullable VersionPolicy defaultPolicy;
-    private final Map<String, VersionPolicy> policies = new LinkedHashMap<>();
-    private final Map<String, Map<String, Long>> aliases = new LinkedHashMap<>();
-    private final Map<String, Integer> canaryPercents = new LinkedHashMap<>();
-    private final Set<String> required = new LinkedHashSet<>();
-    private @Nullable IntegrityMode integrity;
-    private final Map<String, Map<String, long[]>> warmupShapes = new LinkedHashMap<>();
-    private int warmupCalls = -1;
-    private @Nullable Duration pollInterval;
-    private @Nullable ScheduledExecutorService watchExecutor;
-    private @Nullable MeterRegistry meterRegistry;
-    private @Nullable Clock clock;
-    private @Nullable DoubleSupplier canarySampler;
+    private final RegistryConfigBuilder draft;
 
     private Builder(RepositoryLayout layout) {
-      this.layout = layout;
+      this.draft = new RegistryConfigBuilder(layout);
     }
 
     /**
@@ -497,7 +479,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if already set
      */
     public Builder backends(Backends backends) {
-      this.backends = once("backends", this.backends, backends);
+      draft.backends(backends);
       return this;
     }
 
@@ -510,7 +492,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if already set
      */
     public Builder loadOptions(LoadOptions options) {
-      this.loadOptions = once("loadOptions", this.loadOptions, options);
+      draft.loadOptions(options);
       return this;
     }
 
@@ -522,7 +504,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if already set
      */
     public Builder defaultPolicy(VersionPolicy policy) {
-      this.defaultPolicy = once("defaultPolicy", this.defaultPolicy, policy);
+      draft.defaultPolicy(policy);
       return this;
     }
 
@@ -536,11 +518,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if this model's policy is already set
      */
     public Builder versionPolicy(String model, VersionPolicy policy) {
-      RepositoryLayout.checkName("versionPolicy model", model);
-      requireNonNull("versionPolicy policy", policy);
-      if (policies.putIfAbsent(model, policy) != null) {
-        throw new IllegalStateException("versionPolicy for model '" + model + "' is already set to " + policies.get(model));
-      }
+      draft.versionPolicy(model, policy);
       return this;
     }
 
@@ -557,15 +535,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if this alias is already set
      */
     public Builder alias(String model, String alias, long version) {
-      RepositoryLayout.checkName("alias model", model);
-      RepositoryLayout.checkAlias("alias", alias);
-      if (version < 0) {
-        throw new IllegalArgumentException("alias version must be >= 0 but was " + version);
-      }
-      Map<String, Long> m = aliases.computeIfAbsent(model, k -> new LinkedHashMap<>());
-      if (m.putIfAbsent(alias, version) != null) {
-        throw new IllegalStateException("alias '" + alias + "' of model '" + model + "' is already set to version " + m.get(alias));
-      }
+      draft.alias(model, alias, version);
       return this;
     }
 
@@ -580,11 +550,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if already set for this model
      */
     public Builder canaryPercent(String model, int percent) {
-      RepositoryLayout.checkName("canaryPercent model", model);
-      checkPercent(percent);
-      if (canaryPercents.putIfAbsent(model, percent) != null) {
-        throw new IllegalStateException("canaryPercent for model '" + model + "' is already set to " + canaryPercents.get(model));
-      }
+      draft.canaryPercent(model, percent);
       return this;
     }
 
@@ -597,9 +563,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalArgumentException if a name is malformed
      */
     public Builder requiredModels(String... models) {
-      for (String m : models) {
-        required.add(RepositoryLayout.checkName("requiredModels", m));
-      }
+      draft.requiredModels(models);
       return this;
     }
 
@@ -611,7 +575,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if already set
      */
     public Builder integrity(IntegrityMode mode) {
-      this.integrity = once("integrity", this.integrity, mode);
+      draft.integrity(mode);
       return this;
     }
 
@@ -628,22 +592,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if already set for this input
      */
     public Builder warmupShape(String model, String input, long... dims) {
-      RepositoryLayout.checkName("warmupShape model", model);
-      if (input == null || input.isEmpty()) {
-        throw new IllegalArgumentException("warmupShape input must not be empty but was '" + input + "'");
-      }
-      if (dims == null) {
-        throw new IllegalArgumentException("warmupShape dims must not be null");
-      }
-      for (long d : dims) {
-        if (d < 1) {
-          throw new IllegalArgumentException("warmupShape dims must each be >= 1 but were " + java.util.Arrays.toString(dims));
-        }
-      }
-      Map<String, long[]> m = warmupShapes.computeIfAbsent(model, k -> new LinkedHashMap<>());
-      if (m.putIfAbsent(input, dims.clone()) != null) {
-        throw new IllegalStateException("warmupShape for input '" + input + "' of model '" + model + "' is already set");
-      }
+      draft.warmupShape(model, input, dims);
       return this;
     }
 
@@ -657,13 +606,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if already set
      */
     public Builder warmupCalls(int calls) {
-      if (calls < 0) {
-        throw new IllegalArgumentException("warmupCalls must be >= 0 but was " + calls);
-      }
-      if (warmupCalls >= 0) {
-        throw new IllegalStateException("warmupCalls is already set to " + warmupCalls);
-      }
-      this.warmupCalls = calls;
+      draft.warmupCalls(calls);
       return this;
     }
 
@@ -678,10 +621,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if already set
      */
     public Builder pollInterval(Duration interval) {
-      if (interval == null || interval.isNegative() || interval.isZero()) {
-        throw new IllegalArgumentException("pollInterval must be > 0 but was " + interval);
-      }
-      this.pollInterval = once("pollInterval", this.pollInterval, interval);
+      draft.pollInterval(interval);
       return this;
     }
 
@@ -694,7 +634,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if already set
      */
     public Builder watchExecutor(ScheduledExecutorService executor) {
-      this.watchExecutor = once("watchExecutor", this.watchExecutor, executor);
+      draft.watchExecutor(executor);
       return this;
     }
 
@@ -707,7 +647,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if already set
      */
     public Builder meterRegistry(MeterRegistry registry) {
-      this.meterRegistry = once("meterRegistry", this.meterRegistry, registry);
+      draft.meterRegistry(registry);
       return this;
     }
 
@@ -719,7 +659,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if already set
      */
     public Builder clock(Clock clock) {
-      this.clock = once("clock", this.clock, clock);
+      draft.clock(clock);
       return this;
     }
 
@@ -732,7 +672,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if already set
      */
     public Builder canarySampler(DoubleSupplier sampler) {
-      this.canarySampler = once("canarySampler", this.canarySampler, sampler);
+      draft.canarySampler(sampler);
       return this;
     }
 
@@ -743,53 +683,7 @@ public final class ModelRegistry implements AutoCloseable {
      * @throws IllegalStateException if a watch executor is set without a poll interval
      */
     public ModelRegistry build() {
-      if (watchExecutor != null && pollInterval == null) {
-        throw new IllegalStateException("watchExecutor is set but pollInterval is not; set pollInterval to watch the repository");
-      }
-      LoadOptions options = loadOptions != null ? loadOptions : LoadOptions.defaults();
-      int calls = warmupCalls >= 0 ? warmupCalls : Math.max(1, options.warmupCalls());
-      Map<String, Map<String, Long>> aliasCopy = new LinkedHashMap<>();
-      aliases.forEach((k, v) -> aliasCopy.put(k, Map.copyOf(v)));
-      Map<String, Map<String, long[]>> shapeCopy = new LinkedHashMap<>();
-      warmupShapes.forEach((k, v) -> shapeCopy.put(k, Map.copyOf(v)));
-      RegistryConfig config = new RegistryConfig(
-          layout,
-          backends != null ? backends : Backends.discover(),
-          options,
-          defaultPolicy != null ? defaultPolicy : VersionPolicy.latest(),
-          Map.copyOf(policies),
-          Map.copyOf(aliasCopy),
-          Map.copyOf(canaryPercents),
-          Set.copyOf(required),
-          integrity != null ? integrity : IntegrityMode.IF_PRESENT,
-          Map.copyOf(shapeCopy),
-          calls,
-          pollInterval,
-          watchExecutor,
-          meterRegistry != null ? meterRegistry : options.meterRegistry().orElse(null),
-          clock != null ? clock : Clock.systemUTC(),
-          canarySampler != null ? canarySampler : () -> ThreadLocalRandom.current().nextDouble());
-      return new ModelRegistry(config);
-    }
-
-    static void checkPercent(int percent) {
-      if (percent < 0 || percent > 100) {
-        throw new IllegalArgumentException("canaryPercent must be between 0 and 100 but was " + percent);
-      }
-    }
-
-    private static <T> T once(String option, @Nullable T current, @Nullable T value) {
-      requireNonNull(option, value);
-      if (current != null) {
-        throw new IllegalStateException(option + " is already set to " + current);
-      }
-      return value;
-    }
-
-    private static void requireNonNull(String option, @Nullable Object value) {
-      if (value == null) {
-        throw new IllegalArgumentException(option + " must not be null");
-      }
+      return new ModelRegistry(draft.build());
     }
   }
 }
