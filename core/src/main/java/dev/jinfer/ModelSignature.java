@@ -96,9 +96,9 @@ public final class ModelSignature {
 
   /**
    * Checks a request against the signature: every input present and known, dtype, rank and fixed
-   * dimensions as specified, at least one row where the batch dimension is dynamic (a zero-row batch
-   * is rejected: engines disagree on it and it is almost always a caller bug), and every requested
-   * output known. NaN and infinities are accepted unless {@code rejectNonFinite} is set.
+   * dimensions as specified (a dynamic dimension takes any size, 0 included: a zero-row batch
+   * {@code [0, 32]} is a legal request whose outputs have 0 rows), and every requested output known.
+   * NaN and infinities are accepted unless {@code rejectNonFinite} is set.
    *
    * @param request the inputs
    * @param outputNames the outputs asked for (empty means all)
@@ -142,10 +142,6 @@ public final class ModelSignature {
     if (t.dtype() != spec.dtype() || !spec.shape().accepts(t.shape())) {
       throw new InvalidInputException("input '" + spec.name() + "': expected " + spec.dtype() + " " + spec.shape()
           + " but got " + t.dtype() + " " + t.shape());
-    }
-    if (spec.shape().rank() > 0 && spec.shape().dim(0) == Shape.DYNAMIC && t.shape().dim(0) == 0) {
-      throw new InvalidInputException("input '" + spec.name() + "': expected at least 1 row but got " + t.dtype() + " "
-          + t.shape());
     }
     if (rejectNonFinite && t.dtype().isFloatingPoint()) {
       int bad = firstNonFinite(t);

@@ -77,10 +77,17 @@ class ModelSignatureTest {
   }
 
   @Test
-  void validate_rejectsZeroRows_whenTheBatchDimIsDynamic() {
-    assertThatThrownBy(() -> SIGNATURE.validate(withFeatures(Tensor.ofFloats(new float[0], 0, 3)), List.of(), false))
+  void validate_acceptsZeroRows_whereTheDimensionIsDynamic() {
+    // issue 14: a dimension of 0 is a legal size wherever the signature says the dimension is dynamic
+    SIGNATURE.validate(withFeatures(Tensor.ofFloats(new float[0], 0, 3)), List.of(), false);
+    SIGNATURE.validate(withFeatures(Tensor.ofFloats(new float[0], 0, 3)), List.of(), true);
+  }
+
+  @Test
+  void validate_rejectsZeroWhereTheDimensionIsFixed() {
+    assertThatThrownBy(() -> SIGNATURE.validate(withFeatures(Tensor.ofFloats(new float[0], 2, 0)), List.of(), false))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessage("input 'features': expected at least 1 row but got FLOAT32 [0, 3]");
+        .hasMessage("input 'features': expected FLOAT32 [-1, 3] but got FLOAT32 [2, 0]");
   }
 
   @Test

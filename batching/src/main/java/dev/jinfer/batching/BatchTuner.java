@@ -69,11 +69,15 @@ final class BatchTuner {
    * The limits after one more measured batch.
    *
    * @param previous the limits in force
-   * @param rows the batch's rows
+   * @param rows the batch's rows; a batch of 0 rows (only zero-row requests) is ignored: it says nothing
+   *     about the cost per row and would divide by zero rows in the fit
    * @param nanos its engine time
    * @return the new limits
    */
   Tuning observe(Tuning previous, int rows, long nanos) {
+    if (rows <= 0) {
+      return previous;
+    }
     CostModel cost = previous.cost().add(rows, nanos);
     if (!adaptive() || cost.samples() < WARMUP_BATCHES) {
       return new Tuning(cost, previous.maxRows(), previous.windowNanos());

@@ -62,6 +62,26 @@ class AdaptiveTuningTest {
   }
 
   @Test
+  void tuner_ignoresZeroRowBatches_whichSayNothingAboutThePerRowCost() {
+    // issue 14: a batch of only zero-row requests is legal; fed to the cost model it divides by zero rows
+    BatchTuner t = new BatchTuner(64, 3 * MS, 6 * MS);
+    BatchTuner.Tuning s = t.initial();
+    for (int i = 0; i < 300; i++) {
+      int n = 1 + (i * 5) % 40;
+      s = t.observe(s, n, MS + 100 * US * n);
+    }
+    BatchTuner.Tuning warm = s;
+    for (int i = 0; i < 50; i++) {
+      s = t.observe(s, 0, 40 * MS);
+    }
+    assertThat(s.cost().samples()).isEqualTo(warm.cost().samples());
+    assertThat(s.maxRows()).isEqualTo(warm.maxRows());
+    BatchTuner.Tuning cold = t.observe(t.initial(), 0, 40 * MS);
+    assertThat(cold.cost().samples()).isZero();
+    assertThat(Double.isFinite(t.observe(cold, 4, 2 * MS).cost().perRowNanos())).isTrue();
+  }
+
+  @Test
   void tuner_fitsTwoBatchesInTheTarget_greedily() {
     // cost(n) = 1 ms + 0.1 ms * n; target 6 ms -> 2 * cost(n) <= 6 ms -> n <= 20
     BatchTuner t = new BatchTuner(64, 3 * MS, 6 * MS);

@@ -127,6 +127,26 @@ class BatchingPredictorTest {
   }
 
   @Test
+  void zeroRowRequest_completesWithZeroRowOutputs_aloneAndInsideABatch() {
+    // issue 14: a [0, n] request is legal; alone it runs as an empty call, in a batch it adds no rows
+    BatchingPredictor p = manual(b -> b.maxQueueDelay(Duration.ZERO));
+    CompletableFuture<NamedTensors> alone = p.predictAsync(request(0, 0, 3));
+    assertThat(p.dispatchDue()).isEqualTo(1);
+    check(alone.join(), 0, 0, 3);
+    assertThat(alone.join().get("y").shape()).isEqualTo(Shape.of(0, 3));
+    assertThat(alone.join().get("sum").shape()).isEqualTo(Shape.of(0));
+
+    CompletableFuture<NamedTensors> a = p.predictAsync(request(100, 1, 3));
+    CompletableFuture<NamedTensors> empty = p.predictAsync(request(0, 0, 3));
+    CompletableFuture<NamedTensors> c = p.predictAsync(request(300, 2, 3));
+    assertThat(p.dispatchDue()).isEqualTo(1);
+    assertThat(fake.batchRows).containsExactly(0, 3);
+    check(a.join(), 100, 1, 3);
+    check(empty.join(), 0, 0, 3);
+    check(c.join(), 300, 2, 3);
+  }
+
+  @Test
   void runsARequestLargerThanTheLimit_alone() {
     BatchingPredictor p = manual(b -> b.maxBatchSize(4).maxQueueDelay(Duration.ZERO));
     CompletableFuture<NamedTensors> big = p.predictAsync(request(1, 10, 2));

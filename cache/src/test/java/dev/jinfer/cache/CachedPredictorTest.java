@@ -65,6 +65,23 @@ class CachedPredictorTest {
   }
 
   @Test
+  void predict_servesZeroRowRequests_keyedByTheirShape() {
+    // issue 14: a zero-row request is legal; it is cached like any other, and [0, 3] and [0, 4] differ
+    try (CachedPredictor p = CachedPredictor.newBuilder(model).hashMaskForTesting(0).build()) {
+      NamedTensors first = p.predict(NamedTensors.of("x", Tensor.ofFloats(new float[0], 0, 3)));
+      NamedTensors again = p.predict(NamedTensors.of("x", Tensor.ofFloats(new float[0], 0, 3)));
+      NamedTensors wider = p.predict(NamedTensors.of("x", Tensor.ofFloats(new float[0], 0, 4)));
+      assertThat(first.get("y").shape().toArray()).containsExactly(0, 3);
+      assertThat(first.get("sum").shape().toArray()).containsExactly(0);
+      assertThat(again).isEqualTo(first);
+      assertThat(wider.get("y").shape().toArray()).containsExactly(0, 4);
+      assertThat(model.calls).hasValue(2);
+      assertThat(p.stats().hits()).isEqualTo(1);
+      assertThat(p.predict(FakeModel.input(1, 2, 3)).get("y").toFloatArray()).containsExactly(3f, 5f, 7f);
+    }
+  }
+
+  @Test
   void predict_canonicalizesNanAndNegativeZero() {
     try (CachedPredictor p = CachedPredictor.of(model, 100)) {
       float otherNan = Float.intBitsToFloat(0x7fa00001);

@@ -2,6 +2,7 @@ package dev.jinfer.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jinfer.DType;
 import dev.jinfer.Model;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Predictor;
@@ -38,6 +39,23 @@ class OnnxFraudCacheTest {
       }
       assertThat(cached.stats().misses()).isEqualTo(rows);
       assertThat(cached.stats().hits()).isEqualTo(2L * rows);
+    }
+  }
+
+  @Test
+  void zeroRowRequest_isServedWithZeroRowOutputs_andCachedLikeAnyOther() {
+    // issue 14: before, core refused [0, 32] ("expected at least 1 row"); ONNX Runtime computes it
+    NamedTensors empty = NamedTensors.of("features", Tensor.ofFloats(new float[0], 0, 32));
+    try (Model model = Model.load(fixture("fraud.onnx"));
+        CachedPredictor cached = CachedPredictor.of(model.predictor(), 1_000)) {
+      Tensor out = cached.predict(empty).get("probabilities");
+      assertThat(out.dtype()).isEqualTo(DType.FLOAT32);
+      assertThat(out.shape().toArray()).containsExactly(0, 2);
+      assertThat(cached.predict(empty)).isEqualTo(model.predictor().predict(empty));
+      assertThat(cached.stats().hits()).isEqualTo(1);
+      Tensor row = Npy.read(fixture("fraud_input.npy")).row(0);
+      NamedTensors one = NamedTensors.of("features", row);
+      assertThat(cached.predict(one)).isEqualTo(model.predictor().predict(one));
     }
   }
 }

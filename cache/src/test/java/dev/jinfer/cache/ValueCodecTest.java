@@ -23,6 +23,16 @@ class ValueCodecTest {
   }
 
   @Test
+  void roundTrips_zeroRowOutputs() throws Exception {
+    // issue 14: a zero-row request's outputs are empty tensors; the second tier stores them like any other
+    NamedTensors empty = NamedTensors.newBuilder().put("y", Tensor.ofFloats(new float[0], 0, 4))
+        .put("label", Tensor.ofLongs(new long[0], 0)).put("name", Tensor.ofStrings(new String[0], 0)).build();
+    NamedTensors back = ValueCodec.decode(ValueCodec.encode(DIGEST, empty), DIGEST);
+    assertThat(back).isEqualTo(empty);
+    assertThat(back.get("y").shape().toArray()).containsExactly(0, 4);
+  }
+
+  @Test
   void anotherKeysValue_isAMissNotAHit() throws Exception {
     byte[] other = ValueCodec.digest(new ModelId("m", "2"), new long[] {1, 2, 3});
     assertThat(ValueCodec.decode(ValueCodec.encode(other, OUT), DIGEST)).isNull();

@@ -123,6 +123,39 @@ class NpyTest {
     assertThat(back.elementCount()).isZero();
   }
 
+  static Stream<Tensor> emptyTensors() {
+    return Stream.of(DType.values()).flatMap(d -> Stream.of(new long[] {0}, new long[] {0, 4}).map(shape ->
+        d == DType.STRING ? Tensor.ofStrings(new String[0], shape) : Tensor.fromBuffer(d, ByteBuffer.allocateDirect(0), shape)));
+  }
+
+  @ParameterizedTest
+  @MethodSource("emptyTensors")
+  void writeThenRead_zeroRowTensor_roundTripsShapeAndDType(Tensor empty) throws IOException {
+    byte[] bytes = toBytes(empty);
+    String shape = empty.shape().rank() == 1 ? "(0,)" : "(0, 4)";
+
+    assertThat(headerOf(bytes)).contains("'shape': " + shape);
+    assertThat(bytes.length % 64).isZero(); // header only: no data bytes follow
+    Tensor back = Npy.read(new ByteArrayInputStream(bytes));
+    assertThat(back.dtype()).isEqualTo(empty.dtype());
+    assertThat(back.shape()).isEqualTo(empty.shape());
+    assertThat(back.elementCount()).isZero();
+    assertThat(back).isEqualTo(empty);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"(0,)", "(0, 4)", "(0,4)"})
+  void read_zeroRowArrayAsNumpyWritesIt(String shape) {
+    // np.save of np.zeros((0, 4), '<f4'): a version 1.0 header padded to 64 bytes and no data
+    String dict = dict("<f4", shape);
+    byte[] bytes = npy(1, dict + " ".repeat(63 - (10 + dict.length()) % 64), new byte[0]);
+    assertThat(bytes.length % 64).isZero();
+    Tensor back = Npy.read(new ByteArrayInputStream(bytes));
+    assertThat(back.dtype()).isEqualTo(DType.FLOAT32);
+    assertThat(back.shape()).isEqualTo(shape.contains("4") ? Shape.of(0, 4) : Shape.of(0));
+    assertThat(back.elementCount()).isZero();
+  }
+
   @Test
   void write_boolTensorWithNonCanonicalBytes_writesZeroAndOne() {
     Tensor odd = Tensor.fromBuffer(DType.BOOL, ByteBuffer.wrap(new byte[] {0, 2, (byte) 0xff}), 3);
