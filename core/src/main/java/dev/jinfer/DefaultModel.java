@@ -121,11 +121,11 @@ final class DefaultModel implements Model {
       metrics.success(ticker.read() - start);
       return out;
     } catch (InferenceException e) {
-      metrics.failure(e.code());
+      metrics.failure(e.code(), ticker.read() - start);
       throw e;
     } catch (Exception | LinkageError e) {
       BackendException wrapped = new BackendException("model " + id + ": the " + backend + " engine failed: " + e.getMessage(), e);
-      metrics.failure(wrapped.code());
+      metrics.failure(wrapped.code(), ticker.read() - start);
       throw wrapped;
     } finally {
       gate.release();
@@ -188,7 +188,7 @@ final class DefaultModel implements Model {
     } catch (Throwable e) {
       RuntimeException mapped = mapFailure(e);
       if (mapped instanceof InferenceException) {
-        metrics.failure(((InferenceException) mapped).code());
+        metrics.failure(((InferenceException) mapped).code(), ticker.read() - start);
       }
       throw mapped;
     } finally {
