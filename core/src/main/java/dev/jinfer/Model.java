@@ -2,6 +2,7 @@ package dev.jinfer;
 
 import java.io.InputStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -121,8 +122,21 @@ public interface Model extends AutoCloseable {
   boolean isClosed();
 
   /**
-   * Stops new calls, waits for calls in flight, and releases the engine session. Idempotent.
+   * Stops new calls, waits for calls in flight, and releases the engine session. Idempotent. Blocks as long
+   * as a call runs; a shutdown that must end in time uses {@link #close(Duration)}.
    */
   @Override
   void close();
+
+  /**
+   * Stops new calls and waits for calls in flight up to a bound. If they all finish, the engine session is
+   * released before this returns; if not, this logs how many still run and returns false, and the last of
+   * them releases the session when it ends (never under a running call). Idempotent; an interrupt ends the
+   * wait early (returning false, with the interrupt status kept).
+   *
+   * @param timeout the longest wait; {@link Duration#ZERO} only stops new calls
+   * @return true if the model is fully closed, false if calls were still running at the bound
+   * @throws IllegalArgumentException if the timeout is null or negative
+   */
+  boolean close(Duration timeout);
 }
