@@ -122,8 +122,9 @@ public final class PublishCheck {
       checkJar(artifactId, dir, "", ".class", "META-INF/MANIFEST.MF");
       checkJar(artifactId, dir, "-sources", ".java", null);
       checkJar(artifactId, dir, "-javadoc", ".html", "index.html");
-      if ("jinfer-core".equals(artifactId)) {
-        checkJar(artifactId, dir, "-tests", ".class", "dev/jinfer/kit/BackendCompatibilityKit.class");
+      if ("jinfer-backend-kit".equals(artifactId)) { // the kit and the fixtures it extracts outside the repository
+        checkJar(artifactId, dir, "", ".class", "dev/jinfer/kit/BackendCompatibilityKit.class");
+        checkJar(artifactId, dir, "", ".class", "dev/jinfer/kit/fixtures/onnx/MANIFEST.sha256");
       }
     }
     System.out.println("checked " + artifactId + " (" + packaging + ")");
