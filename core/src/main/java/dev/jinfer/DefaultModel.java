@@ -112,7 +112,7 @@ final class DefaultModel implements Model {
    */
   NamedTensors run(NamedTensors inputs, List<String> outputNames) {
     if (!gate.tryAcquire()) {
-      throw new IllegalStateException("model " + id + " is closed");
+      throw new ModelClosedException("model " + id + " is closed");
     }
     long start = ticker.read();
     try {
@@ -142,7 +142,7 @@ final class DefaultModel implements Model {
    */
   NamedTensors run(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
     if (!gate.tryAcquire()) {
-      throw new IllegalStateException("model " + id + " is closed");
+      throw new ModelClosedException("model " + id + " is closed");
     }
     boolean handedOff = false;
     long start = ticker.read();
@@ -274,7 +274,7 @@ final class DefaultModel implements Model {
   @Override
   public Predictor predictor() {
     if (gate.isClosed()) {
-      throw new IllegalStateException("model " + id + " is closed");
+      throw new ModelClosedException("model " + id + " is closed");
     }
     return new Handle();
   }
@@ -323,7 +323,7 @@ final class DefaultModel implements Model {
     @Override
     public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
       if (closed.get()) {
-        throw new IllegalStateException("predictor for model " + id + " is closed");
+        throw new ModelClosedException("predictor for model " + id + " is closed");
       }
       if (options == null) {
         throw new InvalidInputException("options: expected CallOptions but got null");

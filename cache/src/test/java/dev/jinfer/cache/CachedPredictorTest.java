@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.jinfer.BackendException;
 import dev.jinfer.FakeTicker;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Tensor;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -258,7 +259,7 @@ class CachedPredictorTest {
     CachedPredictor p = CachedPredictor.of(model, 10);
     p.close();
     p.close();
-    assertThatThrownBy(() -> p.predict(FakeModel.input(1))).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> p.predict(FakeModel.input(1))).isInstanceOf(ModelClosedException.class)
         .hasMessageContaining("CachedPredictor of model fake:1 is closed");
     assertThat(p.predictAsync(FakeModel.input(1), Runnable::run)).isCompletedExceptionally();
   }

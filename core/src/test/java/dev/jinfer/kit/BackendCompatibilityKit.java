@@ -13,6 +13,7 @@ import dev.jinfer.ErrorCode;
 import dev.jinfer.InvalidInputException;
 import dev.jinfer.LoadOptions;
 import dev.jinfer.Model;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelLoadException;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Predictor;
@@ -567,7 +568,7 @@ public abstract class BackendCompatibilityKit {
                 unexpected.compareAndSet(null, new AssertionError("wrong result during close"));
               }
               ok.incrementAndGet();
-            } catch (IllegalStateException e) {
+            } catch (ModelClosedException e) {
               rejected.incrementAndGet();
               return;
             } catch (Throwable e) {
@@ -590,9 +591,9 @@ public abstract class BackendCompatibilityKit {
     }
     assertThat(unexpected.get()).isNull();
     assertThat(rejected.get()).isEqualTo(threads);
-    assertThatThrownBy(() -> p.predict(fraudInput(row))).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> p.predict(fraudInput(row))).isInstanceOf(ModelClosedException.class)
         .hasMessageContaining("closed");
-    assertThatThrownBy(model::predictor).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(model::predictor).isInstanceOf(ModelClosedException.class);
     model.close(); // idempotent
   }
 
@@ -602,7 +603,7 @@ public abstract class BackendCompatibilityKit {
     a.close();
     a.close();
     float[] row = randomRows(1, 41)[0];
-    assertThatThrownBy(() -> a.predict(fraudInput(row))).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> a.predict(fraudInput(row))).isInstanceOf(ModelClosedException.class)
         .hasMessageContaining("closed");
     assertThat(fraud.predictor().predict(fraudInput(row)).get("probabilities").toFloatArray())
         .containsExactly(scoreOne(row), within(1e-5f));

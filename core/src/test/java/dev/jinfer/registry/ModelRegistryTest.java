@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.jinfer.Backends;
 import dev.jinfer.CountingBackend;
 import dev.jinfer.Deadline;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelLoadException;
 import dev.jinfer.ModelNotFoundException;
@@ -481,8 +482,8 @@ class ModelRegistryTest {
     assertThat(counting.violations).isEmpty();
     assertThat(registry.isLive()).isFalse();
     assertThat(registry.isReady()).isFalse();
-    assertThatThrownBy(() -> factor(p)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
-    assertThatThrownBy(() -> registry.predictor("fraud")).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThatThrownBy(() -> factor(p)).isInstanceOf(ModelClosedException.class).hasMessageContaining("closed");
+    assertThatThrownBy(() -> registry.predictor("fraud")).isInstanceOf(ModelClosedException.class).hasMessageContaining("closed");
     awaitTrue(() -> Thread.getAllStackTraces().keySet().stream()
         .noneMatch(t -> t.getName().equals(ModelRegistry.WATCH_THREAD_NAME) && t.isAlive()));
     registry.close();
@@ -594,11 +595,11 @@ class ModelRegistryTest {
     assertThatThrownBy(registry::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("already started");
     Predictor handle = registry.predictor("fraud");
     handle.close();
-    assertThatThrownBy(() -> factor(handle)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThatThrownBy(() -> factor(handle)).isInstanceOf(ModelClosedException.class).hasMessageContaining("closed");
     assertThat(factor(registry.predictor("fraud"))).isEqualTo(1f);
     registry.close();
     registry.close();
-    assertThatThrownBy(registry::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThatThrownBy(registry::start).isInstanceOf(ModelClosedException.class).hasMessageContaining("closed");
   }
 
   @Test
