@@ -112,6 +112,27 @@ class ModelRegistryTest {
   }
 
   @Test
+  void numericVersions_compareAsNumbers_andAreFoundByNumber_whileStatusShowsTheDirectoryName() throws IOException {
+    repo.scale("fraud", "99");
+    repo.scale("fraud", "00000123"); // TF Serving's zero-padded layout; "99" sorts after it as text
+    try (ModelRegistry registry = builder().versionPolicy("fraud", VersionPolicy.all()).build()) {
+      registry.start();
+      assertThat(factor(registry.predictor("fraud"))).as("the latest is 123, not 99").isEqualTo(123f);
+      assertThat(registry.predictor("fraud", "123").modelId().version()).isEqualTo("00000123");
+      assertThat(factor(registry.predictor("fraud", "0123"))).isEqualTo(123f);
+      assertThat(factor(registry.predictor("fraud", "00000123"))).isEqualTo(123f);
+      ModelStatus status = registry.status().model("fraud").orElseThrow();
+      assertThat(status.servingVersion()).contains("00000123");
+      assertThat(status.versions()).extracting(VersionStatus::version).containsExactly("99", "00000123");
+      assertThat(status.version("123").orElseThrow().version()).isEqualTo("00000123");
+      assertThat(registry.setAlias("fraud", "stable", "123").aliases()).containsEntry("stable", "00000123");
+      assertThat(factor(registry.predictor("fraud", "stable"))).isEqualTo(123f);
+      assertThatThrownBy(() -> registry.predictor("fraud", "124")).isInstanceOf(ModelNotFoundException.class)
+          .hasMessageContaining("version 124").hasMessageContaining("[99, 00000123]");
+    }
+  }
+
+  @Test
   void latestN_keepsTheNewestVersionsLoaded_andVersionHandlesReachThem() throws IOException {
     for (String v : List.of("1", "2", "3")) {
       repo.scale("fraud", v);
