@@ -112,6 +112,40 @@ class ModelRegistryTest {
   }
 
   @Test
+  void republishedVersion_isLoadedAgainAndSwapped_andBrokenNewFilesLeaveTheOldOnesServing() throws Exception {
+    Path artifact = repo.scale("fraud", "1");
+    try (ModelRegistry registry = builder().build()) {
+      registry.start();
+      Predictor p = registry.predictor("fraud");
+      Predictor pinned = registry.predictor("fraud", "1");
+      assertThat(factor(p)).isEqualTo(1f);
+      int loads = counting.loadsAttempted.get();
+
+      Files.writeString(artifact, "50.0"); // new weights under the same version number
+      registry.reload();
+
+      assertThat(factor(p)).as("the new files serve").isEqualTo(50f);
+      assertThat(factor(pinned)).isEqualTo(50f);
+      assertThat(scale.sessions.get(0).closes.get()).as("the old files' model is closed once").isEqualTo(1);
+      assertThat(counting.open.get()).isEqualTo(1);
+      assertThat(registry.status().model("fraud").orElseThrow().versions()).extracting(VersionStatus::state)
+          .containsExactly(VersionState.READY);
+      registry.reload();
+      assertThat(counting.loadsAttempted.get()).as("unchanged files are not loaded again").isEqualTo(loads + 1);
+
+      Files.writeString(artifact, "not a number");
+      registry.reload();
+      assertThat(factor(p)).as("broken new files leave the loaded ones serving").isEqualTo(50f);
+      assertThat(registry.status().model("fraud").orElseThrow().error()).hasValueSatisfying(e ->
+          assertThat(e).contains("files of version 1 changed but failed to load").contains("still serves"));
+      registry.reload();
+      assertThat(counting.loadsAttempted.get()).as("the same broken files are not retried").isEqualTo(loads + 2);
+    }
+    assertThat(counting.open.get()).isZero();
+    assertThat(counting.violations).isEmpty();
+  }
+
+  @Test
   void numericVersions_compareAsNumbers_andAreFoundByNumber_whileStatusShowsTheDirectoryName() throws IOException {
     repo.scale("fraud", "99");
     repo.scale("fraud", "00000123"); // TF Serving's zero-padded layout; "99" sorts after it as text
