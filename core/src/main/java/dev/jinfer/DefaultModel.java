@@ -119,7 +119,7 @@ final class DefaultModel implements Model {
    */
   NamedTensors run(NamedTensors inputs, List<String> outputNames) {
     if (!gate.tryAcquire()) {
-      throw new IllegalStateException("model " + id + " is closed");
+      throw new ModelClosedException("model " + id + " is closed");
     }
     long start = ticker.read();
     try {
@@ -149,7 +149,7 @@ final class DefaultModel implements Model {
    */
   NamedTensors run(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
     if (!gate.tryAcquire()) {
-      throw new IllegalStateException("model " + id + " is closed");
+      throw new ModelClosedException("model " + id + " is closed");
     }
     boolean handedOff = false;
     long start = ticker.read();
@@ -283,7 +283,7 @@ final class DefaultModel implements Model {
   @Override
   public Predictor predictor() {
     if (gate.isClosed()) {
-      throw new IllegalStateException("model " + id + " is closed");
+      throw new ModelClosedException("model " + id + " is closed");
     }
     return new Handle();
   }
@@ -368,7 +368,7 @@ final class DefaultModel implements Model {
     @Override
     public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
       if (closed.get()) {
-        throw new IllegalStateException("predictor for model " + id + " is closed");
+        throw new ModelClosedException("predictor for model " + id + " is closed");
       }
       if (options == null) {
         throw new InvalidInputException("options: expected CallOptions but got null");

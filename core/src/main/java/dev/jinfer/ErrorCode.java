@@ -20,5 +20,10 @@ public enum ErrorCode {
   /** The request's deadline passed before it completed. */
   DEADLINE_EXCEEDED,
   /** A circuit breaker is open and rejected the request. */
-  CIRCUIT_OPEN
+  CIRCUIT_OPEN,
+  /**
+   * The call reached a closed model, predictor, registry, batcher, cache or serving chain (thrown as
+   * {@link ModelClosedException}).
+   */
+  MODEL_CLOSED
 }

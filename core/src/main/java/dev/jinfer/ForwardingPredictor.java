@@ -57,7 +57,7 @@ public abstract class ForwardingPredictor implements Predictor {
    * @param options the call's deadline, priority and attachments
    * @return the wrapped predictor's outputs
    * @throws InferenceException whatever the wrapped predictor throws
-   * @throws IllegalStateException if the wrapped predictor is closed
+   * @throws ModelClosedException if the wrapped predictor is closed
    */
   @Override
   public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {

@@ -114,7 +114,7 @@ public interface Model extends AutoCloseable {
    * handle affects only that handle, and every handle stops working when the model closes.
    *
    * @return a predictor
-   * @throws IllegalStateException if the model is closed
+   * @throws ModelClosedException if the model is closed
    */
   Predictor predictor();
 

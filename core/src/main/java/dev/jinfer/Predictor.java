@@ -11,7 +11,7 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Implementations are thread-safe: any number of threads may call {@code predict} at once. Caching,
  * batching and the circuit breaker are themselves predictors that wrap another one, so they compose in
  * any order. Closing a predictor releases what it owns and nothing else; calls after close throw
- * {@link IllegalStateException}.
+ * {@link ModelClosedException} (code {@link ErrorCode#MODEL_CLOSED}).
  *
  * <h2>One method, many overloads</h2>
  * An implementation writes {@link #predict(NamedTensors, List, CallOptions)} (and, if it can complete
@@ -60,7 +60,7 @@ public interface Predictor extends AutoCloseable {
    * @throws DeadlineExceededException if the options' deadline passed before the outputs were ready
    * @throws BackendException if the engine fails
    * @throws InferenceException for other failures, by code
-   * @throws IllegalStateException if the predictor or its model is closed
+   * @throws ModelClosedException if the predictor or its model is closed
    */
   NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options);
 
@@ -73,7 +73,7 @@ public interface Predictor extends AutoCloseable {
    * @throws InvalidInputException if the request does not match the signature (nothing reaches the engine)
    * @throws BackendException if the engine fails
    * @throws InferenceException for other failures, by code
-   * @throws IllegalStateException if the predictor or its model is closed
+   * @throws ModelClosedException if the predictor or its model is closed
    */
   default NamedTensors predict(NamedTensors inputs, List<String> outputNames) {
     return predict(inputs, outputNames, CallOptions.defaults());
@@ -90,7 +90,7 @@ public interface Predictor extends AutoCloseable {
    * @throws DeadlineExceededException if the deadline passed before the outputs were ready
    * @throws InvalidInputException if the request does not match the signature, or the deadline is null
    * @throws InferenceException for other failures, by code
-   * @throws IllegalStateException if the predictor or its model is closed
+   * @throws ModelClosedException if the predictor or its model is closed
    */
   default NamedTensors predict(NamedTensors inputs, List<String> outputNames, Deadline deadline) {
     return predict(inputs, outputNames, CallOptions.of(deadline));
@@ -148,7 +148,7 @@ public interface Predictor extends AutoCloseable {
    * @return all outputs, in signature order
    * @throws InvalidInputException if the request does not match the signature
    * @throws InferenceException for other failures, by code
-   * @throws IllegalStateException if the predictor or its model is closed
+   * @throws ModelClosedException if the predictor or its model is closed
    */
   default NamedTensors predict(NamedTensors inputs) {
     return predict(inputs, List.of());

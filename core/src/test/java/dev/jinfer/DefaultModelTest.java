@@ -193,7 +193,8 @@ class DefaultModelTest {
       assertThat(closed).as("close returned while a call was inside the engine").isNotDone();
       assertThat(backend.session().closes).hasValue(0);
       assertThatThrownBy(() -> p.predict(ScaleBackend.input(new float[] {1f, 2f})))
-          .isInstanceOf(IllegalStateException.class).hasMessage("model doubler:1 is closed");
+          .isInstanceOf(ModelClosedException.class).hasMessage("model doubler:1 is closed")
+          .extracting(e -> ((InferenceException) e).code()).isEqualTo(ErrorCode.MODEL_CLOSED);
 
       backend.release.countDown();
 
@@ -211,7 +212,7 @@ class DefaultModelTest {
   }
 
   @Test
-  void callsAfterClose_throwIllegalState_namingTheModel() throws IOException {
+  void callsAfterClose_throwModelClosed_namingTheModel() throws IOException {
     Model model = load();
     Predictor p = model.predictor();
 
@@ -219,9 +220,11 @@ class DefaultModelTest {
 
     assertThat(model.isClosed()).isTrue();
     assertThatThrownBy(() -> p.predict(ScaleBackend.input(new float[] {1f, 2f})))
-        .isInstanceOf(IllegalStateException.class).hasMessage("model doubler:1 is closed");
+        .isInstanceOf(ModelClosedException.class).hasMessage("model doubler:1 is closed")
+          .extracting(e -> ((InferenceException) e).code()).isEqualTo(ErrorCode.MODEL_CLOSED);
     assertThatThrownBy(model::predictor)
-        .isInstanceOf(IllegalStateException.class).hasMessage("model doubler:1 is closed");
+        .isInstanceOf(ModelClosedException.class).hasMessage("model doubler:1 is closed")
+          .extracting(e -> ((InferenceException) e).code()).isEqualTo(ErrorCode.MODEL_CLOSED);
     assertThat(backend.session().closes).hasValue(1);
   }
 
@@ -246,7 +249,8 @@ class DefaultModelTest {
       first.close();
 
       assertThatThrownBy(() -> first.predict(ScaleBackend.input(new float[] {1f, 2f})))
-          .isInstanceOf(IllegalStateException.class).hasMessage("predictor for model doubler:1 is closed");
+          .isInstanceOf(ModelClosedException.class).hasMessage("predictor for model doubler:1 is closed")
+          .extracting(e -> ((InferenceException) e).code()).isEqualTo(ErrorCode.MODEL_CLOSED);
       assertThat(y(second.predict(ScaleBackend.input(new float[] {1f, 2f})))).containsExactly(2f, 4f);
       assertThat(y(model.predictor().predict(ScaleBackend.input(new float[] {1f, 2f})))).containsExactly(2f, 4f);
       assertThat(model.isClosed()).isFalse();
@@ -297,7 +301,7 @@ class DefaultModelTest {
 
     CompletableFuture<NamedTensors> f = p.predictAsync(ScaleBackend.input(new float[] {1f, 2f}), Runnable::run);
 
-    assertThatThrownBy(f::get).isInstanceOf(ExecutionException.class).cause().isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(f::get).isInstanceOf(ExecutionException.class).cause().isInstanceOf(ModelClosedException.class);
   }
 
   /** Spins until the thread waits on a monitor with the condition true, or until it ends. */

@@ -59,6 +59,15 @@ public final class OnnxBackend implements Backend {
   /** Property: {@code false} turns off ONNX Runtime's memory pattern optimization. Default {@code true} (engine default). */
   public static final String MEMORY_PATTERN = "onnx.memoryPattern";
 
+  /**
+   * Property: the level of ONNX Runtime's native logger for the model's sessions, one of {@code VERBOSE},
+   * {@code INFO}, {@code WARNING}, {@code ERROR}, {@code FATAL}. Default: it follows this backend's SLF4J
+   * logger ({@code dev.jinfer.onnx}): WARNING, INFO at DEBUG, VERBOSE at TRACE; FATAL when standard error
+   * is not a terminal and the logger is not at DEBUG or TRACE, because ONNX Runtime colours its lines with
+   * ANSI codes it cannot be told to drop (its errors reach the caller in the typed exception anyway).
+   */
+  public static final String LOG_LEVEL = "onnx.logLevel";
+
   /** The most sessions the default of {@link #SESSIONS} gives a model. */
   public static final int MAX_DEFAULT_SESSIONS = 4;
 
@@ -158,7 +167,8 @@ public final class OnnxBackend implements Backend {
       synchronized (this) {
         env = environment;
         if (env == null) {
-          env = OrtEnvironment.getEnvironment();
+          env = OrtEnvironment.getEnvironment(OnnxNativeLog.level(null, LOG, OnnxNativeLog.STDERR_IS_TERMINAL),
+              OrtEnvironment.DEFAULT_NAME);
           environment = env;
         }
       }

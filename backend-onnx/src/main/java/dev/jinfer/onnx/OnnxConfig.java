@@ -1,6 +1,7 @@
 package dev.jinfer.onnx;
 
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession.SessionOptions;
 import ai.onnxruntime.OrtSession.SessionOptions.ExecutionMode;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
@@ -9,6 +10,7 @@ import dev.jinfer.LoadOptions;
 import dev.jinfer.OptimizationLevel;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engine settings of one load, read and validated from {@link LoadOptions}.
@@ -22,15 +24,17 @@ import org.jspecify.annotations.Nullable;
  * @param optimizedModelPath where to write the optimized model, or null
  * @param cpuArena whether the CPU memory arena is on
  * @param memoryPattern whether memory pattern optimization is on
+ * @param logLevel the level of ONNX Runtime's native logger for the sessions
  */
 record OnnxConfig(Device device, int sessions, int intraOpThreads, int interOpThreads, OptLevel optLevel, boolean spinning,
-    @Nullable String optimizedModelPath, boolean cpuArena, boolean memoryPattern) {
+    @Nullable String optimizedModelPath, boolean cpuArena, boolean memoryPattern, OrtLoggingLevel logLevel) {
 
   private static final List<String> KNOWN = List.of(OnnxBackend.SESSIONS, OnnxBackend.SPINNING,
-      OnnxBackend.OPTIMIZED_MODEL_PATH, OnnxBackend.CPU_ARENA, OnnxBackend.MEMORY_PATTERN);
+      OnnxBackend.OPTIMIZED_MODEL_PATH, OnnxBackend.CPU_ARENA, OnnxBackend.MEMORY_PATTERN, OnnxBackend.LOG_LEVEL);
 
   /**
-   * Reads the options.
+   * Reads the options, with the native log level from {@link OnnxBackend#LOG_LEVEL} or else from the
+   * backend's SLF4J logger ({@link OnnxNativeLog}).
    *
    * @param options the load options
    * @param modelBytes the size of the model file, for the default number of sessions
@@ -38,6 +42,20 @@ record OnnxConfig(Device device, int sessions, int intraOpThreads, int interOpTh
    * @throws IllegalArgumentException naming the property if an {@code onnx.*} property is unknown or invalid
    */
   static OnnxConfig from(LoadOptions options, long modelBytes) {
+    return from(options, modelBytes, OnnxNativeLog.level(options.property(OnnxBackend.LOG_LEVEL).orElse(null),
+        LoggerFactory.getLogger(OnnxBackend.class), OnnxNativeLog.STDERR_IS_TERMINAL));
+  }
+
+  /**
+   * Reads the options.
+   *
+   * @param options the load options
+   * @param modelBytes the size of the model file, for the default number of sessions
+   * @param logLevel the native log level ({@link OnnxNativeLog})
+   * @return the settings
+   * @throws IllegalArgumentException naming the property if an {@code onnx.*} property is unknown or invalid
+   */
+  static OnnxConfig from(LoadOptions options, long modelBytes, OrtLoggingLevel logLevel) {
     for (String key : options.properties().keySet()) {
       if (key.startsWith("onnx.") && !KNOWN.contains(key)) {
         throw new IllegalArgumentException("property " + key + " is not an ONNX backend property; known: " + KNOWN);
@@ -57,7 +75,8 @@ record OnnxConfig(Device device, int sessions, int intraOpThreads, int interOpTh
         options.booleanProperty(OnnxBackend.SPINNING, false),
         optimizedPath,
         options.booleanProperty(OnnxBackend.CPU_ARENA, true),
-        options.booleanProperty(OnnxBackend.MEMORY_PATTERN, true));
+        options.booleanProperty(OnnxBackend.MEMORY_PATTERN, true),
+        logLevel);
   }
 
   /**
@@ -115,6 +134,7 @@ record OnnxConfig(Device device, int sessions, int intraOpThreads, int interOpTh
       so.setOptimizationLevel(optLevel);
       so.setCPUArenaAllocator(cpuArena);
       so.setMemoryPatternOptimization(memoryPattern);
+      so.setSessionLogLevel(logLevel);
       if (exportOptimized && optimizedModelPath != null) {
         so.setOptimizedModelFilePath(optimizedModelPath);
       }
@@ -132,6 +152,6 @@ record OnnxConfig(Device device, int sessions, int intraOpThreads, int interOpTh
   public String toString() {
     return "device " + device + ", " + sessions + " session(s) x " + intraOpThreads + " intra-op thread(s), inter-op "
         + interOpThreads + ", " + optLevel + ", spinning " + spinning + ", cpuArena " + cpuArena + ", memoryPattern "
-        + memoryPattern + (optimizedModelPath == null ? "" : ", optimized model -> " + optimizedModelPath);
+        + memoryPattern + ", native log " + logLevel + (optimizedModelPath == null ? "" : ", optimized model -> " + optimizedModelPath);
   }
 }

@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -123,6 +124,10 @@ final class TensorflowModelSession implements BackendSession {
         metadata.put("tensorflow.method_name", method);
       }
       metadata.put("tensorflow.signatures", String.join(",", signatureKeys(bundle)));
+      metadata.put("tensorflow.default_signature", TensorflowBackend.DEFAULT_SIGNATURE);
+      for (Map.Entry<String, SignatureDef> e : new TreeMap<>(bundle.metaGraphDef().getSignatureDefMap()).entrySet()) {
+        metadata.put("tensorflow.signature." + e.getKey(), describe(e.getValue()));
+      }
       String producer = bundle.metaGraphDef().getMetaInfoDef().getTensorflowVersion();
       if (!producer.isEmpty()) {
         metadata.put("tensorflow.producer_version", producer);
@@ -204,6 +209,40 @@ final class TensorflowModelSession implements BackendSession {
       keys.add(s.key());
     }
     return keys;
+  }
+
+  /**
+   * One signature's inputs and outputs as one line, sorted by name, read from the SignatureDef alone (nothing
+   * is resolved, so a signature jinfer cannot serve is described too): {@code inputs: features FLOAT32 [-1, 32];
+   * outputs: logits FLOAT32 [-1, 2]}. A dtype jinfer has no counterpart for keeps TensorFlow's name.
+   */
+  static String describe(SignatureDef def) {
+    return "inputs: " + describe(def.getInputsMap()) + "; outputs: " + describe(def.getOutputsMap());
+  }
+
+  private static String describe(Map<String, TensorInfo> tensors) {
+    if (tensors.isEmpty()) {
+      return "(none)";
+    }
+    List<String> parts = new ArrayList<>();
+    for (Map.Entry<String, TensorInfo> e : new TreeMap<>(tensors).entrySet()) {
+      TensorInfo info = e.getValue();
+      DType dtype = TensorflowTensors.dtype(info.getDtype());
+      String type = dtype != null ? dtype.toString() : info.getDtype().toString();
+      TensorShapeProto shape = info.getTensorShape();
+      String dims;
+      if (shape.getUnknownRank()) {
+        dims = "[unknown rank]";
+      } else {
+        long[] d = new long[shape.getDimCount()];
+        for (int i = 0; i < d.length; i++) {
+          d[i] = Math.max(-1, shape.getDim(i).getSize());
+        }
+        dims = Arrays.toString(d);
+      }
+      parts.add(e.getKey() + " " + type + " " + dims);
+    }
+    return String.join(", ", parts);
   }
 
   /**

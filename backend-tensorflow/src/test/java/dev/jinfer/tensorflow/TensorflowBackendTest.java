@@ -107,7 +107,11 @@ class TensorflowBackendTest {
           TensorSpec.of("dot", DType.FLOAT32, -1, 1), TensorSpec.of("sum", DType.FLOAT32, -1, 4));
       assertThat(fraud.metadata()).containsEntry("tensorflow.signature", "serving_default")
           .containsEntry("tensorflow.tags", "serve").containsEntry("tensorflow.signatures", "logits,serving_default")
-          .containsEntry("tensorflow.version", "2.18.0");
+          .containsEntry("tensorflow.version", "2.18.0")
+          .containsEntry("tensorflow.default_signature", "serving_default")
+          .containsEntry("tensorflow.signature.serving_default",
+              "inputs: features FLOAT32 [-1, 32]; outputs: probabilities FLOAT32 [-1, 2]")
+          .containsEntry("tensorflow.signature.logits", "inputs: features FLOAT32 [-1, 32]; outputs: logits FLOAT32 [-1, 2]");
     }
   }
 

@@ -4,6 +4,7 @@ import dev.jinfer.CallOptions;
 import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.InvalidInputException;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.OverloadedException;
@@ -138,7 +139,7 @@ final class Admission {
     state.lock.lock();
     try {
       if (state.lifecycle != BatcherState.Lifecycle.RUNNING) {
-        refusal = new IllegalStateException("BatchingPredictor for model " + state.id + " is closed");
+        refusal = new ModelClosedException("BatchingPredictor for model " + state.id + " is closed");
       } else if ((refusal = predictedMiss(r)) != null) {
         counters.shedOnAdmission();
       } else {

@@ -6,6 +6,7 @@ import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.ForwardingPredictor;
 import dev.jinfer.InvalidInputException;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
@@ -87,7 +88,7 @@ import java.util.concurrent.TimeoutException;
  * completes futures on them: attach heavy dependent stages with an {@code *Async} method and your own
  * executor, or use {@link #predictAsync(NamedTensors, List, CallOptions, Executor)}. {@link #close()} stops
  * accepting requests, runs everything queued at once (no window) for up to {@link Builder#drainTimeout},
- * fails what is still queued after that with {@link IllegalStateException}, waits for the batches in flight
+ * fails what is still queued after that with {@link ModelClosedException}, waits for the batches in flight
  * (an engine call cannot be interrupted safely), and returns when every thread has ended. Every future is
  * completed exactly once. Closing the batcher does not close the delegate, which the caller owns.
  *
@@ -163,7 +164,7 @@ public final class BatchingPredictor extends ForwardingPredictor {
    * time left now; already passed: {@link DeadlineExceededException} before anything is queued), without
    * one it gets the {@link Builder#defaultTimeout}; the options' priority is the request's. This method
    * never throws: invalid input or null options ({@link InvalidInputException}), a full queue
-   * ({@link OverloadedException}), a closed batcher ({@link IllegalStateException}), a passed deadline or a
+   * ({@link OverloadedException}), a closed batcher ({@link ModelClosedException}), a passed deadline or a
    * predicted miss ({@link DeadlineExceededException}) and the delegate's own failures all complete the
    * future exceptionally with that exception, unwrapped. Cancelling the future removes the request from the
    * queue if it has not run yet. Thread-safe.
@@ -258,8 +259,8 @@ public final class BatchingPredictor extends ForwardingPredictor {
    *     ran or completed, or the request was shed
    * @throws InvalidInputException if the request does not match the signature, or the options are null
    * @throws OverloadedException if the queue is full
-   * @throws IllegalStateException if the batcher is closed, or closed before the request ran, or if called
-   *     on one of its own threads (which would wait for itself)
+   * @throws ModelClosedException if the batcher is closed, or closed before the request ran
+   * @throws IllegalStateException if called on one of its own threads (which would wait for itself)
    * @throws CancellationException if the calling thread is interrupted while waiting (the request is
    *     cancelled and the interrupt flag kept)
    * @throws dev.jinfer.InferenceException for the delegate's own failures, as the delegate threw them
@@ -331,7 +332,7 @@ public final class BatchingPredictor extends ForwardingPredictor {
 
   /**
    * Stops accepting requests, runs what is queued (at once, without waiting for the window) for up to the
-   * drain timeout, fails what is still queued then with {@link IllegalStateException}, waits for the
+   * drain timeout, fails what is still queued then with {@link ModelClosedException}, waits for the
    * batches in flight and for the batcher threads to end. Idempotent; a concurrent second call waits too.
    * Called on a batcher thread (in a dependent stage of a future), it only stops accepting requests and
    * returns; the threads still drain the queue and end, without the drain timeout. Does not close the

@@ -1,6 +1,7 @@
 package dev.jinfer.batching;
 
 import dev.jinfer.DeadlineExceededException;
+import dev.jinfer.ModelClosedException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadFactory;
@@ -169,11 +170,11 @@ final class Workers {
     expiredNow.clear();
   }
 
-  /** Fails requests that close (or dead workers) leave unrun, with {@link IllegalStateException}. */
+  /** Fails requests that close (or dead workers) leave unrun, with {@link ModelClosedException}. */
   void failAll(List<PendingRequest> requests, String why) {
     started().counters().cancelledOnClose(requests.size());
     for (PendingRequest r : requests) {
-      r.future.completeExceptionally(new IllegalStateException("BatchingPredictor for model " + state.id
+      r.future.completeExceptionally(new ModelClosedException("BatchingPredictor for model " + state.id
           + " closed before the request ran: " + why));
     }
   }

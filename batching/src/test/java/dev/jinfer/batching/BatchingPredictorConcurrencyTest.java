@@ -8,6 +8,7 @@ import dev.jinfer.CallOptions;
 import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.FakeTicker;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.OverloadedException;
 import dev.jinfer.Priority;
@@ -184,7 +185,7 @@ class BatchingPredictorConcurrencyTest {
     for (int i = 0; i < all.size(); i++) {
       CompletableFuture<NamedTensors> f = all.get(i);
       if (f.isCompletedExceptionally()) {
-        assertThat(failure(f)).isInstanceOf(IllegalStateException.class).hasMessageContaining("is closed");
+        assertThat(failure(f)).isInstanceOf(ModelClosedException.class).hasMessageContaining("is closed");
       } else {
         succeeded++;
       }
@@ -275,8 +276,8 @@ class BatchingPredictorConcurrencyTest {
     assertThat(q1).isNotDone();
     ticker.advance(Duration.ofMillis(5));
 
-    assertThat(failure(q1)).isInstanceOf(IllegalStateException.class).hasMessageContaining("drain timeout");
-    assertThat(failure(q2)).isInstanceOf(IllegalStateException.class);
+    assertThat(failure(q1)).isInstanceOf(ModelClosedException.class).hasMessageContaining("drain timeout");
+    assertThat(failure(q2)).isInstanceOf(ModelClosedException.class);
     assertThat(running).as("the engine call in flight is never abandoned").isNotDone();
     assertThat(closed).hasValue(0);
 

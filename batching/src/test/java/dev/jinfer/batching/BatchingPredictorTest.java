@@ -14,6 +14,7 @@ import dev.jinfer.FakeTicker;
 import dev.jinfer.ForwardingPredictor;
 import dev.jinfer.InferenceException;
 import dev.jinfer.InvalidInputException;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.OverloadedException;
 import dev.jinfer.Predictor;
@@ -386,7 +387,7 @@ class BatchingPredictorTest {
   @Test
   void errorsThatDoNotDependOnTheRequests_failTheWholeBatchAtOnce() {
     BatchingPredictor p = manual(b -> b.maxQueueDelay(Duration.ZERO));
-    IllegalStateException closed = new IllegalStateException("model fake:1 is closed");
+    ModelClosedException closed = new ModelClosedException("model fake:1 is closed");
     fake.failure = closed;
     List<CompletableFuture<NamedTensors>> fs = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
@@ -561,9 +562,9 @@ class BatchingPredictorTest {
       check(fs.get(i).join(), i, 1, 2);
     }
     assertThat(p.isClosed()).isTrue();
-    assertThat(failure(p.predictAsync(request(1, 1, 2)))).isInstanceOf(IllegalStateException.class)
+    assertThat(failure(p.predictAsync(request(1, 1, 2)))).isInstanceOf(ModelClosedException.class)
         .hasMessage("BatchingPredictor for model fake:1 is closed");
-    assertThatThrownBy(() -> p.predict(request(1, 1, 2), List.of())).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> p.predict(request(1, 1, 2), List.of())).isInstanceOf(ModelClosedException.class);
     p.close();
     assertThat(fake.calls).hasValue(1);
   }
@@ -581,8 +582,8 @@ class BatchingPredictorTest {
 
     check(fs.get(0).join(), 0, 1, 2);
     check(fs.get(1).join(), 1, 1, 2);
-    assertThat(failure(fs.get(2))).isInstanceOf(IllegalStateException.class).hasMessageContaining("drain timeout");
-    assertThat(failure(fs.get(3))).isInstanceOf(IllegalStateException.class);
+    assertThat(failure(fs.get(2))).isInstanceOf(ModelClosedException.class).hasMessageContaining("drain timeout");
+    assertThat(failure(fs.get(3))).isInstanceOf(ModelClosedException.class);
     assertThat(p.stats().cancelled()).isEqualTo(2);
   }
 
@@ -591,7 +592,7 @@ class BatchingPredictorTest {
     BatchingPredictor p = manual(b -> b.drainTimeout(Duration.ZERO));
     CompletableFuture<NamedTensors> f = p.predictAsync(request(1, 1, 2));
     p.close();
-    assertThat(failure(f)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed before the request ran");
+    assertThat(failure(f)).isInstanceOf(ModelClosedException.class).hasMessageContaining("closed before the request ran");
     assertThat(fake.calls).hasValue(0);
   }
 

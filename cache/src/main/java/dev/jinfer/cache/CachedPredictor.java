@@ -9,6 +9,7 @@ import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.ForwardingPredictor;
 import dev.jinfer.InvalidInputException;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
@@ -191,7 +192,7 @@ public final class CachedPredictor extends ForwardingPredictor {
    * @throws DeadlineExceededException if the deadline passed before the outputs were ready
    * @throws InvalidInputException if the request does not match the signature (from the delegate)
    * @throws dev.jinfer.InferenceException whatever the delegate throws; it is not cached
-   * @throws IllegalStateException if this cache is closed
+   * @throws ModelClosedException if this cache is closed
    */
   @Override
   public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
@@ -380,7 +381,7 @@ public final class CachedPredictor extends ForwardingPredictor {
    * Drops every in-process entry (Redis entries stay until their TTL). Loads in flight complete for
    * their callers.
    *
-   * @throws IllegalStateException if this cache is closed
+   * @throws ModelClosedException if this cache is closed
    */
   public void invalidateAll() {
     requireOpen();
@@ -402,7 +403,7 @@ public final class CachedPredictor extends ForwardingPredictor {
 
   private void requireOpen() {
     if (closed.get()) {
-      throw new IllegalStateException("CachedPredictor of model " + lastId + " is closed");
+      throw new ModelClosedException("CachedPredictor of model " + lastId + " is closed");
     }
   }
 

@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  * client.setOptions(ClientOptions.builder()
  *     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
  * RedisTier tier = RedisTier.newBuilder(client, RedisURI.create("redis://127.0.0.1:6379"))
- *     .timeout(Duration.ofMillis(5))       // slower than this: the tier counts as a miss
+ *     .timeout(Duration.ofMillis(25))      // slower than this: the tier counts as a miss (the default)
  *     .ttl(Duration.ofHours(1))
  *     .build();
  * }</pre>
@@ -49,6 +49,9 @@ import org.jspecify.annotations.Nullable;
  * <p>Immutable and thread-safe; one instance may configure several caches (each opens its own connection).
  */
 public final class RedisTier {
+  static final int DEFAULT_BREAKER_WINDOW = 100;
+  static final int DEFAULT_BREAKER_MINIMUM_CALLS = 50;
+
   private final RedisClient client;
   private final RedisURI uri;
   private final Duration timeout;
@@ -112,14 +115,20 @@ public final class RedisTier {
     return new RedisStore(client, uri, timeout, ttl, keyPrefix, b, maxPendingWrites, ticker);
   }
 
+  /**
+   * The tier's default breaker: opens when at least half of the last 100 calls (50 at least) failed or
+   * timed out, or all of them were slower than the timeout; 5 s open, then 5 trial calls. The window is
+   * wide so that a burst of slow calls on a CPU-saturated host (where a read waits for the I/O thread and
+   * then the caller to be scheduled) cannot open it; only a Redis that is really down or slow can.
+   */
   static CircuitBreaker defaultBreaker(ModelId model, Ticker ticker, Duration timeout) {
     return CircuitBreaker.newBuilder(new ModelId(model.name() + "-redis-tier", model.version()))
-        .countBasedWindow(20)
-        .minimumNumberOfCalls(5)
+        .countBasedWindow(DEFAULT_BREAKER_WINDOW)
+        .minimumNumberOfCalls(DEFAULT_BREAKER_MINIMUM_CALLS)
         .failureRateThreshold(50)
         .slowCallDurationThreshold(timeout)
         .waitDurationInOpenState(Duration.ofSeconds(5))
-        .permittedCallsInHalfOpenState(2)
+        .permittedCallsInHalfOpenState(5)
         .failurePredicate(t -> true)
         .ticker(ticker)
         .build();
@@ -131,7 +140,7 @@ public final class RedisTier {
    * thread-safe.
    */
   public static final class Builder {
-    static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(5);
+    static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(25);
     static final Duration DEFAULT_TTL = Duration.ofHours(1);
     static final String DEFAULT_PREFIX = "jinfer:cache:";
     static final int DEFAULT_MAX_PENDING_WRITES = 1_000;
@@ -151,8 +160,11 @@ public final class RedisTier {
 
     /**
      * How long a read (including connecting) may take before it counts as a miss, and a write before it
-     * counts as failed. Default 5 ms. Keep it well under the model's own latency: a timed-out read costs
-     * the request this much on top of the model call.
+     * counts as failed. Default 25 ms: a read needs Lettuce's I/O thread and then the caller to be
+     * scheduled, and on a CPU-saturated host each may wait a scheduler slice (Linux CFS: a few ms each), so
+     * a budget of a few ms times out on a healthy Redis (5 ms, the old default, turned the tier off in its
+     * first second with 4 busy threads on 2 cores). A timed-out read costs the request this much on top of
+     * the model call, and only until the breaker opens; lower it on an idle host with a fast model.
      *
      * @param timeout 100 µs to 10 s
      * @return this builder

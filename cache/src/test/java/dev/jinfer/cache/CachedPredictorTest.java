@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.jinfer.BackendException;
 import dev.jinfer.FakeTicker;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Tensor;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
@@ -254,11 +256,31 @@ class CachedPredictorTest {
   }
 
   @Test
+  void meters_keepCounting_afterAGarbageCollection() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try (CachedPredictor p = CachedPredictor.newBuilder(model).meterRegistry(registry).build()) {
+      p.predict(FakeModel.input(1));
+      p.predict(FakeModel.input(1));
+      WeakReference<Object> probe = new WeakReference<>(new Object());
+      for (int i = 0; i < 100 && probe.get() != null; i++) {
+        System.gc();
+      }
+      assertThat(probe.get()).as("a collection ran (weakly held objects are gone)").isNull();
+      p.predict(FakeModel.input(1));
+      p.predict(FakeModel.input(2));
+      assertThat(registry.get("jinfer.cache.gets").tag("result", "hit").functionCounter().count()).isEqualTo(2);
+      assertThat(registry.get("jinfer.cache.gets").tag("result", "miss").functionCounter().count()).isEqualTo(2);
+      assertThat(registry.get("jinfer.cache.size").gauge().value()).isEqualTo(2);
+      assertThat(registry.get("jinfer.cache.hit.ratio").gauge().value()).isEqualTo(0.5);
+    }
+  }
+
+  @Test
   void close_isIdempotent_andLaterCallsThrow() {
     CachedPredictor p = CachedPredictor.of(model, 10);
     p.close();
     p.close();
-    assertThatThrownBy(() -> p.predict(FakeModel.input(1))).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> p.predict(FakeModel.input(1))).isInstanceOf(ModelClosedException.class)
         .hasMessageContaining("CachedPredictor of model fake:1 is closed");
     assertThat(p.predictAsync(FakeModel.input(1), Runnable::run)).isCompletedExceptionally();
   }

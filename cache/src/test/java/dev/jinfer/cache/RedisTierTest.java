@@ -175,10 +175,11 @@ class RedisTierTest {
     server.stop();
     FakeModel model = new FakeModel();
     try (CachedPredictor p = cache(model, tier(Duration.ofMillis(20)))) {
-      for (int i = 0; i < 50; i++) {
+      int calls = RedisTier.DEFAULT_BREAKER_MINIMUM_CALLS + 10; // the default breaker judges after 50 calls
+      for (int i = 0; i < calls; i++) {
         assertPredictsPromptly(p, i);
       }
-      assertThat(model.calls).hasValue(50);
+      assertThat(model.calls).hasValue(calls);
       RedisTierStats s = p.stats().redis();
       assertThat(s.errors() + s.timeouts()).isPositive();
       assertThat(s.skipped()).as("the breaker opened and stopped calling Redis").isPositive();
@@ -190,14 +191,14 @@ class RedisTierTest {
     FakeModel model = new FakeModel();
     try (CachedPredictor p = cache(model, tier(Duration.ofMillis(20)))) {
       assertPredictsPromptly(p, -1); // connected and healthy
-      CompletableFuture<String> sleep = CompletableFuture.supplyAsync(() -> server.command("DEBUG", "SLEEP", "1.5"));
+      CompletableFuture<String> sleep = CompletableFuture.supplyAsync(() -> server.command("DEBUG", "SLEEP", "3"));
       // predictions stay prompt from the moment the server stops answering, which the first timeout shows
       int i = 0;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (p.stats().redis().timeouts() == 0 && System.nanoTime() < deadline) {
         assertPredictsPromptly(p, i++);
       }
-      for (int n = 0; n < 20; n++) {
+      for (int n = 0; n < RedisTier.DEFAULT_BREAKER_MINIMUM_CALLS + 10; n++) { // the default breaker judges after 50 calls
         assertPredictsPromptly(p, i++);
       }
       RedisTierStats s = p.stats().redis();

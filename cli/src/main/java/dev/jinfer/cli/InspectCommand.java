@@ -3,6 +3,7 @@ package dev.jinfer.cli;
 import dev.jinfer.Model;
 import dev.jinfer.TensorSpec;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -10,7 +11,8 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code jinfer inspect MODEL}: prints the backend, device, model id, the inputs and outputs (name,
- * dtype, shape with -1 for a dynamic dimension) and the metadata. Not thread-safe.
+ * dtype, shape with -1 for a dynamic dimension), for a model with several signatures (a SavedModel) every
+ * signature with its inputs and outputs, and the metadata. Not thread-safe.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
     description = "Show a model's backend, device, inputs, outputs and metadata. A -1 dimension is dynamic.")
@@ -28,8 +30,9 @@ final class InspectCommand extends ModelCommand {
       printSpecs(out, inputs, width);
       out.println("Outputs");
       printSpecs(out, outputs, width);
-      out.println("Metadata");
       Map<String, String> metadata = new TreeMap<>(m.metadata());
+      printSignatures(out, m.backend(), metadata);
+      out.println("Metadata");
       if (metadata.isEmpty()) {
         out.println("  (none)");
       }
@@ -38,6 +41,39 @@ final class InspectCommand extends ModelCommand {
       out.flush();
     }
     return JinferCli.EXIT_OK;
+  }
+
+  /**
+   * For a backend that serves one of several named signatures (a TensorFlow SavedModel), lists every
+   * signature with its inputs and outputs, marking the default and the one loaded, and takes the
+   * per-signature entries out of the metadata. The backend publishes them as {@code <backend>.signatures}
+   * (the keys), {@code <backend>.signature} (loaded), {@code <backend>.default_signature} and
+   * {@code <backend>.signature.<key>} (one line each).
+   */
+  private static void printSignatures(PrintWriter out, String backend, Map<String, String> metadata) {
+    String keys = metadata.get(backend + ".signatures");
+    if (keys == null || keys.isEmpty()) {
+      return;
+    }
+    String loaded = metadata.get(backend + ".signature");
+    String byDefault = metadata.get(backend + ".default_signature");
+    out.println("Signatures (choose with --property " + backend + ".signature=KEY)");
+    for (String key : keys.split(",")) {
+      String description = metadata.remove(backend + ".signature." + key);
+      List<String> marks = new ArrayList<>();
+      if (key.equals(byDefault)) {
+        marks.add("default");
+      }
+      if (key.equals(loaded)) {
+        marks.add("loaded");
+      }
+      out.println("  " + key + (marks.isEmpty() ? "" : " (" + String.join(", ", marks) + ")"));
+      if (description != null) {
+        for (String part : description.split("; ")) {
+          out.println("    " + part);
+        }
+      }
+    }
   }
 
   private static void printSpecs(PrintWriter out, List<TensorSpec> specs, int width) {

@@ -5,6 +5,8 @@ import dev.jinfer.Model;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,6 +33,11 @@ abstract class ModelCommand implements Callable<Integer> {
       description = "Force a backend by name (default: the first that accepts the model).")
   @Nullable String backend;
 
+  @Option(names = "--property", paramLabel = "KEY=VALUE", mapFallbackValue = "",
+      description = "An engine property (repeatable), e.g. tensorflow.signature=logits or onnx.sessions=2; "
+          + "each backend's README lists its keys.")
+  Map<String, String> properties = new LinkedHashMap<>();
+
   @Override
   public final Integer call() {
     try {
@@ -56,6 +63,26 @@ abstract class ModelCommand implements Callable<Integer> {
     LoadOptions.Builder options = LoadOptions.newBuilder();
     if (backend != null) {
       options.backend(backend);
+    }
+    return loadWithProperties(model, options, properties);
+  }
+
+  /**
+   * Loads a model with {@code --property} values (a key or value a backend refuses fails the load with
+   * {@link dev.jinfer.ModelLoadException} naming it).
+   *
+   * @param model the model file or directory
+   * @param options the other options
+   * @param properties the {@code --property} values
+   * @return the model
+   * @throws CliException (usage) if a key or value is empty
+   */
+  static Model loadWithProperties(Path model, LoadOptions.Builder options, Map<String, String> properties) {
+    for (Map.Entry<String, String> p : properties.entrySet()) {
+      if (p.getKey().isBlank() || p.getValue().isEmpty()) {
+        throw CliException.usage("--property: expected KEY=VALUE but got '" + p.getKey() + "=" + p.getValue() + "'");
+      }
+      options.property(p.getKey(), p.getValue());
     }
     return Model.load(model, options.build());
   }

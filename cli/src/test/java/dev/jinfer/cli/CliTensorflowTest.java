@@ -1,6 +1,7 @@
 package dev.jinfer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
 import dev.jinfer.DType;
 import dev.jinfer.Tensor;
@@ -96,5 +97,55 @@ class CliTensorflowTest {
 
     assertThat(r.exitCode()).as("exit code; stderr: %s", r.err()).isEqualTo(JinferCli.EXIT_MODEL_LOAD);
     assertThat(r.err()).contains("variables.index").contains("is missing").doesNotContain("\tat ");
+  }
+
+  @Test
+  void inspect_savedModel_listsEverySignatureWithItsTensors_markingTheDefaultAndTheLoadedOne() {
+    Run r = run("inspect", FRAUD.toString());
+
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).containsSubsequence("Signatures", "  logits",
+        "    inputs: features FLOAT32 [-1, 32]", "    outputs: logits FLOAT32 [-1, 2]",
+        "  serving_default (default, loaded)", "    inputs: features FLOAT32 [-1, 32]",
+        "    outputs: probabilities FLOAT32 [-1, 2]", "Metadata");
+    assertThat(r.out()).doesNotContain("tensorflow.signature.logits");
+  }
+
+  @Test
+  void property_choosesANonDefaultSignature_forInspectAndPredict() {
+    Run inspect = run("inspect", FRAUD.toString(), "--property", "tensorflow.signature=logits");
+    assertThat(inspect.exitCode()).as(inspect.err()).isZero();
+    assertThat(inspect.out()).containsSubsequence("Outputs", "logits", "Signatures", "  logits (loaded)",
+        "  serving_default (default)");
+
+    Path out = tmp.resolve("out");
+    Run r = run("predict", FRAUD.toString(), "--property", "tensorflow.signature=logits", "--property", "tensorflow.tags=serve",
+        "-i", "features=" + ONNX.resolve("fraud_input.npy"), "-d", out.toString());
+
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    float[] logits = Npy.read(out.resolve("logits.npy")).toFloatArray();
+    float[] probabilities = Npy.read(ONNX.resolve("fraud_output.npy")).toFloatArray();
+    for (int row = 0; row < probabilities.length / 2; row++) {
+      double p1 = 1 / (1 + Math.exp(logits[2 * row] - logits[2 * row + 1]));
+      assertThat(p1).as("softmax of row %d's logits", row).isCloseTo(probabilities[2 * row + 1], offset(1e-5));
+    }
+  }
+
+  @Test
+  void property_thatTheBackendRefuses_isALoadErrorNamingIt_andAMalformedOneIsAUsageError() {
+    Run unknown = run("inspect", FRAUD.toString(), "--property", "tensorflow.signature=nope");
+    assertThat(unknown.exitCode()).as(unknown.err()).isEqualTo(JinferCli.EXIT_MODEL_LOAD);
+    assertThat(unknown.err()).contains("no signature 'nope'").contains("available: [logits, serving_default]")
+        .doesNotContain("\tat ");
+    assertThat(unknown.err().strip().lines()).hasSize(1);
+
+    Run malformed = run("inspect", FRAUD.toString(), "--property", "tensorflow.signature");
+    assertThat(malformed.exitCode()).as(malformed.err()).isEqualTo(JinferCli.EXIT_USAGE);
+    assertThat(malformed.err()).contains("--property").contains("KEY=VALUE");
+
+    Run bench = run("bench", FRAUD.toString(), "--property", "tensorflow.signature=nope", "--warmup", "0s",
+        "--window", "100ms", "--max-windows", "1", "--stable-windows", "1");
+    assertThat(bench.exitCode()).as(bench.err()).isEqualTo(JinferCli.EXIT_MODEL_LOAD);
+    assertThat(bench.err()).contains("no signature 'nope'");
   }
 }

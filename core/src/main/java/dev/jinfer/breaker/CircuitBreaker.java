@@ -1,6 +1,7 @@
 package dev.jinfer.breaker;
 
 import dev.jinfer.InvalidInputException;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelId;
 import dev.jinfer.Predictor;
 import dev.jinfer.Ticker;
@@ -54,8 +55,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>What counts</h2>
  * A call counts as failed when it throws and {@link Builder#failurePredicate} says so. By default every
- * error counts except {@link InvalidInputException} (the caller's bad input says nothing about the model)
- * and {@link IllegalStateException} (a closed model or predictor). An error that does not count is
+ * error counts except {@link InvalidInputException} (the caller's bad input says nothing about the model),
+ * {@link ModelClosedException} (a closed model or predictor) and {@link IllegalStateException} (a misuse). An error that does not count is
  * ignored: it is in no rate, and in half-open it gives its trial permit back. A call that takes longer than
  * the slow-call threshold is slow, whether it succeeded or failed.
  *
@@ -76,12 +77,13 @@ public final class CircuitBreaker {
   private static final Predicate<Throwable> DEFAULT_FAILURE_PREDICATE = new Predicate<>() {
     @Override
     public boolean test(Throwable t) {
-      return !(t instanceof InvalidInputException) && !(t instanceof IllegalStateException);
+      return !(t instanceof InvalidInputException) && !(t instanceof ModelClosedException)
+          && !(t instanceof IllegalStateException);
     }
 
     @Override
     public String toString() {
-      return "every error but InvalidInputException and IllegalStateException";
+      return "every error but InvalidInputException, ModelClosedException and IllegalStateException";
     }
   };
 
@@ -186,8 +188,8 @@ public final class CircuitBreaker {
   }
 
   /**
-   * The default {@link Builder#failurePredicate}: every error counts except {@link InvalidInputException}
-   * and {@link IllegalStateException}. Compose it to ignore more, e.g.
+   * The default {@link Builder#failurePredicate}: every error counts except {@link InvalidInputException},
+   * {@link ModelClosedException} and {@link IllegalStateException}. Compose it to ignore more, e.g.
    * {@code defaultFailurePredicate().and(t -> !(t instanceof DeadlineExceededException))}.
    *
    * @return the predicate, thread-safe
@@ -698,8 +700,8 @@ public final class CircuitBreaker {
 
     /**
      * Which errors count as failures; the others are ignored. Default:
-     * {@link CircuitBreaker#defaultFailurePredicate()}, every error except {@link InvalidInputException}
-     * and {@link IllegalStateException}. Async failures are unwrapped from {@code CompletionException} first.
+     * {@link CircuitBreaker#defaultFailurePredicate()}, every error except {@link InvalidInputException},
+     * {@link ModelClosedException} and {@link IllegalStateException}. Async failures are unwrapped from {@code CompletionException} first.
      *
      * @param isFailure true for an error that counts; called on the calling thread, must be thread-safe; if it
    *     throws, the error counts (and a warning is logged)

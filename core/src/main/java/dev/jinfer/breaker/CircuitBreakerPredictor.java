@@ -2,6 +2,7 @@ package dev.jinfer.breaker;
 
 import dev.jinfer.CallOptions;
 import dev.jinfer.ForwardingPredictor;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Predictor;
 import dev.jinfer.Ticker;
@@ -167,8 +168,8 @@ final class CircuitBreakerPredictor extends ForwardingPredictor {
     return c;
   }
 
-  private IllegalStateException closedException() {
-    return new IllegalStateException("circuit-breaker predictor of model " + delegate().modelId() + " is closed");
+  private ModelClosedException closedException() {
+    return new ModelClosedException("circuit-breaker predictor of model " + delegate().modelId() + " is closed");
   }
 
   /** Marks this predictor closed; the delegate and the fallback stay open (the caller owns them). Idempotent. */

@@ -2,6 +2,7 @@ package dev.jinfer.registry;
 
 import dev.jinfer.Backends;
 import dev.jinfer.LoadOptions;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelLoadException;
 import dev.jinfer.ModelNotFoundException;
 import dev.jinfer.Predictor;
@@ -119,7 +120,8 @@ public final class ModelRegistry implements AutoCloseable {
    * returned status; check {@link RegistryStatus#isReady()} to fail fast.
    *
    * @return the status after the initial load
-   * @throws IllegalStateException if already started, or closed
+   * @throws IllegalStateException if already started
+   * @throws ModelClosedException if closed
    */
   public RegistryStatus start() {
     lock.lock();
@@ -155,7 +157,8 @@ public final class ModelRegistry implements AutoCloseable {
    * have not changed. Returns once every load it started has finished and the routes are swapped.
    *
    * @return the status after the reload
-   * @throws IllegalStateException if not started, or closed
+   * @throws IllegalStateException if not started
+   * @throws ModelClosedException if closed
    */
   public RegistryStatus reload() {
     lock.lock();
@@ -209,7 +212,8 @@ public final class ModelRegistry implements AutoCloseable {
    * @return a handle, owned by the caller (closing it releases nothing else)
    * @throws IllegalArgumentException if the name is not a plain name
    * @throws ModelNotFoundException if the registry knows no such model
-   * @throws IllegalStateException if not started, or closed
+   * @throws IllegalStateException if not started
+   * @throws ModelClosedException if closed
    */
   public Predictor predictor(String name) {
     return new RegistryPredictor(slot(name), -1, null, () -> closed, config.canarySampler());
@@ -225,7 +229,8 @@ public final class ModelRegistry implements AutoCloseable {
    * @return a handle, owned by the caller
    * @throws IllegalArgumentException if the name, version or alias is malformed
    * @throws ModelNotFoundException if the model is unknown, or the version or alias does not resolve now
-   * @throws IllegalStateException if not started, or closed
+   * @throws IllegalStateException if not started
+   * @throws ModelClosedException if closed
    */
   public Predictor predictor(String name, String versionOrAlias) {
     ModelSlot slot = slot(name);
@@ -244,7 +249,8 @@ public final class ModelRegistry implements AutoCloseable {
    *
    * @param name the model name
    * @return the handle of {@link #predictor(String)}, or empty if the name is unknown or malformed
-   * @throws IllegalStateException if not started, or closed
+   * @throws IllegalStateException if not started
+   * @throws ModelClosedException if closed
    */
   public Optional<Predictor> find(String name) {
     checkRunning();
@@ -265,7 +271,8 @@ public final class ModelRegistry implements AutoCloseable {
    * @throws IllegalArgumentException if the alias or version is malformed
    * @throws ModelNotFoundException if the model is unknown
    * @throws ModelLoadException if the version is missing or fails to load
-   * @throws IllegalStateException if not started, or closed
+   * @throws IllegalStateException if not started
+   * @throws ModelClosedException if closed
    */
   public ModelStatus setAlias(String name, String alias, String version) {
     RepositoryLayout.checkAlias("alias", alias);
@@ -296,7 +303,8 @@ public final class ModelRegistry implements AutoCloseable {
    * @param alias the alias
    * @return the model's status after the change
    * @throws ModelNotFoundException if the model is unknown
-   * @throws IllegalStateException if not started, or closed
+   * @throws IllegalStateException if not started
+   * @throws ModelClosedException if closed
    */
   public ModelStatus removeAlias(String name, String alias) {
     lock.lock();
@@ -318,7 +326,8 @@ public final class ModelRegistry implements AutoCloseable {
    * @return the model's status after the change
    * @throws IllegalArgumentException if the percent is outside 0..100
    * @throws ModelNotFoundException if the model is unknown
-   * @throws IllegalStateException if not started, or closed
+   * @throws IllegalStateException if not started
+   * @throws ModelClosedException if closed
    */
   public ModelStatus setCanaryPercent(String name, int percent) {
     RegistryConfigBuilder.checkPercent(percent);
@@ -386,7 +395,7 @@ public final class ModelRegistry implements AutoCloseable {
 
   /**
    * Stops watching, retires every version, and waits until every model is closed (calls in flight finish
-   * first). Later calls on its handles throw {@link IllegalStateException}. Idempotent; interrupts are
+   * first). Later calls on it and on its handles throw {@link ModelClosedException}. Idempotent; interrupts are
    * remembered, not obeyed, since giving up early would leave sessions open. A shutdown that must end in
    * time uses {@link #close(Duration)}.
    */
@@ -501,7 +510,7 @@ public final class ModelRegistry implements AutoCloseable {
 
   private void checkOpen() {
     if (closed) {
-      throw new IllegalStateException("model registry over " + config.layout().root() + " is closed");
+      throw new ModelClosedException("model registry over " + config.layout().root() + " is closed");
     }
   }
 

@@ -148,6 +148,8 @@ final class ModelSlot {
       }
     }
 
+    List<ServedVersion> replaced = modelDir == null ? List.of() : reloadRepublished(disk, modelDir, problems);
+
     Map<String, Long> wantedAliases = aliases();
     VersionPolicy policy = config.policy(name);
     SortedSet<Long> policyPart;
@@ -223,6 +225,10 @@ final class ModelSlot {
           next.canary() == null ? "" : " and " + next.canaryPercent() + "% to " + label(next.canary()),
           label(old.primary()), old.canary() == null ? "" : " and " + old.canaryPercent() + "% to " + label(old.canary()));
     }
+    for (ServedVersion sv : replaced) {
+      LOG.info("model {}: retiring the previous files of version {}; they close after their last call in flight", name, sv.label());
+      sv.retire();
+    }
     Set<ServedVersion> routed = Collections.newSetFromMap(new IdentityHashMap<>());
     routed.addAll(next.ready().values());
     for (VersionRecord r : records.values()) {
@@ -259,13 +265,53 @@ final class ModelSlot {
     return new RegistryRoute(ready, primary, canary == primary ? null : canary, percent, routedAliases);
   }
 
+  /**
+   * Loads again every served version whose files changed since it was loaded (a version number
+   * republished in place). A new load that succeeds takes the version's place, and the old one is returned
+   * to be retired once the new route is in place; one that fails leaves the old files serving, says so in
+   * the status, and is not retried until the files change again.
+   */
+  private List<ServedVersion> reloadRepublished(Map<Long, String> disk, Path modelDir, List<String> problems) {
+    List<ServedVersion> replaced = new ArrayList<>();
+    for (VersionRecord r : records.values()) {
+      ServedVersion old = r.served();
+      if (old == null || old.isRetired() || r.state() != VersionState.READY || !disk.containsKey(r.number())) {
+        continue;
+      }
+      Path dir = modelDir.resolve(r.label());
+      long now = fingerprint(dir);
+      if (now == r.loadedFingerprint() || now == r.rejectedFingerprint()) {
+        continue;
+      }
+      LOG.warn("model {}: the files of version {} changed since it was loaded (republished in place); loading them again",
+          name, r.label());
+      try {
+        Model model = loader.load(name, r.label(), dir);
+        ServedVersion sv = new ServedVersion(r.number(), r.label(), model, v -> r.closed(v, config.clock().instant()));
+        r.ready(sv, now, config.clock().instant());
+        meters.load(name, true);
+        replaced.add(old);
+        LOG.info("model {}: version {} now serves its new files ({})", name, r.label(), model.backend());
+      } catch (IOException | RuntimeException e) {
+        r.rejected(now);
+        meters.load(name, false);
+        String message = message(e);
+        problems.add("the files of version " + r.label() + " changed but failed to load (" + message
+            + "); it still serves the files loaded before");
+        LOG.warn("model {}: the new files of version {} failed to load; it keeps serving the files loaded before: {}",
+            name, r.label(), message);
+      }
+    }
+    return replaced;
+  }
+
   private boolean load(VersionRecord r, Path versionDir) {
     long fingerprint = fingerprint(versionDir);
     r.loading(config.clock().instant());
     try {
       Model model = loader.load(name, r.label(), versionDir);
       ServedVersion sv = new ServedVersion(r.number(), r.label(), model, v -> r.closed(v, config.clock().instant()));
-      r.ready(sv, config.clock().instant());
+      r.ready(sv, fingerprint, config.clock().instant());
       meters.load(name, true);
       LOG.info("model {}: version {} loaded and warm ({})", name, r.label(), model.backend());
       return true;

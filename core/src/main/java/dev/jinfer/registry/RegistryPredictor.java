@@ -1,6 +1,7 @@
 package dev.jinfer.registry;
 
 import dev.jinfer.CallOptions;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelNotFoundException;
 import dev.jinfer.ModelSignature;
@@ -66,7 +67,7 @@ final class RegistryPredictor implements Predictor {
    *
    * @return the id
    * @throws ModelNotFoundException if no version is ready for this handle
-   * @throws IllegalStateException if the handle or the registry is closed
+   * @throws ModelClosedException if the handle or the registry is closed
    */
   @Override
   public ModelId modelId() {
@@ -78,7 +79,7 @@ final class RegistryPredictor implements Predictor {
    *
    * @return the signature
    * @throws ModelNotFoundException if no version is ready for this handle
-   * @throws IllegalStateException if the handle or the registry is closed
+   * @throws ModelClosedException if the handle or the registry is closed
    */
   @Override
   public ModelSignature signature() {
@@ -87,10 +88,10 @@ final class RegistryPredictor implements Predictor {
 
   private ServedVersion current(boolean sample) {
     if (closed.get()) {
-      throw new IllegalStateException("registry predictor for " + target() + " is closed");
+      throw new ModelClosedException("registry predictor for " + target() + " is closed");
     }
     if (registryClosed.getAsBoolean()) {
-      throw new IllegalStateException("model registry is closed; predictor for " + target() + " cannot run");
+      throw new ModelClosedException("model registry is closed; predictor for " + target() + " cannot run");
     }
     RegistryRoute r = slot.route();
     ServedVersion v;

@@ -16,6 +16,8 @@ final class VersionRecord {
   private VersionStatus status;
   private @Nullable ServedVersion served;
   private long failedFingerprint;
+  private long loadedFingerprint;
+  private long rejectedFingerprint;
 
   VersionRecord(long number, String label, Instant now) {
     this.number = number;
@@ -51,8 +53,24 @@ final class VersionRecord {
     status = new VersionStatus(label, VersionState.LOADING, now, Optional.empty());
   }
 
-  synchronized void ready(ServedVersion version, Instant now) {
+  /** @return the fingerprint of the files the served version was loaded from */
+  synchronized long loadedFingerprint() {
+    return loadedFingerprint;
+  }
+
+  /** @return the fingerprint of republished files that failed to load (not retried until they change) */
+  synchronized long rejectedFingerprint() {
+    return rejectedFingerprint;
+  }
+
+  synchronized void rejected(long fingerprint) {
+    rejectedFingerprint = fingerprint;
+  }
+
+  synchronized void ready(ServedVersion version, long fingerprint, Instant now) {
     served = version;
+    loadedFingerprint = fingerprint;
+    rejectedFingerprint = 0;
     status = new VersionStatus(label, VersionState.READY, now, Optional.empty());
   }
 

@@ -12,6 +12,7 @@ import dev.jinfer.ErrorCode;
 import dev.jinfer.FakeTicker;
 import dev.jinfer.InvalidInputException;
 import dev.jinfer.Model;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Predictor;
 import dev.jinfer.ScaleBackend;
@@ -148,7 +149,7 @@ class CircuitBreakerPredictorTest {
     model.close();
 
     for (int i = 0; i < 10; i++) {
-      assertThatThrownBy(() -> p.predict(GOOD)).isInstanceOf(IllegalStateException.class);
+      assertThatThrownBy(() -> p.predict(GOOD)).isInstanceOf(ModelClosedException.class);
     }
 
     assertThat(breaker.state()).isEqualTo(State.CLOSED);
@@ -324,7 +325,7 @@ class CircuitBreakerPredictorTest {
     p.close();
     p.close();
 
-    assertThatThrownBy(() -> p.predict(GOOD)).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> p.predict(GOOD)).isInstanceOf(ModelClosedException.class)
         .hasMessage("circuit-breaker predictor of model doubler:1 is closed");
     assertThat(p.predictAsync(GOOD, executor)).isCompletedExceptionally();
     assertThat(y(delegate.predict(GOOD))).containsExactly(2f, 4f);

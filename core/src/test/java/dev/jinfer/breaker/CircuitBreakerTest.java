@@ -7,6 +7,7 @@ import dev.jinfer.BackendException;
 import dev.jinfer.ErrorCode;
 import dev.jinfer.FakeTicker;
 import dev.jinfer.InvalidInputException;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelId;
 import dev.jinfer.OverloadedException;
 import dev.jinfer.breaker.CircuitBreaker.State;
@@ -237,7 +238,9 @@ class CircuitBreakerTest {
       assertThat(b.tryAcquirePermission()).isTrue();
       b.onError(MS, new InvalidInputException("input 'x': expected FLOAT32 [-1, 2] but got FLOAT32 [1, 3]"));
       assertThat(b.tryAcquirePermission()).isTrue();
-      b.onError(MS, new IllegalStateException("model fraud:1 is closed"));
+      b.onError(MS, new ModelClosedException("model fraud:1 is closed"));
+      assertThat(b.tryAcquirePermission()).isTrue();
+      b.onError(MS, new IllegalStateException("misuse"));
     }
 
     assertThat(b.state()).isEqualTo(State.CLOSED);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.jinfer.Backends;
 import dev.jinfer.CountingBackend;
 import dev.jinfer.Deadline;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelLoadException;
 import dev.jinfer.ModelNotFoundException;
@@ -108,6 +109,61 @@ class ModelRegistryTest {
     }
     assertThat(scale.sessions).allSatisfy(s -> assertThat(s.closes.get()).isEqualTo(1));
     assertThat(counting.violations).isEmpty();
+  }
+
+  @Test
+  void republishedVersion_isLoadedAgainAndSwapped_andBrokenNewFilesLeaveTheOldOnesServing() throws Exception {
+    Path artifact = repo.scale("fraud", "1");
+    try (ModelRegistry registry = builder().build()) {
+      registry.start();
+      Predictor p = registry.predictor("fraud");
+      Predictor pinned = registry.predictor("fraud", "1");
+      assertThat(factor(p)).isEqualTo(1f);
+      int loads = counting.loadsAttempted.get();
+
+      Files.writeString(artifact, "50.0"); // new weights under the same version number
+      registry.reload();
+
+      assertThat(factor(p)).as("the new files serve").isEqualTo(50f);
+      assertThat(factor(pinned)).isEqualTo(50f);
+      assertThat(scale.sessions.get(0).closes.get()).as("the old files' model is closed once").isEqualTo(1);
+      assertThat(counting.open.get()).isEqualTo(1);
+      assertThat(registry.status().model("fraud").orElseThrow().versions()).extracting(VersionStatus::state)
+          .containsExactly(VersionState.READY);
+      registry.reload();
+      assertThat(counting.loadsAttempted.get()).as("unchanged files are not loaded again").isEqualTo(loads + 1);
+
+      Files.writeString(artifact, "not a number");
+      registry.reload();
+      assertThat(factor(p)).as("broken new files leave the loaded ones serving").isEqualTo(50f);
+      assertThat(registry.status().model("fraud").orElseThrow().error()).hasValueSatisfying(e ->
+          assertThat(e).contains("files of version 1 changed but failed to load").contains("still serves"));
+      registry.reload();
+      assertThat(counting.loadsAttempted.get()).as("the same broken files are not retried").isEqualTo(loads + 2);
+    }
+    assertThat(counting.open.get()).isZero();
+    assertThat(counting.violations).isEmpty();
+  }
+
+  @Test
+  void numericVersions_compareAsNumbers_andAreFoundByNumber_whileStatusShowsTheDirectoryName() throws IOException {
+    repo.scale("fraud", "99");
+    repo.scale("fraud", "00000123"); // TF Serving's zero-padded layout; "99" sorts after it as text
+    try (ModelRegistry registry = builder().versionPolicy("fraud", VersionPolicy.all()).build()) {
+      registry.start();
+      assertThat(factor(registry.predictor("fraud"))).as("the latest is 123, not 99").isEqualTo(123f);
+      assertThat(registry.predictor("fraud", "123").modelId().version()).isEqualTo("00000123");
+      assertThat(factor(registry.predictor("fraud", "0123"))).isEqualTo(123f);
+      assertThat(factor(registry.predictor("fraud", "00000123"))).isEqualTo(123f);
+      ModelStatus status = registry.status().model("fraud").orElseThrow();
+      assertThat(status.servingVersion()).contains("00000123");
+      assertThat(status.versions()).extracting(VersionStatus::version).containsExactly("99", "00000123");
+      assertThat(status.version("123").orElseThrow().version()).isEqualTo("00000123");
+      assertThat(registry.setAlias("fraud", "stable", "123").aliases()).containsEntry("stable", "00000123");
+      assertThat(factor(registry.predictor("fraud", "stable"))).isEqualTo(123f);
+      assertThatThrownBy(() -> registry.predictor("fraud", "124")).isInstanceOf(ModelNotFoundException.class)
+          .hasMessageContaining("version 124").hasMessageContaining("[99, 00000123]");
+    }
   }
 
   @Test
@@ -481,8 +537,8 @@ class ModelRegistryTest {
     assertThat(counting.violations).isEmpty();
     assertThat(registry.isLive()).isFalse();
     assertThat(registry.isReady()).isFalse();
-    assertThatThrownBy(() -> factor(p)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
-    assertThatThrownBy(() -> registry.predictor("fraud")).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThatThrownBy(() -> factor(p)).isInstanceOf(ModelClosedException.class).hasMessageContaining("closed");
+    assertThatThrownBy(() -> registry.predictor("fraud")).isInstanceOf(ModelClosedException.class).hasMessageContaining("closed");
     awaitTrue(() -> Thread.getAllStackTraces().keySet().stream()
         .noneMatch(t -> t.getName().equals(ModelRegistry.WATCH_THREAD_NAME) && t.isAlive()));
     registry.close();
@@ -594,11 +650,11 @@ class ModelRegistryTest {
     assertThatThrownBy(registry::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("already started");
     Predictor handle = registry.predictor("fraud");
     handle.close();
-    assertThatThrownBy(() -> factor(handle)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThatThrownBy(() -> factor(handle)).isInstanceOf(ModelClosedException.class).hasMessageContaining("closed");
     assertThat(factor(registry.predictor("fraud"))).isEqualTo(1f);
     registry.close();
     registry.close();
-    assertThatThrownBy(registry::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    assertThatThrownBy(registry::start).isInstanceOf(ModelClosedException.class).hasMessageContaining("closed");
   }
 
   @Test

@@ -13,6 +13,7 @@ import dev.jinfer.ErrorCode;
 import dev.jinfer.InvalidInputException;
 import dev.jinfer.LoadOptions;
 import dev.jinfer.Model;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelLoadException;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Predictor;
@@ -571,7 +572,7 @@ public abstract class BackendCompatibilityKit {
                 unexpected.compareAndSet(null, new AssertionError("wrong result during close"));
               }
               ok.incrementAndGet();
-            } catch (IllegalStateException e) {
+            } catch (ModelClosedException e) {
               rejected.incrementAndGet();
               return;
             } catch (Throwable e) {
@@ -594,9 +595,9 @@ public abstract class BackendCompatibilityKit {
     }
     assertThat(unexpected.get()).isNull();
     assertThat(rejected.get()).isEqualTo(threads);
-    assertThatThrownBy(() -> p.predict(fraudInput(row))).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> p.predict(fraudInput(row))).isInstanceOf(ModelClosedException.class)
         .hasMessageContaining("closed");
-    assertThatThrownBy(model::predictor).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(model::predictor).isInstanceOf(ModelClosedException.class);
     model.close(); // idempotent
   }
 
@@ -606,7 +607,7 @@ public abstract class BackendCompatibilityKit {
     a.close();
     a.close();
     float[] row = randomRows(1, 41)[0];
-    assertThatThrownBy(() -> a.predict(fraudInput(row))).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(() -> a.predict(fraudInput(row))).isInstanceOf(ModelClosedException.class)
         .hasMessageContaining("closed");
     assertThat(fraud.predictor().predict(fraudInput(row)).get("probabilities").toFloatArray())
         .containsExactly(scoreOne(row), within(1e-5f));

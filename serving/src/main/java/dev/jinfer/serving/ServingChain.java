@@ -5,6 +5,7 @@ import dev.jinfer.CallOptions;
 import dev.jinfer.ErrorCode;
 import dev.jinfer.ForwardingPredictor;
 import dev.jinfer.InferenceException;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelId;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Predictor;
@@ -35,13 +36,13 @@ import org.slf4j.LoggerFactory;
  * swap therefore never reaches a built chain: callers that follow the registry build a chain per version
  * (resolve, then take or build that version's chain; close chains of versions that are retired), so a cached
  * answer of one version is never served for another. Once the pinned version is retired, calls fail with
- * {@link dev.jinfer.ModelNotFoundException} or {@link IllegalStateException}.
+ * {@link dev.jinfer.ModelNotFoundException} or {@link ModelClosedException}.
  *
  * <p><b>Call options.</b> The chain passes every call's {@link CallOptions} down unchanged: the deadline
  * and priority reach the batcher and the engine.
  *
  * <p><b>Close sequence</b> ({@link #close()}): stop accepting (later calls fail with
- * {@link IllegalStateException}); wait for the calls in flight to finish; close the batcher (it drains
+ * {@link ModelClosedException}); wait for the calls in flight to finish; close the batcher (it drains
  * its queue); close the cache; remove the breaker's meters; release the version handle. Idempotent.
  *
  * <p>Thread-safe.
@@ -125,7 +126,7 @@ public final class ServingChain extends ForwardingPredictor {
    * @param options the call's deadline, priority and attachments
    * @return the outputs
    * @throws InferenceException whatever a layer or the engine throws
-   * @throws IllegalStateException if the chain is closing or closed
+   * @throws ModelClosedException if the chain is closing or closed
    */
   @Override
   public NamedTensors predict(NamedTensors inputs, List<String> outputNames, CallOptions options) {
@@ -139,14 +140,14 @@ public final class ServingChain extends ForwardingPredictor {
 
   /**
    * Runs the call through the chain on an executor (the batcher, if any, completes it without a blocked
-   * thread). Never throws; a closed chain completes the future with {@link IllegalStateException}.
+   * thread). Never throws; a closed chain completes the future with {@link ModelClosedException}.
    */
   @Override
   public CompletableFuture<NamedTensors> predictAsync(NamedTensors inputs, List<String> outputNames, CallOptions options,
       Executor executor) {
     try {
       enter();
-    } catch (IllegalStateException e) {
+    } catch (ModelClosedException e) {
       return CompletableFuture.failedFuture(e);
     }
     CompletableFuture<NamedTensors> f;
@@ -163,7 +164,7 @@ public final class ServingChain extends ForwardingPredictor {
   private void enter() {
     synchronized (lock) {
       if (closing) {
-        throw new IllegalStateException("serving chain of model " + handle.modelId() + " is closed");
+        throw new ModelClosedException("serving chain of model " + handle.modelId() + " is closed");
       }
       inFlight++;
     }

@@ -8,6 +8,11 @@ import dev.jinfer.Backends;
 import dev.jinfer.CallOptions;
 import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
+import dev.jinfer.ErrorCode;
+import dev.jinfer.InferenceException;
+import dev.jinfer.LoadOptions;
+import dev.jinfer.Model;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelId;
 import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
@@ -137,6 +142,7 @@ class ServingChainTest {
     assertThat(ServingChain.isEngineFailure(new BackendException("x"))).isTrue();
     assertThat(ServingChain.isEngineFailure(new dev.jinfer.InvalidInputException("x"))).isFalse();
     assertThat(ServingChain.isEngineFailure(new IllegalStateException("closed"))).isFalse();
+    assertThat(ServingChain.isEngineFailure(new ModelClosedException("model m:1 is closed"))).isFalse();
     Recording model = new Recording("1");
     model.fail = true;
     try (ServingChain chain = ServingChain.newBuilder(model)
@@ -214,16 +220,17 @@ class ServingChainTest {
     while (!chain.isClosed()) {
       Thread.onSpinWait();
     }
-    assertThatThrownBy(() -> chain.predict(in(5))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> chain.predict(in(5))).isInstanceOf(ModelClosedException.class)
+        .hasMessageContaining("serving chain of model");
     assertThat(chain.predictAsync(in(5), List.of(), CallOptions.defaults(), pool))
-        .failsWithin(Duration.ofSeconds(30)).withThrowableThat().withCauseInstanceOf(IllegalStateException.class);
+        .failsWithin(Duration.ofSeconds(30)).withThrowableThat().withCauseInstanceOf(ModelClosedException.class);
     assertThat(closeReturned).as("close waits for the call in flight").isFalse();
     assertThat(model.closes).hasValue(0);
     model.release.countDown();
     assertThat(y(inFlight.get())).isEqualTo(8f);
     closing.get();
     assertThat(chain.batcher().orElseThrow().isClosed()).isTrue();
-    assertThatThrownBy(() -> chain.cache().orElseThrow().invalidateAll()).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> chain.cache().orElseThrow().invalidateAll()).isInstanceOf(ModelClosedException.class);
     assertThat(model.closes).as("the version handle is released last").hasValue(1);
     chain.close();
     assertThat(model.closes).as("close is idempotent").hasValue(1);
@@ -291,6 +298,23 @@ class ServingChainTest {
       try (ServingChain pinned = ServingChain.newBuilder(registry, "fraud").version("2").build()) {
         assertThat(pinned.modelId().version()).isEqualTo("2");
       }
+    }
+  }
+
+  @Test
+  void modelClosedUnderTheChain_failsEveryCallWithModelClosed_andNeverOpensTheBreaker(@TempDir Path dir) throws Exception {
+    Path file = ScaleBackend.writeModel(dir, "m.scale", 2f);
+    Model model = Backends.of(new ScaleBackend()).load(file, LoadOptions.newBuilder().warmupCalls(0).build());
+    try (ServingChain chain = ServingChain.newBuilder(model.predictor()).cache().breaker(b -> b.countBasedWindow(2)
+        .minimumNumberOfCalls(2)).batching().build()) {
+      model.close();
+      for (int i = 0; i < 5; i++) {
+        int v = 100 + i;
+        assertThatThrownBy(() -> chain.predict(in(v))).isInstanceOf(ModelClosedException.class)
+            .hasMessageContaining("is closed")
+            .extracting(e -> ((InferenceException) e).code()).isEqualTo(ErrorCode.MODEL_CLOSED);
+      }
+      assertThat(chain.breaker().orElseThrow().state()).isEqualTo(CircuitBreaker.State.CLOSED);
     }
   }
 }

@@ -87,6 +87,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--inter-op-threads", paramLabel = "N", description = "Engine threads across operators (in-process).")
   @Nullable Integer interOpThreads;
 
+  @Option(names = "--property", paramLabel = "KEY=VALUE", mapFallbackValue = "",
+      description = "An engine property (repeatable, in-process), e.g. tensorflow.signature=logits.")
+  Map<String, String> properties = new LinkedHashMap<>();
+
   // ------------------------------------------------------------------ load
   @Option(names = "--batch-size", paramLabel = "ROWS", defaultValue = "1",
       description = "Rows per request (default: ${DEFAULT-VALUE}).")
@@ -309,6 +313,7 @@ public final class BenchCommand implements Callable<Integer> {
       rejectWithUrl("--backend", backend != null);
       rejectWithUrl("--intra-op-threads", intraOpThreads != null);
       rejectWithUrl("--inter-op-threads", interOpThreads != null);
+      rejectWithUrl("--property", !properties.isEmpty());
       rejectWithUrl("--batching", batching);
       rejectWithUrl("--cache", cache);
     } else {
@@ -498,6 +503,12 @@ public final class BenchCommand implements Callable<Integer> {
     }
     if (interOpThreads != null) {
       options.interOpThreads(interOpThreads);
+    }
+    for (Map.Entry<String, String> p : properties.entrySet()) {
+      if (p.getKey().isBlank() || p.getValue().isEmpty()) {
+        throw BenchException.usage("--property: expected KEY=VALUE but got '" + p.getKey() + "=" + p.getValue() + "'");
+      }
+      options.property(p.getKey(), p.getValue());
     }
     Model m = Model.load(path, options.build());
     try {

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * a hot swap therefore shows up on the next request. Chains of versions that are no longer ready are
  * closed by a sweep (every second and whenever a chain is built) in the chain's close order: calls in
  * flight finish, the batcher drains its queue, the cache is dropped, the breaker's meters are removed. A request that raced with a sweep fails with
- * {@link IllegalStateException} or {@link dev.jinfer.ModelNotFoundException}; {@link RestHandler}
+ * {@link dev.jinfer.ModelClosedException} or {@link dev.jinfer.ModelNotFoundException}; {@link RestHandler}
  * resolves again and retries it once on the new version, so a swap fails no request.
  *
  * <p>Thread-safe.

@@ -10,6 +10,7 @@ import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.InferenceException;
 import dev.jinfer.InvalidInputException;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelNotFoundException;
 import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
@@ -318,7 +319,7 @@ final class RestHandler implements HttpHandler {
         p = resolve(name, version);
         TensorJson.Request request = TensorJson.parse(body, p.predictor().signature());
         outputs = run(p.predictor(), request, deadline);
-      } catch (IllegalStateException | ModelNotFoundException e) {
+      } catch (IllegalStateException | ModelClosedException | ModelNotFoundException e) {
         if (attempt == 0 && (p == null || p.isClosed() || !sameVersion(p, name, version))) {
           continue; // the version was swapped out under the call: once more on the one serving now
         }
