@@ -101,6 +101,33 @@ class CompareCommandTest {
   }
 
   @Test
+  void staticQuantizedCnn_loadsThroughModelLoad_andKeepsTopOneAndAccuracyOnTheHeldOutDigits() {
+    Path qdq = tmp.resolve("cnn.qdq.onnx");
+    Run q = run("quantize", ONNX.resolve("cnn.onnx").toString(), "--calibration",
+        "images=" + ONNX.resolve("cnn_calibration.npy"), "--method", "percentile", "--out", qdq.toString());
+    assertThat(q.exitCode()).as(q.err()).isZero();
+    assertThat(q.out()).contains("Mode      static QDQ, percentile 99.99 ranges").contains("QuantizeLinear");
+
+    ModelComparison.Report r = ModelComparison.newBuilder()
+        .inputs(NamedTensors.of("images", Npy.read(ONNX.resolve("cnn_test.npy"))))
+        .labels(Npy.read(ONNX.resolve("cnn_test_labels.npy")))
+        .warmup(2).rounds(10).build().compare(ONNX.resolve("cnn.onnx"), qdq);
+    assertThat(r.top1Agreement()).isGreaterThanOrEqualTo(0.99);
+    assertThat(r.a().accuracy()).isGreaterThan(0.99);
+    assertThat(r.b().accuracy()).isGreaterThanOrEqualTo(0.98);
+    assertThat(r.sizeRatio()).isGreaterThan(3);
+
+    Run name = run("quantize", ONNX.resolve("cnn.onnx").toString(), "--calibration",
+        "pixels=" + ONNX.resolve("cnn_calibration.npy"), "--out", tmp.resolve("x.onnx").toString());
+    assertThat(name.exitCode()).isEqualTo(JinferCli.EXIT_INVALID_INPUT);
+    assertThat(name.err()).startsWith("jinfer quantize: calibration 'pixels': expected one of the inputs [images]");
+    Run method = run("quantize", FRAUD.toString(), "--method", "percentile", "--out", tmp.resolve("x.onnx").toString());
+    assertThat(method.exitCode()).isEqualTo(JinferCli.EXIT_USAGE);
+    assertThat(method.err()).contains("expected --calibration");
+    assertThat(tmp.resolve("x.onnx")).doesNotExist();
+  }
+
+  @Test
   void badInput_isATypedErrorWithItsExitCode() throws Exception {
     Path input = ONNX.resolve("fraud_input.npy");
     Path wrongLabels = tmp.resolve("labels.npy");
