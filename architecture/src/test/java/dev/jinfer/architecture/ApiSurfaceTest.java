@@ -42,7 +42,7 @@ class ApiSurfaceTest {
       "dev.jinfer.tensorflow | TensorflowBackend",
       "dev.jinfer.pytorch  | PytorchBackend",
       "dev.jinfer.serving  | ServingChain",
-      "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer ModelComparison OnnxModels OnnxTensors StaticQuantizer",
+      "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer ModelComparison OnnxModels OnnxTensors Pruner StaticQuantizer",
       "dev.jinfer.optimize.proto | Onnx",
   })
   void aPackage_exportsOnlyItsApi(String pkg, String expected) {

@@ -128,6 +128,39 @@ class CompareCommandTest {
   }
 
   @Test
+  void prune_structuredFraud_isSmaller_loadsThroughModelLoad_andUnstructuredSaysItIsNotFaster() throws Exception {
+    Path pruned = tmp.resolve("fraud.pruned.onnx");
+    Run r = run("prune", FRAUD.toString(), "--sparsity", "0.5", "--out", pruned.toString());
+    assertThat(r.exitCode()).as(r.err()).isZero();
+    assertThat(r.out()).contains("Mode        structured, sparsity 0.50").contains("256 -> 128 units")
+        .contains("Parameters  74754 -> 20994");
+    ModelComparison.Report c = ModelComparison.newBuilder()
+        .inputs(NamedTensors.of("features", gaussianRows(4, 500, 32))).warmup(1).rounds(5).build()
+        .compare(FRAUD, pruned);
+    assertThat(c.b().parameters()).isEqualTo(20994);
+    assertThat(c.sizeRatio()).isGreaterThan(3);
+    assertThat(c.rows()).isEqualTo(500);
+
+    Run sparse = run("prune", FRAUD.toString(), "--sparsity", "0.5", "--unstructured", "--out",
+        tmp.resolve("sparse.onnx").toString());
+    assertThat(sparse.exitCode()).as(sparse.err()).isZero();
+    assertThat(sparse.out()).contains("no faster").contains("Parameters  74754 -> 74754");
+
+    Run nothing = run("prune", ONNX.resolve("dtype_float32.onnx").toString(), "--sparsity", "0.3", "--out",
+        tmp.resolve("n.onnx").toString());
+    assertThat(nothing.exitCode()).isEqualTo(JinferCli.EXIT_INVALID_INPUT);
+    assertThat(nothing.err()).contains("dtype_float32.onnx").contains("found none");
+    Run bad = run("prune", FRAUD.toString(), "--sparsity", "1.5", "--out", tmp.resolve("n.onnx").toString());
+    assertThat(bad.exitCode()).isEqualTo(JinferCli.EXIT_USAGE);
+    assertThat(bad.err()).contains("--sparsity: expected a share in (0, 1) but got 1.5");
+    Path notes = Files.writeString(tmp.resolve("notes.onnx"), "not a model");
+    Run notOnnx = run("prune", notes.toString(), "--sparsity", "0.5", "--out", tmp.resolve("n.onnx").toString());
+    assertThat(notOnnx.exitCode()).isEqualTo(JinferCli.EXIT_MODEL_LOAD);
+    assertThat(notOnnx.err()).contains("notes.onnx");
+    assertThat(tmp.resolve("n.onnx")).doesNotExist();
+  }
+
+  @Test
   void badInput_isATypedErrorWithItsExitCode() throws Exception {
     Path input = ONNX.resolve("fraud_input.npy");
     Path wrongLabels = tmp.resolve("labels.npy");
