@@ -42,7 +42,7 @@ class ApiSurfaceTest {
       "dev.jinfer.tensorflow | TensorflowBackend",
       "dev.jinfer.pytorch  | PytorchBackend",
       "dev.jinfer.serving  | ServingChain",
-      "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer OnnxModels OnnxTensors",
+      "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer ModelComparison OnnxModels OnnxTensors Pruner StaticQuantizer",
       "dev.jinfer.optimize.proto | Onnx",
       "dev.jinfer.resilience4j | Resilience4jGuard",
       "dev.jinfer.kit      | BackendCompatibilityKit BadInputCorpus",
