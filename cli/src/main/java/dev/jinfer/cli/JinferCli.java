@@ -26,7 +26,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * The {@code jinfer} command: {@code inspect} shows a model's signature and metadata, {@code predict} runs
  * it on {@code .npy} files and writes one {@code .npy} per output, {@code bench} measures it under load
  * ({@link BenchCommand}), {@code optimize} writes ONNX Runtime's offline graph optimization of an ONNX model
- * ({@link OptimizeCommand}), {@code quantize} its dynamic int8 quantization ({@link QuantizeCommand}).
+ * ({@link OptimizeCommand}), {@code quantize} its dynamic int8 quantization ({@link QuantizeCommand}),
+ * {@code distill} trains a small student model to imitate it ({@link DistillCommand}).
  *
  * <p>Every failure is one line on standard error, {@code <command>: <what was expected and what came>},
  * and a distinct exit code ({@code --verbose} adds the stack trace):
@@ -53,7 +54,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     versionProvider = JinferCli.Version.class,
     description = "Inspect and run ML models in-process with jinfer.",
     subcommands = {InspectCommand.class, PredictCommand.class, BenchCommand.class, OptimizeCommand.class,
-        QuantizeCommand.class, HelpCommand.class},
+        QuantizeCommand.class, DistillCommand.class, HelpCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success",
