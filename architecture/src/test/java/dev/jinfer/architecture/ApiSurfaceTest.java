@@ -44,6 +44,7 @@ class ApiSurfaceTest {
       "dev.jinfer.serving  | ServingChain",
       "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer OnnxModels OnnxTensors",
       "dev.jinfer.optimize.proto | Onnx",
+      "dev.jinfer.distill  | Agreement DistillationDivergedException DistillationResult Distiller EpochProgress LatencyComparison",
   })
   void aPackage_exportsOnlyItsApi(String pkg, String expected) {
     Set<String> publicTypes = new TreeSet<>();
@@ -65,6 +66,7 @@ class ApiSurfaceTest {
       "dev.jinfer.cache.CachedPredictor, dev.jinfer.cache",
       "dev.jinfer.optimize.OnnxModels, dev.jinfer.optimize",
       "dev.jinfer.serving.ServingChain, dev.jinfer.serving",
+      "dev.jinfer.distill.Distiller, dev.jinfer.distill",
   })
   void aLibraryJar_namesItsModule(String className, String moduleName) throws IOException, URISyntaxException,
       ClassNotFoundException {

@@ -49,8 +49,8 @@ final class TeacherRun {
     }
     long features = input.shape().dim(1);
     if (data.dtype() != DType.FLOAT32 || data.shape().rank() != 2 || data.shape().dim(1) != features) {
-      throw new InvalidInputException("data: expected FLOAT32 [rows, " + features + "] to match the teacher's input '"
-          + input.name() + "' " + input + " but got " + data.dtype() + " " + data.shape());
+      throw new InvalidInputException("data: expected FLOAT32 [rows, " + features + "] to match the teacher's input "
+          + input + " but got " + data.dtype() + " " + data.shape());
     }
     if (data.rows() < 2) {
       throw new InvalidInputException("data: expected at least 2 rows (some to train on, some held out) but got "
