@@ -94,8 +94,8 @@ final class DistillCommand implements Callable<Integer> {
       description = "Intra-op threads of training and of both models (default ${DEFAULT-VALUE}).")
   int threads;
 
-  @Option(names = "--latency-calls", defaultValue = "400",
-      description = "Timed calls per model, batch size and round; 5 rounds; 0 skips timing (default ${DEFAULT-VALUE}).")
+  @Option(names = "--latency-calls", defaultValue = "2000",
+      description = "Timed calls per model and batch size, alternating; 0 skips timing (default ${DEFAULT-VALUE}).")
   int latencyCalls;
 
   @Override
@@ -135,7 +135,7 @@ final class DistillCommand implements Callable<Integer> {
     Agreement eval = evalData == null ? null
         : distiller.evaluate(teacher, out, Npy.read(evalData), evalLabels == null ? null : Npy.read(evalLabels));
     List<LatencyComparison.Latency> latency = latencyCalls == 0 ? List.of()
-        : LatencyComparison.newBuilder().callsPerRound(latencyCalls).loadOptions(options).build()
+        : LatencyComparison.newBuilder().calls(latencyCalls).loadOptions(options).build()
             .measure(teacher, out, x);
 
     pw.println("Teacher     " + teacher + "  ('" + r.inputName() + "' -> '" + r.outputName() + "')");

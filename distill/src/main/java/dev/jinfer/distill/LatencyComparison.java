@@ -15,9 +15,10 @@ import java.util.Objects;
 
 /**
  * Times a teacher and its student through jinfer in one run, at several batch sizes: both models are loaded
- * with the same {@link LoadOptions}, warmed up, then called in alternating rounds (teacher then student in odd
- * rounds, the other way in even ones) so that both see the same machine load; every call is timed and the
- * median and 90th percentile per model and batch size are reported, with the teacher / student ratio.
+ * with the same {@link LoadOptions}, warmed up, then called alternately, one call each in turn (teacher first
+ * on even calls, student first on odd ones), so that both see the same machine load at the same moments; every
+ * call is timed and the median and 90th percentile per model and batch size are reported, with the teacher /
+ * student ratio.
  *
  * <pre>{@code
  * List<LatencyComparison.Latency> l = LatencyComparison.newBuilder().batchSizes(1, 32).build()
@@ -46,20 +47,18 @@ public final class LatencyComparison {
   }
 
   private final int[] batchSizes;
-  private final int callsPerRound;
-  private final int rounds;
+  private final int calls;
   private final int warmupCalls;
   private final LoadOptions loadOptions;
 
   private LatencyComparison(Builder b) {
     batchSizes = b.batchSizes.clone();
-    callsPerRound = b.callsPerRound;
-    rounds = b.rounds;
+    calls = b.calls;
     warmupCalls = b.warmupCalls;
     loadOptions = b.loadOptions;
   }
 
-  /** @return a builder: batch sizes 1 and 32, 5 rounds of 400 calls, 200 warmup calls, default load options */
+  /** @return a builder: batch sizes 1 and 32, 2,000 timed and 1,000 warmup calls per model and batch size, default load options */
   public static Builder newBuilder() {
     return new Builder();
   }
@@ -103,15 +102,15 @@ public final class LatencyComparison {
           tp.predict(in, teacherOut);
           sp.predict(in, studentOut);
         }
-        long[] tn = new long[rounds * callsPerRound];
-        long[] sn = new long[rounds * callsPerRound];
-        for (int r = 0; r < rounds; r++) {
-          if (r % 2 == 0) {
-            time(tp, in, teacherOut, tn, r * callsPerRound);
-            time(sp, in, studentOut, sn, r * callsPerRound);
+        long[] tn = new long[calls];
+        long[] sn = new long[calls];
+        for (int i = 0; i < calls; i++) {
+          if ((i & 1) == 0) { // alternate which model goes first, call by call
+            tn[i] = time(tp, in, teacherOut);
+            sn[i] = time(sp, in, studentOut);
           } else {
-            time(sp, in, studentOut, sn, r * callsPerRound);
-            time(tp, in, teacherOut, tn, r * callsPerRound);
+            sn[i] = time(sp, in, studentOut);
+            tn[i] = time(tp, in, teacherOut);
           }
         }
         Arrays.sort(tn);
@@ -123,12 +122,10 @@ public final class LatencyComparison {
     }
   }
 
-  private void time(Predictor p, NamedTensors in, List<String> out, long[] nanos, int offset) {
-    for (int i = 0; i < callsPerRound; i++) {
-      long t0 = System.nanoTime();
-      p.predict(in, out);
-      nanos[offset + i] = System.nanoTime() - t0;
-    }
+  private static long time(Predictor p, NamedTensors in, List<String> out) {
+    long t0 = System.nanoTime();
+    p.predict(in, out);
+    return System.nanoTime() - t0;
   }
 
   private static double percentile(long[] sorted, double q) {
@@ -149,9 +146,8 @@ public final class LatencyComparison {
   /** Builds a {@link LatencyComparison}. Not thread-safe. */
   public static final class Builder {
     private int[] batchSizes = {1, 32};
-    private int callsPerRound = 400;
-    private int rounds = 5;
-    private int warmupCalls = 200;
+    private int calls = 2000;
+    private int warmupCalls = 1000;
     private LoadOptions loadOptions = LoadOptions.defaults();
 
     private Builder() {}
@@ -172,37 +168,22 @@ public final class LatencyComparison {
     }
 
     /**
-     * Timed calls per model and batch size in each round (default 400).
+     * Timed calls per model and batch size (default 2,000).
      *
      * @param calls {@code > 0}
      * @return this builder
      * @throws IllegalArgumentException otherwise
      */
-    public Builder callsPerRound(int calls) {
+    public Builder calls(int calls) {
       if (calls <= 0) {
-        throw new IllegalArgumentException("callsPerRound must be > 0 but was " + calls);
+        throw new IllegalArgumentException("calls must be > 0 but was " + calls);
       }
-      this.callsPerRound = calls;
+      this.calls = calls;
       return this;
     }
 
     /**
-     * Alternating rounds (default 5).
-     *
-     * @param rounds {@code > 0}
-     * @return this builder
-     * @throws IllegalArgumentException otherwise
-     */
-    public Builder rounds(int rounds) {
-      if (rounds <= 0) {
-        throw new IllegalArgumentException("rounds must be > 0 but was " + rounds);
-      }
-      this.rounds = rounds;
-      return this;
-    }
-
-    /**
-     * Untimed calls per model and batch size before timing (default 200).
+     * Untimed calls per model and batch size before timing (default 1,000: fewer leave the JIT compiling jinfer's call path while the student, whose calls take a few microseconds, is timed).
      *
      * @param calls {@code >= 0}
      * @return this builder
