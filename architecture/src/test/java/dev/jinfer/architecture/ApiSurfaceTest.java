@@ -44,6 +44,7 @@ class ApiSurfaceTest {
       "dev.jinfer.serving  | ServingChain",
       "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer ModelComparison OnnxModels OnnxTensors Pruner StaticQuantizer",
       "dev.jinfer.optimize.proto | Onnx",
+      "dev.jinfer.distill  | Agreement DistillationDivergedException DistillationResult Distiller EpochProgress LatencyComparison",
       "dev.jinfer.resilience4j | Resilience4jGuard",
       "dev.jinfer.kit      | BackendCompatibilityKit BadInputCorpus",
   })
@@ -67,6 +68,7 @@ class ApiSurfaceTest {
       "dev.jinfer.cache.CachedPredictor, dev.jinfer.cache",
       "dev.jinfer.optimize.OnnxModels, dev.jinfer.optimize",
       "dev.jinfer.serving.ServingChain, dev.jinfer.serving",
+      "dev.jinfer.distill.Distiller, dev.jinfer.distill",
       "dev.jinfer.resilience4j.Resilience4jGuard, dev.jinfer.resilience4j",
       "dev.jinfer.kit.BackendCompatibilityKit, dev.jinfer.kit",
   })

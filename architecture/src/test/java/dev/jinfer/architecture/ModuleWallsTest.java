@@ -22,7 +22,8 @@ class ModuleWallsTest {
   static final String[] DECORATORS = {"dev.jinfer.batching..", "dev.jinfer.cache.."};
   static final String[] ABOVE_CORE = {"dev.jinfer.onnx..", "dev.jinfer.tensorflow..", "dev.jinfer.pytorch..",
       "dev.jinfer.batching..", "dev.jinfer.cache..", "dev.jinfer.serving..", "dev.jinfer.optimize..",
-      "dev.jinfer.resilience4j..", "dev.jinfer.kit..", "dev.jinfer.spark..", "dev.jinfer.flink..", "dev.jinfer.spring..", "dev.jinfer.cli..",
+      "dev.jinfer.distill..", "dev.jinfer.resilience4j..", "dev.jinfer.kit..", "dev.jinfer.spark..", "dev.jinfer.flink..",
+      "dev.jinfer.spring..", "dev.jinfer.cli..",
       "dev.jinfer.examples..", "dev.jinfer.benchmarks.."};
 
   @ArchTest
@@ -62,6 +63,13 @@ class ModuleWallsTest {
       .should().dependOnClassesThat().resideInAnyPackage(without(ABOVE_CORE, "dev.jinfer.optimize.."))
       .because("the optimizer works on ONNX files with ONNX Runtime directly: backend-onnx's tests use it, so it "
           + "cannot know that backend (nor any decorator)");
+
+  @ArchTest
+  static final ArchRule distill_knowsCoreAndOptimizeOnly = noClasses().that().resideInAPackage("dev.jinfer.distill..")
+      .should().dependOnClassesThat().resideInAnyPackage(
+          without(without(ABOVE_CORE, "dev.jinfer.distill.."), "dev.jinfer.optimize.."))
+      .because("distillation loads teacher and student through Model.load (any backend, found at run time), writes "
+          + "ONNX with optimize's classes and trains with DJL directly: it knows no backend and no decorator");
 
   @ArchTest
   static final ArchRule serving_assemblesDecorators_butKnowsNoBackend = noClasses().that()

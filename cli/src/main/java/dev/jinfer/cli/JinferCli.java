@@ -28,7 +28,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * ({@link BenchCommand}), {@code optimize} writes ONNX Runtime's offline graph optimization of an ONNX model
  * ({@link OptimizeCommand}), {@code quantize} its dynamic int8 quantization ({@link QuantizeCommand}),
  * {@code prune} removes hidden units or zeroes weights ({@link PruneCommand}), {@code compare} sets two models side
- * by side ({@link CompareCommand}).
+ * by side ({@link CompareCommand}),
+ * {@code distill} trains a small student model to imitate it ({@link DistillCommand}).
  *
  * <p>Every failure is one line on standard error, {@code <command>: <what was expected and what came>},
  * and a distinct exit code ({@code --verbose} adds the stack trace):
@@ -55,7 +56,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     versionProvider = JinferCli.Version.class,
     description = "Inspect and run ML models in-process with jinfer.",
     subcommands = {InspectCommand.class, PredictCommand.class, BenchCommand.class, OptimizeCommand.class,
-        QuantizeCommand.class, PruneCommand.class, CompareCommand.class, HelpCommand.class},
+        QuantizeCommand.class, PruneCommand.class, CompareCommand.class, DistillCommand.class, HelpCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success",
