@@ -134,14 +134,6 @@ public class JinferAutoConfiguration {
         .filter(m -> repo.getRequiredModels().isEmpty() || repo.getRequiredModels().contains(m.name()))
         .collect(Collectors.toList());
     List<ModelStatus> failing = required.stream().filter(m -> !m.isReady()).collect(Collectors.toList());
-    for (String name : repo.getRequiredModels()) {
-      if (status.model(name).isEmpty()) {
-        throw new ModelStartupException("jinfer.repository.required-models", String.join(",", repo.getRequiredModels()),
-            "required model '" + name + "' has no directory under " + repo.getRoot(),
-            "Add " + repo.getRoot() + "/" + name + "/<version>/<artifact>, or remove '" + name + "' from jinfer.repository.required-models.",
-            null);
-      }
-    }
     boolean noneReady = status.models().stream().noneMatch(ModelStatus::isReady);
     if (failing.isEmpty() || (!repo.isFailFast() && !noneReady)) {
       return;

@@ -98,9 +98,9 @@ public class JinferProperties implements Validator {
     }
     Path root = p.repository.root;
     if (root == null) {
-      errors.rejectValue("repository.root", "jinfer.required", "must be set to the model repository's root directory");
+      reject(errors, "repository.root", "jinfer.required", "must be set to the model repository's root directory");
     } else if (!Files.isDirectory(root)) {
-      errors.rejectValue("repository.root", "jinfer.missing",
+      reject(errors, "repository.root", "jinfer.missing",
           "must be an existing directory, but " + root.toAbsolutePath() + (Files.exists(root) ? " is not a directory" : " does not exist"));
     }
     positive(errors, "repository.pollInterval", p.repository.pollInterval);
@@ -114,7 +114,7 @@ public class JinferProperties implements Validator {
     for (Map.Entry<String, Model> e : p.models.entrySet()) {
       String at = "models[" + e.getKey() + "]";
       if (!MODEL_NAME.matcher(e.getKey()).matches() || e.getKey().contains("..")) {
-        errors.rejectValue("models", "jinfer.name", "model name '" + e.getKey()
+        reject(errors, "models", "jinfer.name", "model name '" + e.getKey()
             + "' must start with a letter or digit, then letters, digits, '_', '.', '-'");
         continue;
       }
@@ -123,16 +123,16 @@ public class JinferProperties implements Validator {
         checkPolicy(errors, at + ".versionPolicy", m.versionPolicy);
       }
       if (m.canaryPercent != null && (m.canaryPercent < 0 || m.canaryPercent > 100)) {
-        errors.rejectValue(at + ".canaryPercent", "jinfer.range", "must be 0 to 100");
+        reject(errors, at + ".canaryPercent", "jinfer.range", "must be 0 to 100");
       }
       for (Map.Entry<String, Long> alias : m.aliases.entrySet()) {
         if (alias.getValue() == null || alias.getValue() < 0) {
-          errors.rejectValue(at + ".aliases", "jinfer.range", "alias '" + alias.getKey() + "' must point at a version number >= 0");
+          reject(errors, at + ".aliases", "jinfer.range", "alias '" + alias.getKey() + "' must point at a version number >= 0");
         }
       }
       for (Map.Entry<String, List<Long>> shape : m.warmupShapes.entrySet()) {
         if (shape.getValue().isEmpty() || shape.getValue().stream().anyMatch(d -> d == null || d < 1)) {
-          errors.rejectValue(at + ".warmupShapes", "jinfer.range",
+          reject(errors, at + ".warmupShapes", "jinfer.range",
               "input '" + shape.getKey() + "' needs every dimension >= 1 but was " + shape.getValue());
         }
       }
@@ -143,7 +143,7 @@ public class JinferProperties implements Validator {
       positive(errors, at + ".batching.maxQueueDelay", b.maxQueueDelay);
       positive(errors, at + ".batching.latencyTarget", b.latencyTarget);
       if (b.maxQueueDelay != null && b.latencyTarget != null) {
-        errors.rejectValue(at + ".batching.latencyTarget", "jinfer.conflict", "set max-queue-delay or latency-target, not both");
+        reject(errors, at + ".batching.latencyTarget", "jinfer.conflict", "set max-queue-delay or latency-target, not both");
       }
       atLeast(errors, at + ".cache.maximumSize", m.cache.maximumSize, 1);
       positive(errors, at + ".cache.expireAfterWrite", m.cache.expireAfterWrite);
@@ -152,34 +152,44 @@ public class JinferProperties implements Validator {
       positive(errors, at + ".breaker.waitInOpenState", m.breaker.waitInOpenState);
       Float rate = m.breaker.failureRate;
       if (rate != null && !(rate > 0 && rate <= 100)) {
-        errors.rejectValue(at + ".breaker.failureRate", "jinfer.range", "must be above 0 and at most 100");
+        reject(errors, at + ".breaker.failureRate", "jinfer.range", "must be above 0 and at most 100");
       }
     }
+  }
+
+  /** {@code models[fraud].batching.maxBatchSize} to {@code jinfer.models.fraud.batching.max-batch-size}. */
+  static String propertyName(String field) {
+    String dotted = field.replace("[", ".").replace("]", "");
+    return "jinfer." + dotted.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private static void reject(Errors errors, String field, String code, String message) {
+    errors.rejectValue(field, code, propertyName(field) + " " + message);
   }
 
   private static void checkPolicy(Errors errors, String field, String policy) {
     try {
       VersionPolicies.parse(policy);
     } catch (IllegalArgumentException e) {
-      errors.rejectValue(field, "jinfer.policy", e.getMessage());
+      reject(errors, field, "jinfer.policy", e.getMessage());
     }
   }
 
   private static void checkName(Errors errors, String field, @Nullable String name) {
     if (name == null || !MODEL_NAME.matcher(name).matches() || name.contains("..")) {
-      errors.rejectValue(field, "jinfer.name", "must start with a letter or digit, then letters, digits, '_', '.', '-'");
+      reject(errors, field, "jinfer.name", "must start with a letter or digit, then letters, digits, '_', '.', '-'");
     }
   }
 
   private static void atLeast(Errors errors, String field, @Nullable Number value, long min) {
     if (value != null && value.longValue() < min) {
-      errors.rejectValue(field, "jinfer.range", "must be at least " + min);
+      reject(errors, field, "jinfer.range", "must be at least " + min);
     }
   }
 
   private static void positive(Errors errors, String field, @Nullable Duration value) {
     if (value != null && (value.isZero() || value.isNegative())) {
-      errors.rejectValue(field, "jinfer.range", "must be a positive duration");
+      reject(errors, field, "jinfer.range", "must be a positive duration");
     }
   }
 

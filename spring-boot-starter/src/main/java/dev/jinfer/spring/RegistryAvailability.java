@@ -19,7 +19,7 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * Drives the application's readiness and liveness from the registry. Once the application has said it
- * accepts traffic, readiness turns {@code REFUSING_TRAFFIC} while a required model cannot serve and back to
+ * accepts traffic, readiness turns (at once, on this bridge's own thread) {@code REFUSING_TRAFFIC} while a required model cannot serve and back to
  * {@code ACCEPTING_TRAFFIC} when it can again; liveness turns {@code BROKEN} if the registry stops running
  * (its watch task died) and {@code CORRECT} when it runs again. Checked at every readiness change and every
  * {@code jinfer.health.availability-check-interval}. Stops (and publishes nothing more) when the context stops,
@@ -53,11 +53,16 @@ final class RegistryAvailability implements SmartLifecycle, ApplicationListener<
     if (event.getSource() == this) {
       return;
     }
+    ScheduledExecutorService s;
     synchronized (this) {
       appAccepting = event.getState() == ReadinessState.ACCEPTING_TRAFFIC;
       refusedByUs = false;
+      s = checker;
     }
-    check();
+    if (s != null) {
+      // not inline: Spring's own listener must record this change before ours may override it
+      s.execute(this::checkQuietly);
+    }
   }
 
   /** Compares readiness and liveness with the registry and publishes what changed. */
