@@ -434,6 +434,9 @@ public final class ServingChain extends ForwardingPredictor {
             if (meters != null) {
               b.meterRegistry(meters);
             }
+            if (observations != null) {
+              b.observationRegistry(observations);
+            }
             batching.accept(b);
             batcher = b.build();
             chain = batcher;
