@@ -83,7 +83,11 @@ final class RegistryAvailability implements SmartLifecycle, ApplicationListener<
       return;
     }
     boolean ready = registry.isReady();
-    if (!ready && !refusedByUs) {
+    // compared with the state Spring holds, not only with what this bridge published last: Spring's own
+    // listener may record the application's ACCEPTING_TRAFFIC after this bridge's refusal
+    ApplicationAvailability a = availability.getIfAvailable();
+    ReadinessState current = a != null ? a.getReadinessState() : null;
+    if (!ready && current != ReadinessState.REFUSING_TRAFFIC) {
       refusedByUs = true;
       LOG.warn("jinfer: a required model cannot serve; readiness REFUSING_TRAFFIC: {}", registry.status());
       AvailabilityChangeEvent.publish(publisher, this, ReadinessState.REFUSING_TRAFFIC);
