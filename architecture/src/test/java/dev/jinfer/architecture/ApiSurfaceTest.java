@@ -43,6 +43,7 @@ class ApiSurfaceTest {
       "dev.jinfer.pytorch  | PytorchBackend",
       "dev.jinfer.serving  | ServingChain",
       "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer ModelComparison OnnxModels OnnxTensors Pruner StaticQuantizer",
+      "dev.jinfer.spring   | JinferAutoConfiguration JinferHealthAutoConfiguration JinferProperties ModelPredictor ModelStartupException",
       "dev.jinfer.optimize.proto | Onnx",
       "dev.jinfer.distill  | Agreement DistillationDivergedException DistillationResult Distiller EpochProgress LatencyComparison",
       "dev.jinfer.resilience4j | Resilience4jGuard",
@@ -69,6 +70,7 @@ class ApiSurfaceTest {
       "dev.jinfer.optimize.OnnxModels, dev.jinfer.optimize",
       "dev.jinfer.serving.ServingChain, dev.jinfer.serving",
       "dev.jinfer.distill.Distiller, dev.jinfer.distill",
+      "dev.jinfer.spring.ModelPredictor, dev.jinfer.spring",
       "dev.jinfer.resilience4j.Resilience4jGuard, dev.jinfer.resilience4j",
       "dev.jinfer.kit.BackendCompatibilityKit, dev.jinfer.kit",
   })

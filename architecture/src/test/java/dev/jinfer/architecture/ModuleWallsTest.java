@@ -78,6 +78,19 @@ class ModuleWallsTest {
       .because("the serving chain assembles decorators over any model; backends come through the SPI");
 
   @ArchTest
+  static final ArchRule spring_servesThroughTheChain_andKnowsNoBackend = noClasses().that()
+      .resideInAPackage("dev.jinfer.spring..")
+      .should().dependOnClassesThat().resideInAnyPackage(BACKENDS)
+      .because("the starter serves every model through ServingChain; backends come through the SPI (Backends)");
+
+  @ArchTest
+  static final ArchRule nothingBelowTheStarter_knowsSpring = noClasses().that().resideOutsideOfPackages("dev.jinfer.spring..",
+      "dev.jinfer.examples..")
+      .should().dependOnClassesThat().resideInAnyPackage("org.springframework..")
+      .because("Spring is the starter's business: the library modules (and their tracing: Micrometer's Observation API) "
+          + "stay free of it");
+
+  @ArchTest
   static final ArchRule resilience4j_knowsCoreAndTheServingChainOnly = noClasses().that()
       .resideInAPackage("dev.jinfer.resilience4j..")
       .should().dependOnClassesThat().resideInAnyPackage(without(without(ABOVE_CORE, "dev.jinfer.resilience4j.."),

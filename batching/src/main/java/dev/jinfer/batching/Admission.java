@@ -35,8 +35,10 @@ final class Admission {
   private final int[][] dynamicAxes;
   private final int dynamicAxisCount;
   private final long defaultTimeoutNanos;
+  private final BatchObservations observations;
 
-  Admission(BatcherConfig config, BatcherState state, BatchCounters counters) {
+  Admission(BatcherConfig config, BatcherState state, BatchCounters counters, BatchObservations observations) {
+    this.observations = observations;
     this.state = state;
     this.counters = counters;
     this.signature = config.delegate().signature();
@@ -101,6 +103,7 @@ final class Admission {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+    observations.queued(r);
     enqueue(r);
     return future;
   }

@@ -45,8 +45,11 @@ final class BatchRunner {
   final LongAdder splits = new LongAdder();
   final LongAdder shed = new LongAdder();
 
+  private final BatchObservations observations;
+
   BatchRunner(Predictor delegate, List<String> inputNames, Ticker ticker, boolean isolateFailures, BatchTuner tuner,
-      AtomicReference<BatchTuner.Tuning> tuning, BatchMetrics metrics) {
+      AtomicReference<BatchTuner.Tuning> tuning, BatchMetrics metrics, BatchObservations observations) {
+    this.observations = observations;
     this.delegate = delegate;
     this.id = delegate.modelId();
     this.inputNames = inputNames;
@@ -125,9 +128,17 @@ final class BatchRunner {
     List<NamedTensors> results;
     try {
       NamedTensors in = requests.size() == 1 ? requests.get(0).inputs : concat(requests);
+      observations.engineStarts(requests, rows);
       long start = ticker.read();
-      NamedTensors out = delegate.predict(in, outputs);
+      NamedTensors out;
+      try {
+        out = delegate.predict(in, outputs);
+      } catch (Throwable e) {
+        observations.engineEnds(requests, e);
+        throw e;
+      }
       long nanos = ticker.read() - start;
+      observations.engineEnds(requests, null);
       calls.increment();
       metrics.batch(rows, nanos);
       int batchRows = rows;

@@ -15,6 +15,7 @@ import dev.jinfer.Predictor;
 import dev.jinfer.Priority;
 import dev.jinfer.Ticker;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -26,6 +27,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link Predictor} that serves many small concurrent requests with few large engine calls: requests
@@ -111,16 +113,17 @@ public final class BatchingPredictor extends ForwardingPredictor {
   private final BatchRunner runner;
   private final Drain drain;
 
-  private BatchingPredictor(BatcherConfig config) {
+  private BatchingPredictor(BatcherConfig config, @Nullable ObservationRegistry observationRegistry) {
     super(config.delegate());
+    BatchObservations observations = new BatchObservations(observationRegistry, config.delegate().modelId());
     this.state = new BatcherState(config);
     // threads first (not started yet): if the factory fails, no meter is left registered
     this.workers = new Workers(config, state);
     this.counters = new BatchCounters(config, state);
-    this.admission = new Admission(config, state, counters);
+    this.admission = new Admission(config, state, counters, observations);
     this.signature = admission.signature();
     this.runner = new BatchRunner(config.delegate(), admission.inputNames(), state.ticker,
-        config.resolvedIsolateFailures(), state.tuner, state.tuning, counters.metrics);
+        config.resolvedIsolateFailures(), state.tuner, state.tuning, counters.metrics, observations);
     this.drain = new Drain(config, state, workers, counters);
     workers.start(runner, counters);
   }
@@ -392,6 +395,7 @@ public final class BatchingPredictor extends ForwardingPredictor {
    */
   public static final class Builder {
     private BatcherConfig config;
+    private @Nullable ObservationRegistry observations;
 
     private Builder(Predictor delegate) {
       this.config = BatcherConfig.of(delegate);
@@ -528,6 +532,21 @@ public final class BatchingPredictor extends ForwardingPredictor {
     }
 
     /**
+     * Observes each request submitted inside an observation (the caller's current one): a child
+     * observation {@code jinfer.batch.queue} while it waits in the queue, and {@code jinfer.batch.engine}
+     * for the engine call of its batch (high-cardinality key values {@code jinfer.batch.rows} and
+     * {@code jinfer.batch.requests}). A tracing bridge makes them child spans of the caller's. Default: none.
+     *
+     * @param registry the observation registry
+     * @return this builder
+     * @throws NullPointerException if null
+     */
+    public Builder observationRegistry(ObservationRegistry registry) {
+      this.observations = java.util.Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /**
      * The clock of windows, deadlines and measured costs; default {@link Ticker#system()}. A fake ticker is
      * meant for {@link #manualDispatch()}: batcher threads still sleep in real time.
      *
@@ -573,7 +592,7 @@ public final class BatchingPredictor extends ForwardingPredictor {
      * @return the batcher, owned by the caller, who must close it
      */
     public BatchingPredictor build() {
-      return new BatchingPredictor(config);
+      return new BatchingPredictor(config, observations);
     }
   }
 }

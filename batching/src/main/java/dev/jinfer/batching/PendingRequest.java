@@ -30,6 +30,12 @@ final class PendingRequest {
   long seq;
   int state = QUEUED;
   BatchQueue.@Nullable Group group;
+  /** The observation the request was submitted in, if the batcher observes (see {@link BatchObservations}). */
+  io.micrometer.observation.@Nullable Observation parentObservation;
+  /** Running while queued; guarded by this request's monitor. */
+  io.micrometer.observation.@Nullable Observation queueObservation;
+  /** Running while its batch is in the engine; batcher thread only. */
+  io.micrometer.observation.@Nullable Observation engineObservation;
 
   PendingRequest(NamedTensors inputs, BatchKey key, int rows, Priority priority, long enqueuedAt, long timeoutNanos,
       CompletableFuture<NamedTensors> future) {

@@ -14,6 +14,7 @@ import dev.jinfer.breaker.CircuitBreaker;
 import dev.jinfer.cache.CachedPredictor;
 import dev.jinfer.registry.ModelRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -277,6 +278,7 @@ public final class ServingChain extends ForwardingPredictor {
     private @Nullable Consumer<CircuitBreaker.Builder> breaker;
     private @Nullable UnaryOperator<Predictor> guard;
     private @Nullable MeterRegistry meters;
+    private @Nullable ObservationRegistry observations;
 
     private Builder(@Nullable ModelRegistry registry, @Nullable String modelName, @Nullable Predictor predictor) {
       this.registry = registry;
@@ -406,6 +408,22 @@ public final class ServingChain extends ForwardingPredictor {
     }
 
     /**
+     * Observes every call: one {@link io.micrometer.observation.Observation} named
+     * {@code jinfer.serving.predict} per call, outermost (cache hits included), with the low-cardinality key
+     * values {@code jinfer.model}, {@code jinfer.version} and {@code outcome} ({@code success}, or the
+     * failure's {@link dev.jinfer.ErrorCode}). With a batcher, each call also gets the child observations
+     * {@code jinfer.batch.queue} (time in the queue) and {@code jinfer.batch.engine} (the engine call of its
+     * batch). A tracing bridge turns them into spans, Micrometer's meter handler into timers. Default: none.
+     *
+     * @param registry the observation registry
+     * @return this builder
+     */
+    public Builder observationRegistry(ObservationRegistry registry) {
+      this.observations = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /**
      * Resolves the version (registry chains) and assembles the chain. If a layer fails to build, what was
      * built is closed, the version handle included.
      *
@@ -442,6 +460,9 @@ public final class ServingChain extends ForwardingPredictor {
             if (meters != null) {
               b.meterRegistry(meters);
             }
+            if (observations != null) {
+              b.observationRegistry(observations);
+            }
             batching.accept(b);
             batcher = b.build();
             chain = batcher;
@@ -472,6 +493,9 @@ public final class ServingChain extends ForwardingPredictor {
           cache.accept(b);
           cached = b.build();
           chain = cached;
+        }
+        if (observations != null) {
+          chain = new ObservedPredictor(chain, observations);
         }
         ServingChain result = new ServingChain(chain, handle, owns, batcher, cb, cached);
         LOG.debug("model {}: serving with {}", handle.modelId(), result);
