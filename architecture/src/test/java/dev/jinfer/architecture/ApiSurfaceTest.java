@@ -42,6 +42,7 @@ class ApiSurfaceTest {
       "dev.jinfer.tensorflow | TensorflowBackend",
       "dev.jinfer.pytorch  | PytorchBackend",
       "dev.jinfer.serving  | ServingChain",
+      "dev.jinfer.spark    | DatasetScorer InvalidRowPolicy JinferTransformer ScoredDataset SharedModels",
       "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer OnnxModels OnnxTensors",
       "dev.jinfer.optimize.proto | Onnx",
   })
@@ -65,6 +66,7 @@ class ApiSurfaceTest {
       "dev.jinfer.cache.CachedPredictor, dev.jinfer.cache",
       "dev.jinfer.optimize.OnnxModels, dev.jinfer.optimize",
       "dev.jinfer.serving.ServingChain, dev.jinfer.serving",
+      "dev.jinfer.spark.InvalidRowPolicy, dev.jinfer.spark",
   })
   void aLibraryJar_namesItsModule(String className, String moduleName) throws IOException, URISyntaxException,
       ClassNotFoundException {

@@ -70,6 +70,11 @@ class ModuleWallsTest {
       .because("the serving chain assembles decorators over any model; backends come through the SPI");
 
   @ArchTest
+  static final ArchRule spark_knowsCoreOnly = noClasses().that().resideInAPackage("dev.jinfer.spark..")
+      .should().dependOnClassesThat().resideInAnyPackage(without(ABOVE_CORE, "dev.jinfer.spark.."))
+      .because("Spark scoring runs any model through core's Predictor: the user's classpath brings the backend");
+
+  @ArchTest
   static final ArchRule internal_isReachedOnlyFromCore = noClasses().that().resideOutsideOfPackages(CORE)
       .should().dependOnClassesThat().resideInAPackage("dev.jinfer.internal..")
       .because("dev.jinfer.internal is core's shared implementation, not API");
