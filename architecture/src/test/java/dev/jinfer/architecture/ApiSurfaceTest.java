@@ -43,6 +43,7 @@ class ApiSurfaceTest {
       "dev.jinfer.pytorch  | PytorchBackend",
       "dev.jinfer.serving  | ServingChain",
       "dev.jinfer.spark    | DatasetScorer InvalidRowPolicy JinferTransformer ScoredDataset SharedModels",
+      "dev.jinfer.flink    | AsyncScoringFunction FeatureFunction ResultFunction TaskManagerModels",
       "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer OnnxModels OnnxTensors",
       "dev.jinfer.optimize.proto | Onnx",
   })
@@ -67,6 +68,7 @@ class ApiSurfaceTest {
       "dev.jinfer.optimize.OnnxModels, dev.jinfer.optimize",
       "dev.jinfer.serving.ServingChain, dev.jinfer.serving",
       "dev.jinfer.spark.InvalidRowPolicy, dev.jinfer.spark",
+      "dev.jinfer.flink.FeatureFunction, dev.jinfer.flink",
   })
   void aLibraryJar_namesItsModule(String className, String moduleName) throws IOException, URISyntaxException,
       ClassNotFoundException {

@@ -75,6 +75,12 @@ class ModuleWallsTest {
       .because("Spark scoring runs any model through core's Predictor: the user's classpath brings the backend");
 
   @ArchTest
+  static final ArchRule flink_knowsTheServingChain_butNoBackend = noClasses().that().resideInAPackage("dev.jinfer.flink..")
+      .should().dependOnClassesThat().resideInAnyPackage(without(ABOVE_CORE, "dev.jinfer.flink..", "dev.jinfer.serving..",
+          "dev.jinfer.batching..", "dev.jinfer.cache.."))
+      .because("Flink scoring serves through the ServingChain; the job's classpath brings the backend");
+
+  @ArchTest
   static final ArchRule internal_isReachedOnlyFromCore = noClasses().that().resideOutsideOfPackages(CORE)
       .should().dependOnClassesThat().resideInAPackage("dev.jinfer.internal..")
       .because("dev.jinfer.internal is core's shared implementation, not API");
@@ -101,7 +107,7 @@ class ModuleWallsTest {
       .should().dependOnClassesThat().resideInAnyPackage("dev.jinfer.registry", "dev.jinfer.breaker")
       .because("each core subsystem stands on the API alone");
 
-  static String[] without(String[] all, String own) {
-    return Arrays.stream(all).filter(p -> !p.equals(own)).toArray(String[]::new);
+  static String[] without(String[] all, String... allowed) {
+    return Arrays.stream(all).filter(p -> !Arrays.asList(allowed).contains(p)).toArray(String[]::new);
   }
 }
