@@ -46,6 +46,8 @@ class ApiSurfaceTest {
       "dev.jinfer.flink    | AsyncScoringFunction FeatureFunction ResultFunction TaskManagerModels",
       "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer OnnxModels OnnxTensors",
       "dev.jinfer.optimize.proto | Onnx",
+      "dev.jinfer.resilience4j | Resilience4jGuard",
+      "dev.jinfer.kit      | BackendCompatibilityKit",
   })
   void aPackage_exportsOnlyItsApi(String pkg, String expected) {
     Set<String> publicTypes = new TreeSet<>();
@@ -69,6 +71,8 @@ class ApiSurfaceTest {
       "dev.jinfer.serving.ServingChain, dev.jinfer.serving",
       "dev.jinfer.spark.InvalidRowPolicy, dev.jinfer.spark",
       "dev.jinfer.flink.FeatureFunction, dev.jinfer.flink",
+      "dev.jinfer.resilience4j.Resilience4jGuard, dev.jinfer.resilience4j",
+      "dev.jinfer.kit.BackendCompatibilityKit, dev.jinfer.kit",
   })
   void aLibraryJar_namesItsModule(String className, String moduleName) throws IOException, URISyntaxException,
       ClassNotFoundException {
