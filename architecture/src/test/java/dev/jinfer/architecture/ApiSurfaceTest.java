@@ -44,6 +44,8 @@ class ApiSurfaceTest {
       "dev.jinfer.serving  | ServingChain",
       "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer ModelComparison OnnxModels OnnxTensors Pruner StaticQuantizer",
       "dev.jinfer.spring   | JinferAutoConfiguration JinferHealthAutoConfiguration JinferProperties ModelPredictor ModelStartupException",
+      "dev.jinfer.spark    | DatasetScorer InvalidRowPolicy JinferTransformer ScoredDataset SharedModels",
+      "dev.jinfer.flink    | AsyncScoringFunction FeatureFunction ResultFunction TaskManagerModels",
       "dev.jinfer.optimize.proto | Onnx",
       "dev.jinfer.distill  | Agreement DistillationDivergedException DistillationResult Distiller EpochProgress LatencyComparison",
       "dev.jinfer.resilience4j | Resilience4jGuard",
@@ -71,6 +73,8 @@ class ApiSurfaceTest {
       "dev.jinfer.serving.ServingChain, dev.jinfer.serving",
       "dev.jinfer.distill.Distiller, dev.jinfer.distill",
       "dev.jinfer.spring.ModelPredictor, dev.jinfer.spring",
+      "dev.jinfer.spark.InvalidRowPolicy, dev.jinfer.spark",
+      "dev.jinfer.flink.FeatureFunction, dev.jinfer.flink",
       "dev.jinfer.resilience4j.Resilience4jGuard, dev.jinfer.resilience4j",
       "dev.jinfer.kit.BackendCompatibilityKit, dev.jinfer.kit",
   })

@@ -91,6 +91,17 @@ class ModuleWallsTest {
           + "stay free of it");
 
   @ArchTest
+  static final ArchRule spark_knowsCoreOnly = noClasses().that().resideInAPackage("dev.jinfer.spark..")
+      .should().dependOnClassesThat().resideInAnyPackage(without(ABOVE_CORE, "dev.jinfer.spark.."))
+      .because("Spark scoring runs any model through core's Predictor: the user's classpath brings the backend");
+
+  @ArchTest
+  static final ArchRule flink_knowsTheServingChain_butNoBackend = noClasses().that().resideInAPackage("dev.jinfer.flink..")
+      .should().dependOnClassesThat().resideInAnyPackage(without(ABOVE_CORE, "dev.jinfer.flink..", "dev.jinfer.serving..",
+          "dev.jinfer.batching..", "dev.jinfer.cache.."))
+      .because("Flink scoring serves through the ServingChain; the job's classpath brings the backend");
+
+  @ArchTest
   static final ArchRule resilience4j_knowsCoreAndTheServingChainOnly = noClasses().that()
       .resideInAPackage("dev.jinfer.resilience4j..")
       .should().dependOnClassesThat().resideInAnyPackage(without(without(ABOVE_CORE, "dev.jinfer.resilience4j.."),
@@ -129,7 +140,7 @@ class ModuleWallsTest {
       .should().dependOnClassesThat().resideInAnyPackage("dev.jinfer.registry", "dev.jinfer.breaker")
       .because("each core subsystem stands on the API alone");
 
-  static String[] without(String[] all, String own) {
-    return Arrays.stream(all).filter(p -> !p.equals(own)).toArray(String[]::new);
+  static String[] without(String[] all, String... allowed) {
+    return Arrays.stream(all).filter(p -> !Arrays.asList(allowed).contains(p)).toArray(String[]::new);
   }
 }

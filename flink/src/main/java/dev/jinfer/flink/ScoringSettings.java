@@ -1,0 +1,18 @@
+package dev.jinfer.flink;
+
+import java.io.Serializable;
+import java.time.Duration;
+
+/**
+ * How a TaskManager serves one model: the key of {@link TaskManagerModels} (subtasks with equal settings in
+ * one JVM share the model and its chain).
+ */
+record ScoringSettings(
+    String location,
+    String version,
+    boolean batching,
+    int maxBatchSize,
+    Duration maxQueueDelay,
+    int threads,
+    boolean micrometer) implements Serializable {
+}
