@@ -5,6 +5,7 @@ import dev.jinfer.LoadOptions;
 import dev.jinfer.registry.ModelRegistry;
 import dev.jinfer.registry.ModelStatus;
 import dev.jinfer.registry.RegistryStatus;
+import dev.jinfer.registry.VersionPolicy;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -134,7 +135,8 @@ public final class RestService implements AutoCloseable {
     if (config.sessions() > 0) {
       load.property("onnx.sessions", Integer.toString(config.sessions()));
     }
-    ModelRegistry.Builder rb = ModelRegistry.newBuilder(root).loadOptions(load.build()).meterRegistry(prometheus);
+    ModelRegistry.Builder rb = ModelRegistry.newBuilder(root).loadOptions(load.build()).meterRegistry(prometheus)
+        .defaultPolicy(VersionPolicy.latest(config.keepVersions()));
     config.pollInterval().ifPresent(rb::pollInterval);
     config.backends().ifPresent(rb::backends);
     ModelRegistry registry = rb.build();
