@@ -5,6 +5,11 @@ import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Predictor;
 import dev.jinfer.registry.ModelRegistry;
+import dev.jinfer.registry.ModelStatus;
+import dev.jinfer.registry.RegistryStatus;
+import dev.jinfer.registry.VersionState;
+import dev.jinfer.registry.VersionStatus;
+import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -75,6 +80,37 @@ final class Inference {
       }
       throw e;
     }
+  }
+
+  /**
+   * Whether a model (a version, if given) can serve now.
+   *
+   * @throws ModelNotFoundException for a model the repository does not hold
+   */
+  boolean isReady(String name, @Nullable String version) {
+    ModelStatus m = registry.status().model(name).orElseThrow(() -> new ModelNotFoundException("model '" + name
+        + "': not in the repository " + registry.root()));
+    if (version == null) {
+      return m.isReady();
+    }
+    try {
+      resolve(name, version);
+      return true;
+    } catch (ApiException | ModelNotFoundException e) {
+      return false;
+    }
+  }
+
+  /** @return the versions of a model that are loaded and can serve, oldest first; empty for an unknown model */
+  List<String> readyVersions(String name) {
+    return registry.status().model(name).map(m -> m.versions().stream().filter(v -> v.state() == VersionState.READY)
+        .map(VersionStatus::version).toList()).orElse(List.of());
+  }
+
+  /** @return whether the registry runs, holds a model and every model has a ready version */
+  boolean isServerReady() {
+    RegistryStatus s = registry.status();
+    return s.isReady() && !s.models().isEmpty();
   }
 
   private boolean sameVersion(Pipelines.Pipeline p, String name, @Nullable String version) {

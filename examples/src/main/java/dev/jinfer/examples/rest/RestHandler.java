@@ -295,8 +295,7 @@ final class RestHandler implements HttpHandler {
     }
     if (path.equals(V2_READY_PATH)) {
       allow(method, "GET");
-      RegistryStatus s = registry.status();
-      return sendEmpty(exchange, s.isReady() && !s.models().isEmpty() ? 200 : 400);
+      return sendEmpty(exchange, inference.isServerReady() ? 200 : 400);
     }
     if (parts.size() == 1) {
       allow(method, "GET");
@@ -321,7 +320,7 @@ final class RestHandler implements HttpHandler {
       }
       if (parts.size() == rest + 1 && parts.get(rest).equals("ready")) {
         allow(method, "GET");
-        return sendEmpty(exchange, isReady(name, version) ? 200 : 400);
+        return sendEmpty(exchange, inference.isReady(name, version) ? 200 : 400);
       }
       if (parts.size() == rest + 1 && parts.get(rest).equals("infer")) {
         allow(method, "POST");
@@ -332,25 +331,10 @@ final class RestHandler implements HttpHandler {
         + ", /v2/models/{name}[/versions/{v}][/ready|/infer]");
   }
 
-  /** Whether a model (a version, if given) is ready; 404 for a model the repository does not hold. */
-  private boolean isReady(String name, @Nullable String version) {
-    ModelStatus m = registry.status().model(name).orElseThrow(() -> new ModelNotFoundException("model '" + name
-        + "': not in the repository " + registry.root()));
-    if (version == null) {
-      return m.isReady();
-    }
-    try {
-      inference.resolve(name, version);
-      return true;
-    } catch (ApiException | ModelNotFoundException e) {
-      return false;
-    }
-  }
-
   private int v2Metadata(HttpExchange exchange, String name, @Nullable String version) throws IOException {
     Pipelines.Pipeline p = inference.resolve(name, version);
     ModelSignature sig = p.predictor().signature();
-    List<String> versions = registry.status().model(name).map(OipServerInfo::readyVersions).orElse(List.of());
+    List<String> versions = inference.readyVersions(name);
     return send(exchange, 200, g -> {
       g.writeStringField("name", name);
       g.writeArrayFieldStart("versions");
