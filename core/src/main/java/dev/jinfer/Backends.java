@@ -3,6 +3,8 @@ package dev.jinfer;
 import dev.jinfer.spi.Backend;
 import dev.jinfer.spi.BackendSession;
 import dev.jinfer.spi.ModelSource;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -115,13 +117,159 @@ public final class Backends {
         options.modelName().orElseGet(() -> defaultName(path)), options.modelVersion().orElse("1")));
     Backend backend = select(source, options);
     LOG.debug("loading {} from {} with backend {}", source.id(), path, backend.name());
+    return open(backend, source, path.toString(), options);
+  }
+
+  /**
+   * Loads a model from a file's bytes, for a service that holds its model in memory (downloaded, decrypted,
+   * embedded). A backend that loads from memory (ONNX Runtime) gets the bytes as they are; any other gets a
+   * temporary copy in {@code java.io.tmpdir}, deleted as soon as it has loaded (so a file the engine looks for
+   * beside the model, such as a TorchScript signature sidecar, is not there: pass it as a property).
+   *
+   * @param contents the model file's bytes; not copied, so not to be modified while this runs
+   * @param fileName the file's name, e.g. {@code fraud.onnx}: its extension picks the backend, and without
+   *     {@link LoadOptions.Builder#modelName} it names the model
+   * @param options load options
+   * @return the loaded model, owned by the caller
+   * @throws ModelLoadException if the bytes are empty, the name is blank or the engine rejects the model
+   * @throws BackendUnavailableException if no available backend accepts it, or the forced one is absent
+   */
+  public Model load(byte[] contents, String fileName, LoadOptions options) {
+    if (contents == null) {
+      throw new ModelLoadException("model bytes: expected a byte array but got null");
+    }
+    String name = fileName(fileName);
+    if (contents.length == 0) {
+      throw new ModelLoadException("model " + name + ": expected the bytes of a model file but got 0 bytes");
+    }
+    if (options == null) {
+      throw new ModelLoadException("load options: expected LoadOptions but got null");
+    }
+    ModelSource memory = new ModelSource(Path.of(name), new ModelId(
+        options.modelName().orElseGet(() -> defaultName(Path.of(name))), options.modelVersion().orElse("1")), contents);
+    Backend backend = select(memory, options);
+    String what = name + " (" + contents.length + " bytes in memory)";
+    if (backend.loadsFromMemory()) {
+      LOG.debug("loading {} from {} with backend {}", memory.id(), what, backend.name());
+      return open(backend, memory, what, options);
+    }
+    Path dir;
+    try {
+      dir = Files.createTempDirectory("jinfer-model-");
+    } catch (IOException | RuntimeException e) {
+      throw new ModelLoadException("model " + what + ": backend '" + backend.name() + "' loads only from a file, and no"
+          + " temporary directory could be created in " + System.getProperty("java.io.tmpdir") + ": " + e, e);
+    }
+    Path copy = dir.resolve(name);
+    try {
+      Files.write(copy, contents);
+      LOG.debug("loading {} from {} with backend {} through the temporary copy {}", memory.id(), what, backend.name(), copy);
+      return open(backend, new ModelSource(copy, memory.id()), what, options);
+    } catch (IOException e) {
+      throw new ModelLoadException("model " + what + ": backend '" + backend.name() + "' loads only from a file, and"
+          + " writing the temporary copy " + copy + " failed: " + e, e);
+    } finally {
+      deleteQuietly(copy);
+      deleteQuietly(dir);
+    }
+  }
+
+  /**
+   * Loads a model from a stream, read to its end (and not closed: the caller owns it); see
+   * {@link #load(byte[], String, LoadOptions)}. A model is read whole into memory, so it must be under 2 GB,
+   * which is also ONNX's own limit for a model without external data.
+   *
+   * @param in the model file's bytes
+   * @param fileName the file's name, e.g. {@code fraud.onnx}
+   * @param options load options
+   * @return the loaded model, owned by the caller
+   * @throws ModelLoadException if the stream cannot be read, is empty, or the engine rejects the model
+   * @throws BackendUnavailableException if no available backend accepts it, or the forced one is absent
+   */
+  public Model load(InputStream in, String fileName, LoadOptions options) {
+    if (in == null) {
+      throw new ModelLoadException("model stream: expected an InputStream but got null");
+    }
+    String name = fileName(fileName);
+    byte[] contents;
+    try {
+      contents = in.readAllBytes();
+    } catch (IOException | OutOfMemoryError e) {
+      throw new ModelLoadException("model " + name + ": the stream could not be read: " + e, e);
+    }
+    return load(contents, name, options);
+  }
+
+  /**
+   * Loads a model packaged as a classpath resource (in the application's jar), through the thread's context
+   * class loader, or this class's when there is none; see {@link #load(byte[], String, LoadOptions)}.
+   *
+   * @param resource the resource's name, e.g. {@code models/fraud.onnx} (a leading {@code /} is ignored)
+   * @param options load options
+   * @return the loaded model, owned by the caller
+   * @throws ModelLoadException if there is no such resource, it cannot be read, or the engine rejects it
+   * @throws BackendUnavailableException if no available backend accepts it, or the forced one is absent
+   */
+  public Model loadResource(String resource, LoadOptions options) {
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    return loadResource(loader != null ? loader : Backends.class.getClassLoader(), resource, options);
+  }
+
+  /**
+   * Loads a model packaged as a classpath resource of a given class loader.
+   *
+   * @param loader the class loader that sees the resource
+   * @param resource the resource's name, e.g. {@code models/fraud.onnx} (a leading {@code /} is ignored)
+   * @param options load options
+   * @return the loaded model, owned by the caller
+   * @throws ModelLoadException if there is no such resource, it cannot be read, or the engine rejects it
+   * @throws BackendUnavailableException if no available backend accepts it, or the forced one is absent
+   */
+  public Model loadResource(ClassLoader loader, String resource, LoadOptions options) {
+    if (resource == null || resource.isBlank()) {
+      throw new ModelLoadException("model resource: expected a classpath resource name but got "
+          + (resource == null ? "null" : "'" + resource + "'"));
+    }
+    String name = resource.startsWith("/") ? resource.substring(1) : resource;
+    try (InputStream in = loader.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new ModelLoadException("model resource '" + name + "': expected a classpath resource but the class loader "
+            + loader.getName() + " finds nothing there");
+      }
+      return load(in, name.substring(name.lastIndexOf('/') + 1), options);
+    } catch (IOException e) {
+      throw new ModelLoadException("model resource '" + name + "': could not be read: " + e, e);
+    }
+  }
+
+  private static String fileName(String fileName) {
+    if (fileName == null || fileName.isBlank()) {
+      throw new ModelLoadException("model file name: expected a name such as fraud.onnx (its extension picks the"
+          + " backend) but got " + (fileName == null ? "null" : "'" + fileName + "'"));
+    }
+    String name = fileName.substring(Math.max(fileName.lastIndexOf('/'), fileName.lastIndexOf('\\')) + 1);
+    if (name.isEmpty() || name.equals(".") || name.equals("..")) {
+      throw new ModelLoadException("model file name: expected a file name such as fraud.onnx but got '" + fileName + "'");
+    }
+    return name;
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      LOG.warn("could not delete the temporary model copy {}: {}", p, e.toString());
+    }
+  }
+
+  private Model open(Backend backend, ModelSource source, String what, LoadOptions options) {
     BackendSession session;
     try {
       session = backend.load(source, options);
     } catch (InferenceException e) {
       throw e;
     } catch (Exception | LinkageError e) {
-      throw new ModelLoadException("model " + path + ": backend '" + backend.name() + "' could not load it: " + e.getMessage(), e);
+      throw new ModelLoadException("model " + what + ": backend '" + backend.name() + "' could not load it: " + e.getMessage(), e);
     }
     return DefaultModel.open(source.id(), backend.name(), session, options);
   }
@@ -141,7 +289,8 @@ public final class Backends {
         return b;
       }
     }
-    throw new BackendUnavailableException("model " + source.path() + ": no backend accepts it; present: " + describe());
+    throw new BackendUnavailableException("model " + (source.inMemory() ? source.path() + " (in memory)" : source.path())
+        + ": no backend accepts it; present: " + describe());
   }
 
   private String describe() {

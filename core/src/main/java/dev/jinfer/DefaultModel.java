@@ -4,11 +4,13 @@ import dev.jinfer.internal.LeaseCounter;
 import dev.jinfer.internal.WarmupInputs;
 import dev.jinfer.spi.BackendSession;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -52,6 +54,11 @@ final class DefaultModel implements Model {
   private final boolean rejectNonFinite;
   private final Object deadlineLock = new Object();
   private @Nullable ThreadPoolExecutor deadlineThreads; // guarded by deadlineLock
+  /** Set when a bounded close gave up waiting: the last call out then releases the session. */
+  private volatile boolean lastCallReleases;
+  private final AtomicBoolean released = new AtomicBoolean();
+  /** Longer waits are as good as forever (and would overflow nanoseconds). */
+  private static final Duration MAX_WAIT = Duration.ofDays(365);
 
   private DefaultModel(ModelId id, String backend, BackendSession session, LoadOptions options) {
     this.id = id;
@@ -121,14 +128,14 @@ final class DefaultModel implements Model {
       metrics.success(ticker.read() - start);
       return out;
     } catch (InferenceException e) {
-      metrics.failure(e.code());
+      metrics.failure(e.code(), ticker.read() - start);
       throw e;
     } catch (Exception | LinkageError e) {
       BackendException wrapped = new BackendException("model " + id + ": the " + backend + " engine failed: " + e.getMessage(), e);
-      metrics.failure(wrapped.code());
+      metrics.failure(wrapped.code(), ticker.read() - start);
       throw wrapped;
     } finally {
-      gate.release();
+      leave();
     }
   }
 
@@ -168,14 +175,16 @@ final class DefaultModel implements Model {
           } catch (Throwable t) {
             result.completeExceptionally(t);
           } finally {
-            gate.release(); // the call leaves the gate when the engine is done, not when its caller gave up
+            leave(); // the call leaves the gate when the engine is done, not when its caller gave up
           }
         };
+        Executor own = options.deadlineExecutor().orElse(null);
         try {
-          deadlineThreads().execute(call);
+          (own != null ? own : deadlineThreads()).execute(call);
         } catch (RejectedExecutionException e) {
-          throw new OverloadedException("model " + id + ": " + MAX_DEADLINE_THREADS + " calls with a deadline are already"
-              + " running on the " + backend + " engine, which cannot cancel them (abandoned calls included)", e);
+          throw new OverloadedException("model " + id + ": " + (own != null ? "the deadline executor of its LoadOptions"
+              + " refused the call" : MAX_DEADLINE_THREADS + " calls with a deadline are already running") + " on the "
+              + backend + " engine, which cannot cancel them (abandoned calls included)", e);
         }
         handedOff = true;
         out = await(result, deadline);
@@ -188,12 +197,12 @@ final class DefaultModel implements Model {
     } catch (Throwable e) {
       RuntimeException mapped = mapFailure(e);
       if (mapped instanceof InferenceException) {
-        metrics.failure(((InferenceException) mapped).code());
+        metrics.failure(((InferenceException) mapped).code(), ticker.read() - start);
       }
       throw mapped;
     } finally {
       if (!handedOff) {
-        gate.release();
+        leave();
       }
     }
   }
@@ -286,18 +295,54 @@ final class DefaultModel implements Model {
 
   @Override
   public void close() {
-    if (gate.closeAndAwait()) {
-      synchronized (deadlineLock) {
-        if (deadlineThreads != null) {
-          deadlineThreads.shutdown(); // idle by now: the gate counted every call they ran
-        }
+    gate.closeAndAwait();
+    release();
+  }
+
+  @Override
+  public boolean close(Duration timeout) {
+    if (timeout == null || timeout.isNegative()) {
+      throw new IllegalArgumentException("model " + id + ": close timeout: expected a duration >= 0 but got " + timeout);
+    }
+    gate.close();
+    long nanos = timeout.compareTo(MAX_WAIT) > 0 ? Long.MAX_VALUE : timeout.toNanos();
+    if (gate.awaitDrained(nanos)) {
+      release();
+      return true;
+    }
+    lastCallReleases = true;
+    long running = gate.held();
+    if (running == 0) {
+      release(); // the last call left between the wait and the flag, and may not have seen it
+      return true;
+    }
+    LOG.warn("model {}: closing: {} call(s) still running on the {} engine after {}; its session is released when"
+        + " the last of them ends", id, running, backend, timeout);
+    return false;
+  }
+
+  /** Leaves the gate; the last call out of a model whose bounded close gave up waiting releases it. */
+  private void leave() {
+    if (gate.release() && lastCallReleases) {
+      release();
+    }
+  }
+
+  /** Frees the deadline threads, meters and engine session, once, after the last call. */
+  private void release() {
+    if (!released.compareAndSet(false, true)) {
+      return;
+    }
+    synchronized (deadlineLock) {
+      if (deadlineThreads != null) {
+        deadlineThreads.shutdown(); // idle by now: the gate counted every call they ran
       }
-      metrics.close();
-      try {
-        session.close();
-      } catch (Exception e) {
-        LOG.warn("model {}: the {} engine failed to release its session", id, backend, e);
-      }
+    }
+    metrics.close();
+    try {
+      session.close();
+    } catch (Exception e) {
+      LOG.warn("model {}: the {} engine failed to release its session", id, backend, e);
     }
   }
 

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -30,6 +31,7 @@ public final class LoadOptions {
   private final @Nullable Duration latencySla;
   private final boolean rejectNonFinite;
   private final Ticker ticker;
+  private final @Nullable Executor deadlineExecutor;
 
   private LoadOptions(Builder b) {
     this.device = b.device;
@@ -45,6 +47,7 @@ public final class LoadOptions {
     this.latencySla = b.latencySla;
     this.rejectNonFinite = b.rejectNonFinite;
     this.ticker = b.ticker;
+    this.deadlineExecutor = b.deadlineExecutor;
   }
 
   /**
@@ -86,6 +89,7 @@ public final class LoadOptions {
     b.latencySla = latencySla;
     b.rejectNonFinite = rejectNonFinite;
     b.ticker = ticker;
+    b.deadlineExecutor = deadlineExecutor;
     return b;
   }
 
@@ -224,6 +228,17 @@ public final class LoadOptions {
     return ticker;
   }
 
+  /**
+   * The executor that runs a call with a deadline on an engine that cannot cancel its calls, so that the caller
+   * can stop waiting at the deadline; empty for the model's own pool (up to
+   * {@code 64} daemon threads that end when idle).
+   *
+   * @return the executor the caller supplied, or empty
+   */
+  public Optional<Executor> deadlineExecutor() {
+    return Optional.ofNullable(deadlineExecutor);
+  }
+
   @Override
   public String toString() {
     return "LoadOptions{device=" + device + ", intraOpThreads=" + intraOpThreads + ", interOpThreads=" + interOpThreads
@@ -247,6 +262,7 @@ public final class LoadOptions {
     private @Nullable Duration latencySla;
     private boolean rejectNonFinite;
     private Ticker ticker = Ticker.system();
+    private @Nullable Executor deadlineExecutor;
 
     private Builder() {}
 
@@ -404,6 +420,22 @@ public final class LoadOptions {
      */
     public Builder ticker(Ticker ticker) {
       this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /**
+     * The executor for calls with a deadline on an engine that cannot cancel them (TensorFlow, PyTorch): the
+     * call runs there while its caller waits until the deadline. Supply one to bound, name or monitor those
+     * threads with the application's other pools; the model never shuts it down. A call it rejects fails with
+     * {@link OverloadedException}. Each running call holds one of its threads until the engine returns, even
+     * after its caller gave up, so size it for the engine's slowest calls. Default: the model's own pool of up
+     * to 64 daemon threads.
+     *
+     * @param executor the executor, owned by the caller
+     * @return this builder
+     */
+    public Builder deadlineExecutor(Executor executor) {
+      this.deadlineExecutor = Objects.requireNonNull(executor, "deadlineExecutor");
       return this;
     }
 

@@ -1,56 +1,54 @@
 package dev.jinfer;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The meters of one model's predict path: {@code jinfer.predict.latency} (timer with p50/p95/p99 and SLO
- * buckets), {@code jinfer.predict.requests} and {@code jinfer.predict.errors} (tagged with the error
- * code), all tagged {@code model} and {@code version}; plus the optional SLA watcher. Without a registry
- * and SLA every method is a no-op.
+ * The meters of one model's predict path: one timer, {@code jinfer.predict}, tagged {@code model},
+ * {@code version}, {@code outcome} ({@code success} or {@code error}) and {@code error} ({@code none} or the
+ * {@link ErrorCode}), so the call count, the error count by code and the latency all come from one meter as
+ * Micrometer's conventions ask; plus the optional SLA watcher. Without a registry and SLA every method is a
+ * no-op.
+ *
+ * <p>The timer publishes its SLO buckets as a histogram (Prometheus computes any quantile from them) and no
+ * client-side percentiles: those do not reach a Prometheus scrape beside a histogram, so they would be
+ * computed for nothing. A registry that wants them adds them with a {@code MeterFilter}. The timer of an
+ * error code is registered on that code's first failure, so a scrape carries no empty series per code.
  */
 final class PredictorMetrics {
+  /** The timer's name. */
+  static final String PREDICT = "jinfer.predict";
+
   /** SLO buckets of the latency timer, chosen for in-process inference (tens of microseconds to a second). */
   static final Duration[] SLO_BUCKETS = {
       Duration.ofNanos(50_000), Duration.ofNanos(100_000), Duration.ofNanos(250_000), Duration.ofNanos(500_000),
       Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
       Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofSeconds(1)};
 
-  private final @Nullable Timer latency;
-  private final @Nullable Counter requests;
-  private final Map<ErrorCode, Counter> errors;
+  private final @Nullable Timer success;
+  private final AtomicReferenceArray<@Nullable Timer> errors = new AtomicReferenceArray<>(ErrorCode.values().length);
   private final @Nullable LatencySlaWatcher sla;
   private final @Nullable MeterRegistry registry;
+  private final Tags tags;
 
   private PredictorMetrics(@Nullable MeterRegistry registry, ModelId id, @Nullable LatencySlaWatcher sla) {
     this.sla = sla;
     this.registry = registry;
-    this.errors = new EnumMap<>(ErrorCode.class);
-    if (registry == null) {
-      latency = null;
-      requests = null;
-      return;
-    }
-    Tags tags = Tags.of("model", id.name(), "version", id.version());
-    latency = Timer.builder("jinfer.predict.latency")
-        .description("Time of one predict call, validation and engine run included")
-        .tags(tags)
-        .publishPercentiles(0.5, 0.95, 0.99)
+    this.tags = Tags.of("model", id.name(), "version", id.version());
+    this.success = registry == null ? null : timer(registry, "success", "none");
+  }
+
+  private Timer timer(MeterRegistry to, String outcome, String error) {
+    return Timer.builder(PREDICT)
+        .description("Predict calls: validation and engine run, by outcome and error code")
+        .tags(tags).tag("outcome", outcome).tag("error", error)
         .serviceLevelObjectives(SLO_BUCKETS)
-        .register(registry);
-    requests = Counter.builder("jinfer.predict.requests").description("Predict calls, successful or not")
-        .tags(tags).register(registry);
-    for (ErrorCode code : ErrorCode.values()) {
-      errors.put(code, Counter.builder("jinfer.predict.errors").description("Failed predict calls by error code")
-          .tags(tags).tag("code", code.name()).register(registry));
-    }
+        .register(to);
   }
 
   /**
@@ -73,9 +71,13 @@ final class PredictorMetrics {
    */
   public void close() {
     if (registry != null) {
-      registry.remove(latency);
-      registry.remove(requests);
-      errors.values().forEach(registry::remove);
+      registry.remove(success);
+      for (int i = 0; i < errors.length(); i++) {
+        Timer t = errors.get(i);
+        if (t != null) {
+          registry.remove(t);
+        }
+      }
     }
   }
 
@@ -85,9 +87,8 @@ final class PredictorMetrics {
    * @param nanos its duration
    */
   public void success(long nanos) {
-    if (requests != null) {
-      requests.increment();
-      latency.record(nanos, TimeUnit.NANOSECONDS);
+    if (success != null) {
+      success.record(nanos, TimeUnit.NANOSECONDS);
     }
     if (sla != null) {
       sla.record(nanos);
@@ -95,14 +96,22 @@ final class PredictorMetrics {
   }
 
   /**
-   * Records a failed call (not in the latency timer: fast rejections would hide slow successes).
+   * Records a failed call (under its own {@code outcome=error} series, so fast rejections do not hide slow
+   * successes; not seen by the SLA watcher).
    *
    * @param code why it failed
+   * @param nanos how long it took to fail
    */
-  public void failure(ErrorCode code) {
-    if (requests != null) {
-      requests.increment();
-      errors.get(code).increment();
+  public void failure(ErrorCode code, long nanos) {
+    if (registry == null) {
+      return;
     }
+    int i = code.ordinal();
+    Timer t = errors.get(i);
+    if (t == null) {
+      t = timer(registry, "error", code.name()); // a racing first failure gets the same meter back
+      errors.set(i, t);
+    }
+    t.record(nanos, TimeUnit.NANOSECONDS);
   }
 }

@@ -3,7 +3,6 @@ package dev.jinfer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -26,16 +25,17 @@ class PredictorMetricsTest {
         options.meterRegistry(registry).ticker(ticker).build());
   }
 
-  private Counter counter(String name, String... extraTags) {
-    return registry.get(name).tags("model", "fraud", "version", "1").tags(extraTags).counter();
+  private Timer timer(String outcome, String error) {
+    return registry.get("jinfer.predict").tags("model", "fraud", "version", "1", "outcome", outcome, "error", error)
+        .timer();
   }
 
   private Timer latency() {
-    return registry.get("jinfer.predict.latency").tags("model", "fraud", "version", "1").timer();
+    return timer("success", "none");
   }
 
   @Test
-  void counts_requestsAndErrorsByCode_andTimesOnlySuccesses() throws IOException {
+  void oneTimer_countsSuccessesAndErrorsByCode_inSeparateSeries() throws IOException {
     int k = 5;
     int j = 3;
     try (Model model = load(LoadOptions.newBuilder())) {
@@ -50,10 +50,11 @@ class PredictorMetricsTest {
       backend.runFailure = new IllegalStateException("boom");
       assertThatThrownBy(() -> p.predict(ScaleBackend.input(new float[] {1f, 2f})));
 
-      assertThat(counter("jinfer.predict.requests").count()).isEqualTo(k + j + 1);
-      assertThat(counter("jinfer.predict.errors", "code", "INVALID_INPUT").count()).isEqualTo(j);
-      assertThat(counter("jinfer.predict.errors", "code", "BACKEND_FAILURE").count()).isEqualTo(1);
-      assertThat(counter("jinfer.predict.errors", "code", "OVERLOADED").count()).isZero();
+      assertThat(registry.get("jinfer.predict").timers().stream().mapToLong(Timer::count).sum()).isEqualTo(k + j + 1);
+      assertThat(timer("error", "INVALID_INPUT").count()).isEqualTo(j);
+      assertThat(timer("error", "BACKEND_FAILURE").count()).isEqualTo(1);
+      assertThat(registry.find("jinfer.predict").tag("error", "OVERLOADED").timers())
+          .as("a code that never failed has no series").isEmpty();
       assertThat(latency().count()).isEqualTo(k);
       assertThat(latency().getId().getTag("model")).isEqualTo("fraud");
       assertThat(latency().getId().getTag("version")).isEqualTo("1");
@@ -64,11 +65,11 @@ class PredictorMetricsTest {
   void close_removesTheModelsMeters_soRetiredVersionsDoNotAccumulate() throws IOException {
     Model model = load(LoadOptions.newBuilder());
     model.predictor().predict(ScaleBackend.input(new float[] {1f, 2f}));
-    assertThat(registry.find("jinfer.predict.requests").tags("model", "fraud").counters()).hasSize(1);
+    assertThatThrownBy(() -> model.predictor().predict(NamedTensors.of("x", Tensor.ofInts(new int[2], 1, 2))))
+        .isInstanceOf(InvalidInputException.class);
+    assertThat(registry.find("jinfer.predict").tags("model", "fraud").timers()).hasSize(2);
     model.close();
-    assertThat(registry.find("jinfer.predict.requests").counters()).isEmpty();
-    assertThat(registry.find("jinfer.predict.errors").counters()).isEmpty();
-    assertThat(registry.find("jinfer.predict.latency").timers()).isEmpty();
+    assertThat(registry.getMeters()).isEmpty();
   }
 
   @Test
@@ -91,8 +92,7 @@ class PredictorMetricsTest {
   void warmupCalls_areNotCountedAsRequests() throws IOException {
     try (Model model = load(LoadOptions.newBuilder().warmupCalls(3).modelVersion("2"))) {
       assertThat(backend.session().runs).hasValue(3);
-      assertThat(registry.get("jinfer.predict.requests").tags("model", "fraud", "version", "2").counter().count())
-          .isZero();
+      assertThat(registry.get("jinfer.predict").tags("model", "fraud", "version", "2").timer().count()).isZero();
       assertThat(model.id().version()).isEqualTo("2");
     }
   }
@@ -102,7 +102,7 @@ class PredictorMetricsTest {
     PredictorMetrics none = PredictorMetrics.create(new dev.jinfer.ModelId("m", "1"), LoadOptions.defaults());
 
     none.success(10);
-    none.failure(dev.jinfer.ErrorCode.INVALID_INPUT);
+    none.failure(dev.jinfer.ErrorCode.INVALID_INPUT, 10);
 
     assertThat(registry.getMeters()).isEmpty();
   }

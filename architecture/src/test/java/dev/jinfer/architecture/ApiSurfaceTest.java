@@ -44,6 +44,8 @@ class ApiSurfaceTest {
       "dev.jinfer.serving  | ServingChain",
       "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer OnnxModels OnnxTensors",
       "dev.jinfer.optimize.proto | Onnx",
+      "dev.jinfer.resilience4j | Resilience4jGuard",
+      "dev.jinfer.kit      | BackendCompatibilityKit",
   })
   void aPackage_exportsOnlyItsApi(String pkg, String expected) {
     Set<String> publicTypes = new TreeSet<>();
@@ -65,6 +67,8 @@ class ApiSurfaceTest {
       "dev.jinfer.cache.CachedPredictor, dev.jinfer.cache",
       "dev.jinfer.optimize.OnnxModels, dev.jinfer.optimize",
       "dev.jinfer.serving.ServingChain, dev.jinfer.serving",
+      "dev.jinfer.resilience4j.Resilience4jGuard, dev.jinfer.resilience4j",
+      "dev.jinfer.kit.BackendCompatibilityKit, dev.jinfer.kit",
   })
   void aLibraryJar_namesItsModule(String className, String moduleName) throws IOException, URISyntaxException,
       ClassNotFoundException {

@@ -22,7 +22,7 @@ class ModuleWallsTest {
   static final String[] DECORATORS = {"dev.jinfer.batching..", "dev.jinfer.cache.."};
   static final String[] ABOVE_CORE = {"dev.jinfer.onnx..", "dev.jinfer.tensorflow..", "dev.jinfer.pytorch..",
       "dev.jinfer.batching..", "dev.jinfer.cache..", "dev.jinfer.serving..", "dev.jinfer.optimize..",
-      "dev.jinfer.spark..", "dev.jinfer.flink..", "dev.jinfer.spring..", "dev.jinfer.cli..",
+      "dev.jinfer.resilience4j..", "dev.jinfer.kit..", "dev.jinfer.spark..", "dev.jinfer.flink..", "dev.jinfer.spring..", "dev.jinfer.cli..",
       "dev.jinfer.examples..", "dev.jinfer.benchmarks.."};
 
   @ArchTest
@@ -68,6 +68,18 @@ class ModuleWallsTest {
       .resideInAPackage("dev.jinfer.serving..")
       .should().dependOnClassesThat().resideInAnyPackage(BACKENDS)
       .because("the serving chain assembles decorators over any model; backends come through the SPI");
+
+  @ArchTest
+  static final ArchRule resilience4j_knowsCoreAndTheServingChainOnly = noClasses().that()
+      .resideInAPackage("dev.jinfer.resilience4j..")
+      .should().dependOnClassesThat().resideInAnyPackage(without(without(ABOVE_CORE, "dev.jinfer.resilience4j.."),
+          "dev.jinfer.serving.."))
+      .because("the adapter puts a resilience4j breaker into the serving chain: it knows no backend or decorator");
+
+  @ArchTest
+  static final ArchRule kit_knowsCoreOnly = noClasses().that().resideInAPackage("dev.jinfer.kit..")
+      .should().dependOnClassesThat().resideInAnyPackage(without(ABOVE_CORE, "dev.jinfer.kit.."))
+      .because("the compatibility kit holds any backend to core's contract through the public API alone");
 
   @ArchTest
   static final ArchRule internal_isReachedOnlyFromCore = noClasses().that().resideOutsideOfPackages(CORE)

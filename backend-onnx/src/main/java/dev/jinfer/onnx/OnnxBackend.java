@@ -8,9 +8,8 @@ import dev.jinfer.LoadOptions;
 import dev.jinfer.spi.Backend;
 import dev.jinfer.spi.BackendSession;
 import dev.jinfer.spi.ModelSource;
-import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.util.EnumSet;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -107,7 +106,8 @@ public final class OnnxBackend implements Backend {
         return false;
       }
       String name = source.fileName();
-      return name.endsWith(".onnx") || name.endsWith(".ort") || OnnxFileHeader.looksLikeModel(source.path());
+      return name.endsWith(".onnx") || name.endsWith(".ort")
+          || OnnxFileHeader.looksLikeModel(ByteBuffer.wrap(source.head(16)));
     } catch (RuntimeException e) {
       return false;
     }
@@ -137,16 +137,19 @@ public final class OnnxBackend implements Backend {
       requireCuda(config.device(), env);
     }
     OnnxModelSession session = OnnxModelSession.open(env, source, config);
-    LOG.debug("onnx: loaded {} from {}: {}", source.id(), source.path(), config);
+    LOG.debug("onnx: loaded {} from {}: {}", source.id(), source.inMemory() ? "memory" : source.path(), config);
     return session;
   }
 
   private static long modelBytes(ModelSource source) {
-    try {
-      return Files.size(source.path());
-    } catch (IOException e) {
-      return Long.MAX_VALUE; // ONNX Runtime will report the real problem; default to one session meanwhile
-    }
+    long size = source.size();
+    return size < 0 ? Long.MAX_VALUE : size; // unreadable: ONNX Runtime will report it; one session meanwhile
+  }
+
+  /** @return true: ONNX Runtime builds a session from a model's bytes, so no temporary file is written */
+  @Override
+  public boolean loadsFromMemory() {
+    return true;
   }
 
   private OrtEnvironment environment() {

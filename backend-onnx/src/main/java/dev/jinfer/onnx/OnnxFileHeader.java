@@ -3,6 +3,7 @@ package dev.jinfer.onnx;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -83,8 +84,26 @@ final class OnnxFileHeader {
    * @return an ordered map, possibly empty
    */
   static Map<String, String> read(Path path) {
-    Map<String, String> out = new LinkedHashMap<>();
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      return read(ch);
+    } catch (IOException | RuntimeException e) {
+      return new LinkedHashMap<>(); // a header we cannot read only costs metadata
+    }
+  }
+
+  /**
+   * As {@link #read(Path)}, from a model file's bytes in memory.
+   *
+   * @param contents the model file's bytes
+   * @return an ordered map, possibly empty
+   */
+  static Map<String, String> read(byte[] contents) {
+    return read(new BytesChannel(contents));
+  }
+
+  private static Map<String, String> read(SeekableByteChannel ch) {
+    Map<String, String> out = new LinkedHashMap<>();
+    try {
       Reader r = new Reader(ch);
       StringJoiner opsets = new StringJoiner(", ");
       for (int i = 0; i < MAX_FIELDS && !r.atEnd(); i++) {
@@ -133,13 +152,70 @@ final class OnnxFileHeader {
     }
   }
 
-  /** Sequential protobuf reading over a file channel, with skips that seek instead of reading. */
+  /** A read-only channel over bytes in memory, so one reader serves files and bytes. */
+  private static final class BytesChannel implements SeekableByteChannel {
+    private final byte[] bytes;
+    private long position;
+
+    BytesChannel(byte[] bytes) {
+      this.bytes = bytes;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) {
+      if (position >= bytes.length) {
+        return -1;
+      }
+      int n = (int) Math.min(dst.remaining(), bytes.length - position);
+      dst.put(bytes, (int) position, n);
+      position += n;
+      return n;
+    }
+
+    @Override
+    public int write(ByteBuffer src) {
+      throw new UnsupportedOperationException("read-only");
+    }
+
+    @Override
+    public long position() {
+      return position;
+    }
+
+    @Override
+    public SeekableByteChannel position(long newPosition) {
+      position = newPosition;
+      return this;
+    }
+
+    @Override
+    public long size() {
+      return bytes.length;
+    }
+
+    @Override
+    public SeekableByteChannel truncate(long size) {
+      throw new UnsupportedOperationException("read-only");
+    }
+
+    @Override
+    public boolean isOpen() {
+      return true;
+    }
+
+    @Override
+    public void close() {
+      // nothing to release
+    }
+  }
+
+  /** Sequential protobuf reading over a channel, with skips that seek instead of reading. */
   private static final class Reader {
-    private final FileChannel ch;
+    private final SeekableByteChannel ch;
     private final ByteBuffer buf = ByteBuffer.allocate(8192);
     private long bufStart;
 
-    Reader(FileChannel ch) {
+    Reader(SeekableByteChannel ch) {
       this.ch = ch;
       buf.limit(0);
     }

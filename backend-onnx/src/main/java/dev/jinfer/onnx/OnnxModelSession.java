@@ -72,12 +72,13 @@ final class OnnxModelSession implements BackendSession {
    * @throws ModelLoadException if an input or output cannot be represented
    */
   static OnnxModelSession open(OrtEnvironment env, ModelSource source, OnnxConfig config) throws OrtException {
+    byte[] contents = source.contents();
     String path = source.path().toString();
     List<OrtSession> sessions = new ArrayList<>(config.sessions());
     try {
       for (int i = 0; i < config.sessions(); i++) {
         try (SessionOptions options = config.sessionOptions(i == 0)) {
-          sessions.add(env.createSession(path, options));
+          sessions.add(contents != null ? env.createSession(contents, options) : env.createSession(path, options));
         }
       }
       OrtSession first = sessions.get(0);
@@ -128,7 +129,8 @@ final class OnnxModelSession implements BackendSession {
   private static Map<String, String> metadata(OnnxModelMetadata meta, ModelSource source) {
     Map<String, String> out = new LinkedHashMap<>();
     put(out, "onnx.producer_name", meta.getProducerName());
-    Map<String, String> header = OnnxFileHeader.read(source.path());
+    byte[] contents = source.contents();
+    Map<String, String> header = contents != null ? OnnxFileHeader.read(contents) : OnnxFileHeader.read(source.path());
     put(out, "onnx.producer_version", header.get("onnx.producer_version"));
     put(out, "onnx.domain", meta.getDomain());
     if (meta.getVersion() != Long.MAX_VALUE) { // ONNX Runtime's value for "not set"

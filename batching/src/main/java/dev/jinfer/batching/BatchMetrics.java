@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * The meters of one batcher, all tagged {@code model} and {@code version}:
  * <ul>
- *   <li>{@code jinfer.batch.size} (summary, rows per engine call, p50/p95/p99),
+ *   <li>{@code jinfer.batch.size} (summary, rows per engine call, a histogram of SLO buckets),
  *   <li>{@code jinfer.batch.queue.wait} (timer, per request, submit to dispatch),
  *   <li>{@code jinfer.batch.compute} (timer, per successful engine call),
  *   <li>{@code jinfer.batch.queue.depth} (gauge, requests queued),
@@ -75,11 +75,11 @@ final class BatchMetrics {
     }
     Tags tags = Tags.of("model", id.name(), "version", id.version());
     batchSize = DistributionSummary.builder("jinfer.batch.size").description("Rows per engine call").baseUnit("rows")
-        .tags(tags).publishPercentiles(0.5, 0.95, 0.99).serviceLevelObjectives(SIZE_BUCKETS).register(registry);
+        .tags(tags).serviceLevelObjectives(SIZE_BUCKETS).register(registry);
     queueWait = Timer.builder("jinfer.batch.queue.wait").description("Time a request waited in the batching queue")
-        .tags(tags).publishPercentiles(0.5, 0.95, 0.99).serviceLevelObjectives(TIME_BUCKETS).register(registry);
+        .tags(tags).serviceLevelObjectives(TIME_BUCKETS).register(registry);
     compute = Timer.builder("jinfer.batch.compute").description("Time of one successful engine call on a batch")
-        .tags(tags).publishPercentiles(0.5, 0.95, 0.99).serviceLevelObjectives(TIME_BUCKETS).register(registry);
+        .tags(tags).serviceLevelObjectives(TIME_BUCKETS).register(registry);
     rejected = counter(registry, "jinfer.batch.rejected", "Requests refused or displaced because the queue was full", tags);
     expired = counter(registry, "jinfer.batch.expired", "Requests whose deadline passed while queued", tags);
     shed = counter(registry, "jinfer.batch.shed", "Requests dropped as predicted to miss their deadline", tags);

@@ -22,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code jinfer.cache.gets} (function counter, tag {@code result}: {@code hit}, {@code miss} or
  *       {@code bypass}),
  *   <li>{@code jinfer.cache.loads} (function counter, tag {@code result}: {@code success}, {@code failure}),
- *   <li>{@code jinfer.cache.load.duration} (timer, per load, p50/p95/p99),
+ *   <li>{@code jinfer.cache.load.duration} (timer, per load, SLO buckets),
  *   <li>{@code jinfer.cache.evictions} (function counter),
  *   <li>{@code jinfer.cache.size} (gauge, entries), {@code jinfer.cache.weight} (gauge, bytes),
  *       {@code jinfer.cache.hit.ratio} (gauge),
@@ -55,7 +55,7 @@ final class CacheMetrics {
     }
     Tags tags = Tags.of("model", id.name(), "version", id.version());
     loadDuration = Timer.builder("jinfer.cache.load.duration").description("Time of one load: Redis read and model call")
-        .tags(tags).publishPercentiles(0.5, 0.95, 0.99).serviceLevelObjectives(LOAD_BUCKETS).register(registry);
+        .tags(tags).serviceLevelObjectives(LOAD_BUCKETS).register(registry);
     meters.add(loadDuration);
     counter("jinfer.cache.gets", "Requests by outcome", tags.and("result", "hit"), stats, s -> s.hits());
     counter("jinfer.cache.gets", "Requests by outcome", tags.and("result", "miss"), stats, s -> s.misses());

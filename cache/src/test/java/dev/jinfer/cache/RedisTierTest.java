@@ -2,6 +2,7 @@ package dev.jinfer.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jinfer.MetricsTable;
 import dev.jinfer.ModelId;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.breaker.CircuitBreaker;
@@ -13,6 +14,7 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -111,6 +113,16 @@ class RedisTierTest {
       assertThat(b.stats().redis().hits()).isEqualTo(1);
       assertThat(b.predict(FakeModel.input(1, 2, 3))).isSameAs(fromRedis); // now in b's own memory
       assertThat(b.stats().redis().hits()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void withARedisTier_theCacheRegistersExactlyTheReadmesCacheRows() throws Exception {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (CachedPredictor c = CachedPredictor.newBuilder(new FakeModel()).redisTier(tier(Duration.ofMillis(500)))
+        .meterRegistry(meters).build()) {
+      c.predict(FakeModel.input(7, 8));
+      MetricsTable.check(meters, row -> row.from().equals("cache") || row.from().equals("cache with Redis"));
     }
   }
 

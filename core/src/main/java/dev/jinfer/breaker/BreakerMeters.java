@@ -21,8 +21,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code jinfer.breaker.state} (gauge per {@code state} tag: 1 for the current state, 0 for the others),
  *   <li>{@code jinfer.breaker.calls} (counter per {@code outcome}: {@code success}, {@code slow} (successful
  *       but slower than the threshold), {@code failure}, {@code ignored}, {@code rejected}),
- *   <li>{@code jinfer.breaker.failure.rate} and {@code jinfer.breaker.slow.rate} (gauges, percent over the
- *       window, -1 until it holds the minimum number of calls),
+ *   <li>{@code jinfer.breaker.failure.ratio} and {@code jinfer.breaker.slow.ratio} (gauges, a 0-1 ratio over
+ *       the window, NaN until it holds the minimum number of calls; the builder's thresholds stay in percent,
+ *       as resilience4j's do),
  *   <li>{@code jinfer.breaker.transitions} (counter per {@code to} state),
  *   <li>{@code jinfer.breaker.fallbacks} (counter per {@code reason}: {@code open}, {@code failure}; only
  *       with a fallback).
@@ -86,12 +87,12 @@ final class BreakerMeters {
       transitions.put(s, keep(Counter.builder("jinfer.breaker.transitions")
           .description("Circuit breaker state transitions by target state").tags(tags).tag("to", name).register(registry)));
     }
-    keep(Gauge.builder("jinfer.breaker.failure.rate", breaker, failureRate).baseUnit("percent")
-        .description("Failure rate over the sliding window, -1 below the minimum number of calls").tags(tags)
-        .register(registry));
-    keep(Gauge.builder("jinfer.breaker.slow.rate", breaker, slowCallRate).baseUnit("percent")
-        .description("Slow-call rate over the sliding window, -1 below the minimum number of calls").tags(tags)
-        .register(registry));
+    keep(Gauge.builder("jinfer.breaker.failure.ratio", breaker, b -> ratio(failureRate.applyAsDouble(b)))
+        .description("Failed calls over judged calls in the sliding window (0-1), NaN below the minimum number of calls")
+        .tags(tags).register(registry));
+    keep(Gauge.builder("jinfer.breaker.slow.ratio", breaker, b -> ratio(slowCallRate.applyAsDouble(b)))
+        .description("Slow calls over judged calls in the sliding window (0-1), NaN below the minimum number of calls")
+        .tags(tags).register(registry));
     if (withFallback) {
       fallbacksOpen = keep(fallbackCounter(registry, tags, "open"));
       fallbacksFailure = keep(fallbackCounter(registry, tags, "failure"));
@@ -99,6 +100,11 @@ final class BreakerMeters {
       fallbacksOpen = null;
       fallbacksFailure = null;
     }
+  }
+
+  /** A percent as a 0-1 ratio; the breaker's -1 ("not judged yet") as NaN, Micrometer's "no value". */
+  private static double ratio(double percent) {
+    return percent < 0 ? Double.NaN : percent / 100.0;
   }
 
   private static Counter fallbackCounter(MeterRegistry registry, Tags tags, String reason) {

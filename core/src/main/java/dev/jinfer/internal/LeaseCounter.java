@@ -1,5 +1,6 @@
 package dev.jinfer.internal;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -83,6 +84,32 @@ public final class LeaseCounter {
       Thread.currentThread().interrupt();
     }
     return before >= 0;
+  }
+
+  /**
+   * Waits, up to a bound, until the counter is closed and no lease is held. Interrupts are remembered and end
+   * the wait early (returning false), since a bounded wait's caller does not free the resource itself.
+   *
+   * @param timeoutNanos the longest wait
+   * @return true if closed with no lease held; false if leases are still held when the bound passes
+   */
+  public boolean awaitDrained(long timeoutNanos) {
+    long end = System.nanoTime() + Math.max(0, timeoutNanos);
+    synchronized (this) {
+      while (state.get() != CLOSED) {
+        long left = end - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(this, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return state.get() == CLOSED;
+        }
+      }
+    }
+    return true;
   }
 
   /** @return whether the counter is closed */

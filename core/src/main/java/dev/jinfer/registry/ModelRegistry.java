@@ -12,8 +12,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,6 +25,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.DoubleSupplier;
 import org.jspecify.annotations.Nullable;
@@ -88,6 +91,8 @@ public final class ModelRegistry implements AutoCloseable {
   private final ConcurrentHashMap<String, ModelSlot> slots = new ConcurrentHashMap<>();
   private volatile boolean started;
   private volatile boolean closed;
+  /** Completes when every version retired by {@link #close} is closed; set under the lock by the first close. */
+  private volatile @Nullable CompletableFuture<Void> allVersionsClosed;
   private @Nullable ScheduledExecutorService ownExecutor;
   private volatile @Nullable ScheduledFuture<?> watch;
 
@@ -382,16 +387,40 @@ public final class ModelRegistry implements AutoCloseable {
   /**
    * Stops watching, retires every version, and waits until every model is closed (calls in flight finish
    * first). Later calls on its handles throw {@link IllegalStateException}. Idempotent; interrupts are
-   * remembered, not obeyed, since giving up early would leave sessions open.
+   * remembered, not obeyed, since giving up early would leave sessions open. A shutdown that must end in
+   * time uses {@link #close(Duration)}.
    */
   @Override
   public void close() {
+    closeWithin(Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #close()}, but waits for calls in flight only up to a bound. If a version still has calls
+   * running then, this logs which ones and returns false; each such version is closed by the last of its
+   * calls, never under a running one. An interrupt ends the wait early (returning false, the interrupt status
+   * kept).
+   *
+   * @param timeout the longest wait; {@link Duration#ZERO} only stops the registry and retires its versions
+   * @return true if every version is closed, false if some still had calls running at the bound
+   * @throws IllegalArgumentException if the timeout is null or negative
+   */
+  public boolean close(Duration timeout) {
+    if (timeout == null || timeout.isNegative()) {
+      throw new IllegalArgumentException("model registry: close timeout: expected a duration >= 0 but got " + timeout);
+    }
+    return closeWithin(timeout.compareTo(Duration.ofDays(365)) > 0 ? Long.MAX_VALUE : timeout.toNanos());
+  }
+
+  private boolean closeWithin(long nanos) {
     ScheduledExecutorService own;
     CompletableFuture<Void> allClosed;
+    Map<String, CompletableFuture<Void>> closing = new TreeMap<>();
     lock.lock();
     try {
       if (closed) {
-        return;
+        CompletableFuture<Void> f = allVersionsClosed;
+        return f == null || f.isDone(); // another close is waiting, or has given up: nothing more to do here
       }
       closed = true;
       ScheduledFuture<?> w = watch;
@@ -399,36 +428,64 @@ public final class ModelRegistry implements AutoCloseable {
         w.cancel(false);
       }
       own = ownExecutor;
-      List<CompletableFuture<Void>> closing = new ArrayList<>();
       for (ModelSlot slot : slots.values()) {
-        closing.add(slot.retireAll());
+        closing.put(slot.name(), slot.retireAll());
       }
-      allClosed = CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new));
+      allClosed = CompletableFuture.allOf(closing.values().toArray(CompletableFuture[]::new));
+      allVersionsClosed = allClosed;
     } finally {
       lock.unlock();
     }
     if (own != null) {
       own.shutdown();
     }
+    boolean bounded = nanos != Long.MAX_VALUE;
+    long end = System.nanoTime() + nanos;
     boolean interrupted = false;
+    boolean done = false;
     for (;;) {
       try {
-        allClosed.get();
-        if (own != null) {
-          own.awaitTermination(1, TimeUnit.MINUTES);
+        if (bounded) {
+          allClosed.get(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } else {
+          allClosed.get();
         }
+        if (own != null) {
+          own.awaitTermination(bounded ? Math.max(0, end - System.nanoTime()) : TimeUnit.MINUTES.toNanos(1),
+              TimeUnit.NANOSECONDS);
+        }
+        done = true;
         break;
       } catch (InterruptedException e) {
         interrupted = true;
+        if (bounded) {
+          break;
+        }
       } catch (ExecutionException e) {
         LOG.warn("model registry: a version failed to close", e);
+        done = true;
+        break;
+      } catch (TimeoutException e) {
         break;
       }
     }
-    meters.close();
+    if (done) {
+      meters.close();
+    } else {
+      List<String> running = new ArrayList<>();
+      closing.forEach((name, f) -> {
+        if (!f.isDone()) {
+          running.add(name);
+        }
+      });
+      LOG.warn("model registry: closing: models {} still have calls running; each version closes when its last call"
+          + " ends", running);
+      allClosed.whenComplete((v, t) -> meters.close());
+    }
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
+    return done;
   }
 
   private ModelSlot slot(String name) {

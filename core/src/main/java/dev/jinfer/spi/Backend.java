@@ -52,4 +52,16 @@ public interface Backend {
    *     {@link dev.jinfer.ModelLoadException}, or passes an {@link dev.jinfer.InferenceException} through as is
    */
   BackendSession load(ModelSource source, LoadOptions options) throws Exception;
+
+  /**
+   * Whether {@link #load} takes a source held in memory ({@link ModelSource#inMemory()}: bytes, a stream or
+   * a classpath resource) without a file. When false (the default), core writes such a source to a temporary
+   * file, loads that, and deletes it once {@code load} returns, so a backend that returns false must have
+   * read everything it needs from the file by then.
+   *
+   * @return true if the engine loads from bytes (ONNX Runtime does)
+   */
+  default boolean loadsFromMemory() {
+    return false;
+  }
 }

@@ -115,17 +115,17 @@ class CircuitBreakerMetersTest {
   }
 
   @Test
-  void rates_areGauged_minusOneBelowTheMinimumNumberOfCalls() {
+  void ratios_areGaugedFromZeroToOne_nanBelowTheMinimumNumberOfCalls() {
     CircuitBreaker b = builder().slowCallRateThreshold(100).build();
     call(b, MS, new BackendException("down"));
-    assertThat(registry.get("jinfer.breaker.failure.rate").gauge().value()).isEqualTo(-1);
+    assertThat(registry.get("jinfer.breaker.failure.ratio").gauge().value()).isNaN();
 
     call(b, MS, null);
     call(b, 200 * MS, null);
     call(b, MS, null);
 
-    assertThat(registry.get("jinfer.breaker.failure.rate").gauge().value()).isEqualTo(25);
-    assertThat(registry.get("jinfer.breaker.slow.rate").gauge().value()).isEqualTo(25);
+    assertThat(registry.get("jinfer.breaker.failure.ratio").gauge().value()).isEqualTo(0.25);
+    assertThat(registry.get("jinfer.breaker.slow.ratio").gauge().value()).isEqualTo(0.25);
   }
 
   @Test

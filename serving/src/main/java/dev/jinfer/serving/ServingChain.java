@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -273,6 +274,7 @@ public final class ServingChain extends ForwardingPredictor {
     private boolean batchingRequired = true;
     private @Nullable Consumer<CachedPredictor.Builder> cache;
     private @Nullable Consumer<CircuitBreaker.Builder> breaker;
+    private @Nullable UnaryOperator<Predictor> guard;
     private @Nullable MeterRegistry meters;
 
     private Builder(@Nullable ModelRegistry registry, @Nullable String modelName, @Nullable Predictor predictor) {
@@ -351,6 +353,21 @@ public final class ServingChain extends ForwardingPredictor {
     }
 
     /**
+     * Puts the caller's own guard where the circuit breaker goes (in front of the batcher, behind the cache),
+     * for a team that already runs another breaker library: {@code dev.jinfer.resilience4j.Resilience4jGuard}
+     * puts a resilience4j {@code CircuitBreaker} there, so one breaker, one configuration and its endpoints
+     * serve the whole application. The chain does not close what the guard returns (a guard owns nothing).
+     * Exclusive with {@link #breaker()}.
+     *
+     * @param guard wraps the batcher (or the version's predictor) and returns the guarded predictor
+     * @return this builder
+     */
+    public Builder guard(UnaryOperator<Predictor> guard) {
+      this.guard = Objects.requireNonNull(guard, "guard");
+      return this;
+    }
+
+    /**
      * Puts a cache of {@value ServingChain#DEFAULT_CACHE_SIZE} entries in front of everything.
      *
      * @return this builder
@@ -383,6 +400,10 @@ public final class ServingChain extends ForwardingPredictor {
       return this;
     }
 
+    private String modelLabel() {
+      return modelName != null ? modelName : Objects.requireNonNull(predictor).modelId().toString();
+    }
+
     /**
      * Resolves the version (registry chains) and assembles the chain. If a layer fails to build, what was
      * built is closed, the version handle included.
@@ -393,6 +414,10 @@ public final class ServingChain extends ForwardingPredictor {
      *     cannot be batched
      */
     public ServingChain build() {
+      if (breaker != null && guard != null) {
+        throw new IllegalArgumentException("serving chain of model " + modelLabel() + ": expected either jinfer's"
+            + " circuit breaker or a guard in its place, but both were set");
+      }
       Predictor handle;
       boolean owns;
       if (registry != null) {
@@ -435,6 +460,8 @@ public final class ServingChain extends ForwardingPredictor {
           breaker.accept(b);
           cb = b.build();
           chain = cb.decorate(chain);
+        } else if (guard != null) {
+          chain = Objects.requireNonNull(guard.apply(chain), "the guard returned null");
         }
         if (cache != null) {
           CachedPredictor.Builder b = CachedPredictor.newBuilder(chain);

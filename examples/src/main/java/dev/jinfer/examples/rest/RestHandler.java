@@ -24,6 +24,7 @@ import dev.jinfer.registry.RegistryStatus;
 import dev.jinfer.registry.VersionStatus;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.http.Outcome;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -64,7 +65,9 @@ final class RestHandler implements HttpHandler {
   private final MeterRegistry meters;
   private final String poolThreadPrefix;
   private final ObjectMapper json = new ObjectMapper();
-  /** Request timers by route, then status: a handful of each, so the maps stay small. */
+  /** HTTP's standard methods: any other counts as {@code OTHER} in the request timer's tags. */
+  private static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE");
+  /** Request timers by route, then status and method: a handful of each, so the maps stay small. */
   private final Map<String, Map<Integer, Timer>> timers = new ConcurrentHashMap<>();
 
   RestHandler(ModelRegistry registry, Pipelines pipelines, RestConfig config, PrometheusMeterRegistry prometheus,
@@ -80,7 +83,7 @@ final class RestHandler implements HttpHandler {
   @Override
   public void handle(HttpExchange exchange) throws IOException {
     long start = System.nanoTime();
-    String route = "other";
+    String route = "UNKNOWN";
     int status = 500;
     String path = exchange.getRequestURI().getRawPath();
     boolean v2 = path.equals(V2_PATH) || path.startsWith(V2_PATH + "/");
@@ -94,37 +97,37 @@ final class RestHandler implements HttpHandler {
       }
       List<String> parts = segments(path);
       if (path.equals(LIVE_PATH)) {
-        route = "live";
+        route = LIVE_PATH;
         allow(method, "GET");
         status = send(exchange, 200, g -> g.writeStringField("status", "UP"));
       } else if (path.equals(READY_PATH)) {
-        route = "ready";
+        route = READY_PATH;
         allow(method, "GET");
         status = ready(exchange);
       } else if (path.equals(METRICS_PATH)) {
-        route = "metrics";
+        route = METRICS_PATH;
         allow(method, "GET");
         status = metrics(exchange);
       } else if (path.equals(MODELS_PATH) || path.equals(MODELS_PATH + "/")) {
-        route = "models";
+        route = MODELS_PATH;
         allow(method, "GET");
         status = models(exchange);
       } else if (parts.size() >= 3 && parts.get(0).equals("v1") && parts.get(1).equals("models")) {
         String name = parts.get(2);
         if (parts.size() == 3) {
-          route = "model";
+          route = "/v1/models/{name}";
           allow(method, "GET");
           status = model(exchange, name, null);
         } else if (parts.size() == 4 && parts.get(3).equals("predict")) {
-          route = "predict";
+          route = "/v1/models/{name}/predict";
           allow(method, "POST");
           status = predict(exchange, name, null, start);
         } else if (parts.size() == 5 && parts.get(3).equals("versions")) {
-          route = "model";
+          route = "/v1/models/{name}/versions/{version}";
           allow(method, "GET");
           status = model(exchange, name, parts.get(4));
         } else if (parts.size() == 6 && parts.get(3).equals("versions") && parts.get(5).equals("predict")) {
-          route = "predict";
+          route = "/v1/models/{name}/versions/{version}/predict";
           allow(method, "POST");
           status = predict(exchange, name, parts.get(4), start);
         } else {
@@ -158,19 +161,30 @@ final class RestHandler implements HttpHandler {
       }
     } finally {
       exchange.close();
-      timer(route, status).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      timer(route, exchange.getRequestMethod(), status).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     }
   }
 
-  /** The request timer of a route and status, registered once and then looked up without allocating a builder. */
-  private Timer timer(String route, int status) {
+  /**
+   * The request timer of a route, method and status, registered once and then looked up without allocating a
+   * builder. Named and tagged as Micrometer's HTTP server instrumentation does ({@code http.server.requests}:
+   * {@code method}, {@code uri} as a template, {@code status}, {@code outcome}), so dashboards built for
+   * Spring or Micrometer's binders read it unchanged. Methods outside HTTP's standard set count as
+   * {@code OTHER}, so a client cannot grow the series.
+   */
+  private Timer timer(String route, String method, int status) {
+    int m = METHODS.indexOf(method);
+    String methodTag = m < 0 ? "OTHER" : method;
+    int key = status * 16 + (m + 1);
     Map<Integer, Timer> byStatus = timers.computeIfAbsent(route, r -> new ConcurrentHashMap<>());
-    Timer t = byStatus.get(status);
+    Timer t = byStatus.get(key);
     if (t == null) {
-      t = byStatus.computeIfAbsent(status, s -> Timer.builder("jinfer.http.server.requests")
+      t = byStatus.computeIfAbsent(key, s -> Timer.builder("http.server.requests")
           .description("HTTP requests of the REST service, from the handler's start to the response sent")
-          .tag("route", route)
-          .tag("status", Integer.toString(s))
+          .tag("method", methodTag)
+          .tag("uri", route)
+          .tag("status", Integer.toString(status))
+          .tag("outcome", Outcome.forStatus(status).name())
           .register(meters));
     }
     return t;

@@ -53,7 +53,7 @@ class BenchAgainstRestServiceTest {
       }
       String metrics = rest.get("/metrics").body();
       assertThat(metrics).as("the service counted the tool's requests as successful predictions")
-          .containsPattern("jinfer_http_server_requests_seconds_count\\{[^}]*route=\"predict\"[^}]*status=\"200\"[^}]*} [1-9]");
+          .containsPattern("http_server_requests_seconds_count\\{[^}]*status=\"200\"[^}]*uri=\"/v1/models/\\{name}/predict\"[^}]*} [1-9]");
     }
   }
 }

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.jinfer.MetricsTable;
 import dev.jinfer.Model;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Predictor;
@@ -143,12 +144,14 @@ class RestServiceFraudTest {
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
     assertThat(r.body())
-        .contains("# TYPE jinfer_http_server_requests_seconds summary")
-        .contains("jinfer_http_server_requests_seconds_count{route=\"predict\",status=\"200\"}")
+        .contains("# TYPE http_server_requests_seconds summary")
+        .contains("http_server_requests_seconds_count{method=\"POST\",outcome=\"SUCCESS\",status=\"200\","
+            + "uri=\"/v1/models/{name}/predict\"}")
         .contains("jinfer_batch_queue_depth{")
         .contains("jinfer_cache_gets_total{")
         .contains("model=\"fraud\"")
         .contains("jvm_memory_used_bytes");
+    MetricsTable.checkRows(rest.service.meters(), "http.server.requests", "jinfer.predict", "jinfer.registry.ready");
   }
 
   @Test

@@ -58,7 +58,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * }
  * }</pre>
  *
- * <p>The fixtures (made by {@code fixtures/generate.py}) and the contract they follow:
+ * <p>The fixtures (made by {@code fixtures/generate.py}, packed in this jar: {@link #fixturesDir()}) and the
+ * contract they follow:
  * <ul>
  *   <li>{@code fraud}: input {@code features} FLOAT32 [-1, 32], output {@code probabilities} FLOAT32
  *       [-1, 2], a softmax (rows sum to 1);</li>
@@ -154,17 +155,20 @@ public abstract class BackendCompatibilityKit {
   }
 
   /**
-   * The directory of the committed fixtures, from the {@code jinfer.fixtures} system property that the
-   * build sets.
+   * The directory of the reference fixtures: the {@code jinfer.fixtures} system property when set (jinfer's
+   * own build points it at the repository's {@code fixtures/}), else the copy packed in this jar, extracted
+   * once per JVM to a temporary directory, so a backend outside the repository runs the kit with nothing but
+   * the kit on its test classpath. Either way, {@code fixturesDir().resolve("onnx")} holds the ONNX models
+   * ({@code fraud.onnx}, {@code multi_io.onnx}, {@code dtype_<type>.onnx}), their {@code _input.npy} and
+   * {@code _output.npy}, and {@code fraud_weights.npz}, the fraud model's weights for a backend that builds
+   * its own format from them.
    *
    * @return the fixtures directory
+   * @throws IllegalStateException if the packed fixtures cannot be read or do not match their checksums
    */
   protected static Path fixturesDir() {
     String dir = System.getProperty("jinfer.fixtures");
-    if (dir == null) {
-      throw new IllegalStateException("system property jinfer.fixtures is not set; run the tests through Maven");
-    }
-    return Path.of(dir);
+    return dir != null ? Path.of(dir) : PackedFixtures.directory();
   }
 
   /**
