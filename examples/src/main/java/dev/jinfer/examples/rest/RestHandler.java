@@ -289,16 +289,27 @@ final class RestHandler implements HttpHandler {
     });
   }
 
-  /** The metrics route of a v2 path: a handful of fixed names, never the model name. */
+  /** The {@code uri} tag of a v2 path: its template, never the model name or version, so the series stay few. */
   private static String v2Route(List<String> parts) {
     if (parts.size() <= 1) {
-      return "v2.server";
+      return V2_PATH;
     }
-    if (parts.get(1).equals("health")) {
-      return "v2.health";
+    if (parts.get(1).equals("health") && parts.size() == 3 && (parts.get(2).equals("live") || parts.get(2).equals("ready"))) {
+      return V2_PATH + "/health/" + parts.get(2);
     }
-    String last = parts.get(parts.size() - 1);
-    return last.equals("infer") ? "v2.infer" : last.equals("ready") ? "v2.model.ready" : "v2.model";
+    if (!parts.get(1).equals("models") || parts.size() < 3) {
+      return "UNKNOWN";
+    }
+    boolean versioned = parts.size() >= 5 && parts.get(3).equals("versions");
+    String base = versioned ? "/v2/models/{name}/versions/{version}" : "/v2/models/{name}";
+    int rest = versioned ? 5 : 3;
+    if (parts.size() == rest) {
+      return base;
+    }
+    if (parts.size() == rest + 1 && (parts.get(rest).equals("infer") || parts.get(rest).equals("ready"))) {
+      return base + "/" + parts.get(rest);
+    }
+    return "UNKNOWN";
   }
 
   /** The Open Inference Protocol's HTTP routes (see examples/README.md). */

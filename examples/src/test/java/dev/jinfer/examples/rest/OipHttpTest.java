@@ -249,8 +249,8 @@ class OipHttpTest {
   void v2Requests_areCountedByRoute_notByModelName() {
     rest.post("/v2/models/fraud/infer", request("features", "FP32", new float[32], 1, 32).toString());
     String metrics = rest.get("/metrics").body();
-    assertThat(metrics).contains("route=\"v2.infer\"");
-    assertThat(metrics).doesNotContain("route=\"fraud\"");
+    assertThat(metrics).contains("uri=\"/v2/models/{name}/infer\"");
+    assertThat(metrics).doesNotContain("uri=\"/v2/models/fraud");
   }
 
   private static void assertError(HttpResponse<String> r, int status, String message) {
