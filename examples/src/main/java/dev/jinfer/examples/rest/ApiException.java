@@ -1,5 +1,12 @@
 package dev.jinfer.examples.rest;
 
+import dev.jinfer.DeadlineExceededException;
+import dev.jinfer.InferenceException;
+import dev.jinfer.InvalidInputException;
+import dev.jinfer.ModelNotFoundException;
+import dev.jinfer.OverloadedException;
+import dev.jinfer.breaker.CircuitOpenException;
+import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -23,6 +30,41 @@ final class ApiException extends RuntimeException {
     this.status = status;
     this.code = code;
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  /**
+   * The HTTP form of any failure of a request: itself for an ApiException, else the contract's status and
+   * code for jinfer's exceptions (400 bad input, 404 unknown model, 429 full queue, 503 open circuit, 504
+   * deadline, 500 the rest).
+   *
+   * @param t what the request failed with
+   * @param breakerWait the breaker's open time, for Retry-After when the exception does not say
+   * @return the error to answer
+   */
+  static ApiException of(Throwable t, Duration breakerWait) {
+    if (t instanceof ApiException) {
+      return (ApiException) t;
+    }
+    if (t instanceof InvalidInputException) {
+      return new ApiException(400, "INVALID_INPUT", t.getMessage());
+    }
+    if (t instanceof CircuitOpenException) {
+      long millis = ((CircuitOpenException) t).retryAfter().orElse(breakerWait).toMillis();
+      return new ApiException(503, "CIRCUIT_OPEN", t.getMessage(), Math.max(1, (millis + 999) / 1000), t);
+    }
+    if (t instanceof OverloadedException) {
+      return new ApiException(429, "OVERLOADED", t.getMessage(), 1, t);
+    }
+    if (t instanceof DeadlineExceededException) {
+      return new ApiException(504, "DEADLINE_EXCEEDED", t.getMessage());
+    }
+    if (t instanceof ModelNotFoundException) {
+      return new ApiException(404, "MODEL_NOT_FOUND", t.getMessage());
+    }
+    if (t instanceof InferenceException) {
+      return new ApiException(500, ((InferenceException) t).code().name(), t.getMessage(), -1, t);
+    }
+    return new ApiException(500, "INTERNAL_ERROR", t.getClass().getSimpleName() + ": " + t.getMessage(), -1, t);
   }
 
   static ApiException badRequest(String message) {

@@ -44,6 +44,8 @@ public final class RestConfig {
   private final int intraOpThreads;
   private final int sessions;
   private final @Nullable Backends backends;
+  private final int keepVersions;
+  private final int grpcPort;
 
   private RestConfig(Builder b) {
     this.host = b.host;
@@ -66,6 +68,8 @@ public final class RestConfig {
     this.intraOpThreads = b.intraOpThreads;
     this.sessions = b.sessions;
     this.backends = b.backends;
+    this.keepVersions = b.keepVersions;
+    this.grpcPort = b.grpcPort;
   }
 
   private static Map<String, String> flags() {
@@ -89,6 +93,8 @@ public final class RestConfig {
     m.put("--breaker-wait-ms", "how long an open breaker refuses calls (default 10000)");
     m.put("--intra-op-threads", "engine threads per model version, split across its sessions (default: CPUs)");
     m.put("--sessions", "ONNX Runtime sessions per model version (default: CPUs, at most 4)");
+    m.put("--keep-versions", "newest versions of each model kept loaded and servable by version (default 1)");
+    m.put("--grpc-port", "port of the Open Inference Protocol's gRPC server; 0 picks a free one; -1 = no gRPC server (default -1)");
     return java.util.Collections.unmodifiableMap(m); // in declaration order, for --help
   }
 
@@ -209,6 +215,12 @@ public final class RestConfig {
       case "--sessions":
         b.sessions(integer(flag, v));
         break;
+      case "--keep-versions":
+        b.keepVersions(integer(flag, v));
+        break;
+      case "--grpc-port":
+        b.grpcPort(integer(flag, v));
+        break;
       default:
         throw new AssertionError(flag);
     }
@@ -228,6 +240,16 @@ public final class RestConfig {
       throw new IllegalArgumentException(flag + " is out of range: " + v);
     }
     return (int) n;
+  }
+
+  /** @return how many of each model's newest versions stay loaded */
+  public int keepVersions() {
+    return keepVersions;
+  }
+
+  /** @return the gRPC server's port (0: a free one), or -1 for no gRPC server */
+  public int grpcPort() {
+    return grpcPort;
   }
 
   /** @return the address to bind */
@@ -337,7 +359,8 @@ public final class RestConfig {
         + ", batchMaxSize=" + batchMaxSize + (batchDelay != null ? ", batchDelay=" + batchDelay : ", batchLatencyTarget=" + batchLatencyTarget)
         + ", batchQueue=" + batchQueue + ", batchWorkers=" + batchWorkers + ", cacheSize=" + cacheSize
         + ", breaker=" + breakerFailureRate + "% of " + breakerWindow + " (min " + breakerMinCalls + "), wait " + breakerWait
-        + ", intraOpThreads=" + intraOpThreads + ", sessions=" + (sessions == 0 ? "default" : sessions) + "]";
+        + ", intraOpThreads=" + intraOpThreads + ", sessions=" + (sessions == 0 ? "default" : sessions) + ", keepVersions=" + keepVersions
+        + ", grpcPort=" + (grpcPort < 0 ? "off" : grpcPort) + "]";
   }
 
   /** Builds a {@link RestConfig}; each setter checks its value and names the option. Not thread-safe. */
@@ -362,6 +385,8 @@ public final class RestConfig {
     private int intraOpThreads = LoadOptions.availableCpus();
     private int sessions;
     private @Nullable Backends backends;
+    private int keepVersions = 1;
+    private int grpcPort = -1;
 
     private Builder() {}
 
@@ -578,6 +603,29 @@ public final class RestConfig {
      */
     public Builder sessions(int sessions) {
       this.sessions = atLeast("sessions", sessions, 0);
+      return this;
+    }
+
+    /**
+     * @param versions how many of each model's newest versions stay loaded (and servable by version), at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder keepVersions(int versions) {
+      this.keepVersions = atLeast("keepVersions", versions, 1);
+      return this;
+    }
+
+    /**
+     * @param port the Open Inference Protocol's gRPC port; 0 picks a free one, -1 (the default) runs no gRPC server
+     * @return this builder
+     * @throws IllegalArgumentException if below -1 or above 65535
+     */
+    public Builder grpcPort(int port) {
+      if (port < -1 || port > 65535) {
+        throw new IllegalArgumentException("grpcPort must be -1 (off) or in [0, 65535] but was " + port);
+      }
+      this.grpcPort = port;
       return this;
     }
 

@@ -6,11 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import dev.jinfer.CallOptions;
 import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.InferenceException;
 import dev.jinfer.InvalidInputException;
-import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelNotFoundException;
 import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
@@ -53,9 +53,13 @@ final class RestHandler implements HttpHandler {
   static final String READY_PATH = "/health/ready";
   static final String METRICS_PATH = "/metrics";
   static final String MODELS_PATH = "/v1/models";
+  /** The root of the Open Inference Protocol (KServe v2) routes. */
+  static final String V2_PATH = "/v2";
+  static final String V2_LIVE_PATH = "/v2/health/live";
+  static final String V2_READY_PATH = "/v2/health/ready";
 
   private final ModelRegistry registry;
-  private final Pipelines pipelines;
+  private final Inference inference;
   private final RestConfig config;
   private final PrometheusMeterRegistry prometheus;
   private final MeterRegistry meters;
@@ -69,7 +73,7 @@ final class RestHandler implements HttpHandler {
   RestHandler(ModelRegistry registry, Pipelines pipelines, RestConfig config, PrometheusMeterRegistry prometheus,
       String poolThreadPrefix) {
     this.registry = registry;
-    this.pipelines = pipelines;
+    this.inference = new Inference(registry, pipelines);
     this.config = config;
     this.prometheus = prometheus;
     this.meters = prometheus;
@@ -81,8 +85,9 @@ final class RestHandler implements HttpHandler {
     long start = System.nanoTime();
     String route = "UNKNOWN";
     int status = 500;
+    String path = exchange.getRequestURI().getRawPath();
+    boolean v2 = path.equals(V2_PATH) || path.startsWith(V2_PATH + "/");
     try {
-      String path = exchange.getRequestURI().getRawPath();
       String method = exchange.getRequestMethod();
       if (!Thread.currentThread().getName().startsWith(poolThreadPrefix) && !isProbe(path)) {
         // the HTTP executor's queue is full and the dispatcher thread runs this: answer at once, no work.
@@ -128,12 +133,15 @@ final class RestHandler implements HttpHandler {
         } else {
           throw new ApiException(404, "NOT_FOUND", "no route for " + path);
         }
+      } else if (v2) {
+        route = v2Route(parts);
+        status = v2(exchange, method, path, parts);
       } else {
         throw new ApiException(404, "NOT_FOUND", "no route for " + path + "; routes: " + MODELS_PATH + ", " + LIVE_PATH + ", "
             + READY_PATH + ", " + METRICS_PATH);
       }
     } catch (Throwable t) {
-      ApiException e = toApiException(t);
+      ApiException e = ApiException.of(t, config.breakerWait());
       status = e.status();
       if (status == 500 && !(t instanceof InferenceException)) {
         LOG.warn("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), t);
@@ -141,7 +149,10 @@ final class RestHandler implements HttpHandler {
         LOG.warn("{} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestURI(), t.getMessage());
       }
       try {
-        sendError(exchange, e);
+        if (v2) {
+          route = v2Route(segments(path));
+        }
+        sendError(exchange, e, v2);
       } catch (IOException io) {
         LOG.debug("could not send the error response", io);
       }
@@ -181,7 +192,8 @@ final class RestHandler implements HttpHandler {
 
   /** The cheap routes served even when every HTTP thread is busy (on the dispatcher thread). */
   private static boolean isProbe(String path) {
-    return path.equals(LIVE_PATH) || path.equals(READY_PATH) || path.equals(METRICS_PATH);
+    return path.equals(LIVE_PATH) || path.equals(READY_PATH) || path.equals(METRICS_PATH) || path.equals(V2_LIVE_PATH)
+        || path.equals(V2_READY_PATH);
   }
 
   private static List<String> segments(String path) {
@@ -256,7 +268,7 @@ final class RestHandler implements HttpHandler {
     ModelSignature signature = null;
     String serving = m.servingVersion().orElse(null);
     if (version != null || m.isReady()) {
-      Pipelines.Pipeline p = resolve(name, version);
+      Pipelines.Pipeline p = inference.resolve(name, version);
       signature = p.predictor().signature();
       serving = p.id().version();
     }
@@ -275,6 +287,104 @@ final class RestHandler implements HttpHandler {
       writeSpecs(g, "inputs", sig == null ? List.of() : sig.inputs());
       writeSpecs(g, "outputs", sig == null ? List.of() : sig.outputs());
     });
+  }
+
+  /** The {@code uri} tag of a v2 path: its template, never the model name or version, so the series stay few. */
+  private static String v2Route(List<String> parts) {
+    if (parts.size() <= 1) {
+      return V2_PATH;
+    }
+    if (parts.get(1).equals("health") && parts.size() == 3 && (parts.get(2).equals("live") || parts.get(2).equals("ready"))) {
+      return V2_PATH + "/health/" + parts.get(2);
+    }
+    if (!parts.get(1).equals("models") || parts.size() < 3) {
+      return "UNKNOWN";
+    }
+    boolean versioned = parts.size() >= 5 && parts.get(3).equals("versions");
+    String base = versioned ? "/v2/models/{name}/versions/{version}" : "/v2/models/{name}";
+    int rest = versioned ? 5 : 3;
+    if (parts.size() == rest) {
+      return base;
+    }
+    if (parts.size() == rest + 1 && (parts.get(rest).equals("infer") || parts.get(rest).equals("ready"))) {
+      return base + "/" + parts.get(rest);
+    }
+    return "UNKNOWN";
+  }
+
+  /** The Open Inference Protocol's HTTP routes (see examples/README.md). */
+  private int v2(HttpExchange exchange, String method, String path, List<String> parts) throws IOException {
+    if (path.equals(V2_LIVE_PATH)) {
+      allow(method, "GET");
+      return sendEmpty(exchange, 200);
+    }
+    if (path.equals(V2_READY_PATH)) {
+      allow(method, "GET");
+      return sendEmpty(exchange, inference.isServerReady() ? 200 : 400);
+    }
+    if (parts.size() == 1) {
+      allow(method, "GET");
+      return send(exchange, 200, g -> {
+        g.writeStringField("name", OipServerInfo.NAME);
+        g.writeStringField("version", OipServerInfo.version());
+        g.writeArrayFieldStart("extensions");
+        g.writeEndArray();
+      });
+    }
+    if (parts.size() >= 3 && parts.get(1).equals("models")) {
+      String name = parts.get(2);
+      String version = null;
+      int rest = 3;
+      if (parts.size() >= 5 && parts.get(3).equals("versions")) {
+        version = parts.get(4);
+        rest = 5;
+      }
+      if (parts.size() == rest) {
+        allow(method, "GET");
+        return v2Metadata(exchange, name, version);
+      }
+      if (parts.size() == rest + 1 && parts.get(rest).equals("ready")) {
+        allow(method, "GET");
+        return sendEmpty(exchange, inference.isReady(name, version) ? 200 : 400);
+      }
+      if (parts.size() == rest + 1 && parts.get(rest).equals("infer")) {
+        allow(method, "POST");
+        return v2Infer(exchange, name, version);
+      }
+    }
+    throw new ApiException(404, "NOT_FOUND", "no route for " + path + "; v2 routes: /v2, " + V2_LIVE_PATH + ", " + V2_READY_PATH
+        + ", /v2/models/{name}[/versions/{v}][/ready|/infer]");
+  }
+
+  private int v2Metadata(HttpExchange exchange, String name, @Nullable String version) throws IOException {
+    Pipelines.Pipeline p = inference.resolve(name, version);
+    ModelSignature sig = p.predictor().signature();
+    List<String> versions = inference.readyVersions(name);
+    return send(exchange, 200, g -> {
+      g.writeStringField("name", name);
+      g.writeArrayFieldStart("versions");
+      for (String v : versions) {
+        g.writeString(v);
+      }
+      g.writeEndArray();
+      g.writeStringField("platform", OipServerInfo.PLATFORM);
+      OipJson.writeMetadata(g, "inputs", sig.inputs());
+      OipJson.writeMetadata(g, "outputs", sig.outputs());
+    });
+  }
+
+  private int v2Infer(HttpExchange exchange, String name, @Nullable String version) throws IOException {
+    Deadline deadline = deadline(exchange);
+    JsonNode body = readJson(exchange);
+    Inference.Result<OipJson.Request> r = inference.run(name, version, sig -> OipJson.parse(body, sig),
+        (predictor, request) -> run(predictor, request.inputs(), request.outputs(), CallOptions.of(request.priority()), deadline));
+    return send(exchange, 200, g -> OipJson.writeResponse(g, r.served().id().name(), r.served().id().version(), r.request().id(),
+        r.outputs()));
+  }
+
+  private static int sendEmpty(HttpExchange exchange, int status) throws IOException {
+    exchange.sendResponseHeaders(status, -1);
+    return status;
   }
 
   private static void writeVersions(JsonGenerator g, ModelStatus m) throws IOException {
@@ -310,57 +420,17 @@ final class RestHandler implements HttpHandler {
   private int predict(HttpExchange exchange, String name, @Nullable String version, long start) throws IOException {
     Deadline deadline = deadline(exchange);
     JsonNode body = readJson(exchange);
-    for (int attempt = 0;; attempt++) {
-      Pipelines.Pipeline p = null;
-      NamedTensors outputs;
-      try {
-        // resolving is inside the retry too: a version retired between routing and building its chain is
-        // retried on the version serving now
-        p = resolve(name, version);
-        TensorJson.Request request = TensorJson.parse(body, p.predictor().signature());
-        outputs = run(p.predictor(), request, deadline);
-      } catch (IllegalStateException | ModelClosedException | ModelNotFoundException e) {
-        if (attempt == 0 && (p == null || p.isClosed() || !sameVersion(p, name, version))) {
-          continue; // the version was swapped out under the call: once more on the one serving now
-        }
-        throw e;
-      }
-      Pipelines.Pipeline served = p;
-      double latencyUs = (System.nanoTime() - start) / 1_000.0;
-      return send(exchange, 200, g -> {
-        g.writeStringField("model", served.id().name());
-        g.writeStringField("version", served.id().version());
-        g.writeNumberField("latency_us", Math.round(latencyUs * 10) / 10.0);
-        g.writeObjectFieldStart("outputs");
-        TensorJson.writeTensors(g, outputs);
-        g.writeEndObject();
-      });
-    }
-  }
-
-  /**
-   * The chain serving a model; 503 for a model in the repository with no ready version yet, 404 for a
-   * malformed name, version or alias (the only place an IllegalArgumentException means "not found").
-   */
-  private Pipelines.Pipeline resolve(String name, @Nullable String version) {
-    try {
-      return pipelines.resolve(name, version);
-    } catch (IllegalArgumentException e) {
-      throw new ApiException(404, "MODEL_NOT_FOUND", e.getMessage());
-    } catch (ModelNotFoundException e) {
-      if (version == null && registry.status().model(name).isPresent()) {
-        throw new ApiException(503, "SERVICE_UNAVAILABLE", "model '" + name + "' has no ready version yet: " + e.getMessage(), 1, e);
-      }
-      throw e;
-    }
-  }
-
-  private boolean sameVersion(Pipelines.Pipeline p, String name, @Nullable String version) {
-    try {
-      return pipelines.resolve(name, version).id().equals(p.id());
-    } catch (RuntimeException e) {
-      return false; // the version is gone (or the lookup fails): the retry resolves again and answers that
-    }
+    Inference.Result<TensorJson.Request> r = inference.run(name, version, sig -> TensorJson.parse(body, sig),
+        (predictor, request) -> run(predictor, request.inputs(), request.outputs(), CallOptions.defaults(), deadline));
+    double latencyUs = (System.nanoTime() - start) / 1_000.0;
+    return send(exchange, 200, g -> {
+      g.writeStringField("model", r.served().id().name());
+      g.writeStringField("version", r.served().id().version());
+      g.writeNumberField("latency_us", Math.round(latencyUs * 10) / 10.0);
+      g.writeObjectFieldStart("outputs");
+      TensorJson.writeTensors(g, r.outputs());
+      g.writeEndObject();
+    });
   }
 
   /**
@@ -368,9 +438,9 @@ final class RestHandler implements HttpHandler {
    * it to the batcher, which withdraws a request still queued at the deadline and releases its caller then;
    * a batch already running completes without it), so this thread never waits past it.
    */
-  private NamedTensors run(Predictor predictor, TensorJson.Request request, @Nullable Deadline deadline) {
-    return deadline == null ? predictor.predict(request.inputs(), request.outputs())
-        : predictor.predict(request.inputs(), request.outputs(), deadline);
+  private static NamedTensors run(Predictor predictor, NamedTensors inputs, List<String> outputs, CallOptions options,
+      @Nullable Deadline deadline) {
+    return predictor.predict(inputs, outputs, deadline == null ? options : options.withDeadline(deadline));
   }
 
   private static @Nullable Deadline deadline(HttpExchange exchange) {
@@ -457,33 +527,7 @@ final class RestHandler implements HttpHandler {
     return new ApiException(413, "PAYLOAD_TOO_LARGE", "request body: the limit is " + config.bodyLimitBytes() + " bytes but " + why);
   }
 
-  private ApiException toApiException(Throwable t) {
-    if (t instanceof ApiException) {
-      return (ApiException) t;
-    }
-    if (t instanceof InvalidInputException) {
-      return new ApiException(400, "INVALID_INPUT", t.getMessage());
-    }
-    if (t instanceof CircuitOpenException) {
-      long seconds = ((CircuitOpenException) t).retryAfter().orElse(config.breakerWait()).toMillis();
-      return new ApiException(503, "CIRCUIT_OPEN", t.getMessage(), Math.max(1, (seconds + 999) / 1000), t);
-    }
-    if (t instanceof OverloadedException) {
-      return new ApiException(429, "OVERLOADED", t.getMessage(), 1, t);
-    }
-    if (t instanceof DeadlineExceededException) {
-      return new ApiException(504, "DEADLINE_EXCEEDED", t.getMessage());
-    }
-    if (t instanceof ModelNotFoundException) {
-      return new ApiException(404, "MODEL_NOT_FOUND", t.getMessage());
-    }
-    if (t instanceof InferenceException) {
-      return new ApiException(500, ((InferenceException) t).code().name(), t.getMessage(), -1, t);
-    }
-    return new ApiException(500, "INTERNAL_ERROR", t.getClass().getSimpleName() + ": " + t.getMessage(), -1, t);
-  }
-
-  private void sendError(HttpExchange exchange, ApiException e) throws IOException {
+  private void sendError(HttpExchange exchange, ApiException e, boolean v2) throws IOException {
     if (e.retryAfterSeconds() >= 0) {
       exchange.getResponseHeaders().set("Retry-After", Long.toString(e.retryAfterSeconds()));
     }
@@ -492,6 +536,10 @@ final class RestHandler implements HttpHandler {
     }
     if (e.status() == 405) {
       exchange.getResponseHeaders().set("Allow", e.getMessage().substring(e.getMessage().lastIndexOf(' ') + 1));
+    }
+    if (v2) { // the protocol's error body: {"error": "message"}
+      send(exchange, e.status(), g -> g.writeStringField("error", e.getMessage()));
+      return;
     }
     send(exchange, e.status(), g -> {
       g.writeObjectFieldStart("error");

@@ -5,6 +5,7 @@ import dev.jinfer.LoadOptions;
 import dev.jinfer.registry.ModelRegistry;
 import dev.jinfer.registry.ModelStatus;
 import dev.jinfer.registry.RegistryStatus;
+import dev.jinfer.registry.VersionPolicy;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -18,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -56,11 +58,12 @@ public final class RestService implements AutoCloseable {
   private final Pipelines pipelines;
   private final PrometheusMeterRegistry prometheus;
   private final @Nullable Path tempRepository;
+  private final @Nullable GrpcEndpoint grpc;
   private final Object closeLock = new Object();
   private boolean closed;
 
   private RestService(RestConfig config, HttpServer server, ThreadPoolExecutor httpExecutor, ModelRegistry registry,
-      Pipelines pipelines, PrometheusMeterRegistry prometheus, @Nullable Path tempRepository) {
+      Pipelines pipelines, PrometheusMeterRegistry prometheus, @Nullable Path tempRepository, @Nullable GrpcEndpoint grpc) {
     this.config = config;
     this.server = server;
     this.httpExecutor = httpExecutor;
@@ -68,6 +71,7 @@ public final class RestService implements AutoCloseable {
     this.pipelines = pipelines;
     this.prometheus = prometheus;
     this.tempRepository = tempRepository;
+    this.grpc = grpc;
   }
 
   /**
@@ -100,6 +104,7 @@ public final class RestService implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(new Thread(service::close, "jinfer-rest-shutdown"));
     RegistryStatus status = service.registry.status();
     System.out.println("jinfer REST service listening on http://" + config.host() + ":" + service.port()
+        + (service.grpc == null ? "" : " and gRPC " + config.host() + ":" + service.grpcPort())
         + " (repository " + service.registry.root() + ", ready=" + (status.isReady() && !status.models().isEmpty()) + ")");
     System.out.println("  " + config);
   }
@@ -140,13 +145,15 @@ public final class RestService implements AutoCloseable {
     if (config.sessions() > 0) {
       load.property("onnx.sessions", Integer.toString(config.sessions()));
     }
-    ModelRegistry.Builder rb = ModelRegistry.newBuilder(root).loadOptions(load.build()).meterRegistry(prometheus);
+    ModelRegistry.Builder rb = ModelRegistry.newBuilder(root).loadOptions(load.build()).meterRegistry(prometheus)
+        .defaultPolicy(VersionPolicy.latest(config.keepVersions()));
     config.pollInterval().ifPresent(rb::pollInterval);
     config.backends().ifPresent(rb::backends);
     ModelRegistry registry = rb.build();
     Pipelines pipelines = null;
     ThreadPoolExecutor http = null;
     HttpServer server = null;
+    GrpcEndpoint grpc = null;
     try {
       pipelines = new Pipelines(registry, config, prometheus);
       http = pool(HTTP_THREAD_PREFIX, config.httpThreads(), config.httpQueue());
@@ -155,16 +162,22 @@ public final class RestService implements AutoCloseable {
       server.setExecutor(http);
       server.createContext("/", new RestHandler(registry, pipelines, config, prometheus, HTTP_THREAD_PREFIX));
       server.start();
+      if (config.grpcPort() >= 0) {
+        grpc = GrpcEndpoint.start(config, new Inference(registry, pipelines), prometheus);
+      }
       RegistryStatus status = registry.start();
       for (ModelStatus m : status.models()) {
         if (m.isReady()) {
           pipelines.resolve(m.name(), null); // builds the chain now rather than on the first request
         }
       }
-      return new RestService(config, server, http, registry, pipelines, prometheus, temp);
+      return new RestService(config, server, http, registry, pipelines, prometheus, temp, grpc);
     } catch (IOException | RuntimeException e) {
       if (server != null) {
         server.stop(0);
+      }
+      if (grpc != null) {
+        grpc.stopNow();
       }
       if (pipelines != null) {
         pipelines.close();
@@ -224,6 +237,17 @@ public final class RestService implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
+  /**
+   * @return the port of the Open Inference Protocol's gRPC server (the chosen one when configured with port 0)
+   * @throws IllegalStateException if the service runs no gRPC server ({@code --grpc-port} not set)
+   */
+  public int grpcPort() {
+    if (grpc == null) {
+      throw new IllegalStateException("the service runs no gRPC server; start it with --grpc-port");
+    }
+    return grpc.port();
+  }
+
   /** @return the model registry the service serves, owned by the service */
   public ModelRegistry registry() {
     return registry;
@@ -240,7 +264,8 @@ public final class RestService implements AutoCloseable {
   }
 
   /**
-   * Stops accepting connections, lets requests in progress finish (up to 1 s, then 5 s for the HTTP threads), drains the batchers, closes
+   * Stops accepting connections and gRPC calls (gRPC health turns NOT_SERVING), lets requests in progress finish (up to 1 s, then 5 s for
+   * the HTTP threads and 5 s for gRPC calls, which are then cancelled), drains the batchers, closes
    * every model and deletes the temporary repository if one was made. Idempotent.
    */
   @Override
@@ -251,12 +276,21 @@ public final class RestService implements AutoCloseable {
       }
       closed = true;
     }
+    if (grpc != null) {
+      grpc.shutdown(); // health says NOT_SERVING, no new calls; calls in flight go on while HTTP stops
+    }
     server.stop(1);
     httpExecutor.shutdown();
     try {
       httpExecutor.awaitTermination(5, TimeUnit.SECONDS);
+      if (grpc != null) {
+        grpc.awaitTermination(Duration.ofSeconds(5));
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      if (grpc != null) {
+        grpc.stopNow();
+      }
     }
     pipelines.close();
     registry.close();

@@ -173,7 +173,7 @@ final class TensorJson {
     return NamedTensors.of(spec.name(), tensor(what, spec.dtype(), values, shape));
   }
 
-  private static void flatten(JsonNode node, List<JsonNode> out) {
+  static void flatten(JsonNode node, List<JsonNode> out) {
     if (node.isArray()) {
       for (JsonNode child : node) {
         flatten(child, out);
@@ -183,7 +183,8 @@ final class TensorJson {
     }
   }
 
-  private static Tensor tensor(String what, DType dtype, List<JsonNode> values, long[] shape) {
+  /** The tensor of flat JSON values; a 400 names the tensor ({@code what}), the value's index and what was expected. */
+  static Tensor tensor(String what, DType dtype, List<JsonNode> values, long[] shape) {
     int n = values.size();
     switch (dtype) {
       case FLOAT32:
@@ -283,7 +284,7 @@ final class TensorJson {
     return signature.inputs().stream().map(TensorSpec::name).toList();
   }
 
-  private static String kind(JsonNode n) {
+  static String kind(JsonNode n) {
     return n.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + (n.isContainerNode() ? "" : " " + n);
   }
 
@@ -304,6 +305,12 @@ final class TensorJson {
     }
     g.writeEndArray();
     g.writeArrayFieldStart("data");
+    writeValues(g, t);
+    g.writeEndArray();
+  }
+
+  /** Writes the values of a tensor, flat and row-major, into the array the generator is in. */
+  static void writeValues(JsonGenerator g, Tensor t) throws IOException {
     switch (t.dtype()) {
       case FLOAT32:
       case FLOAT16:
@@ -354,6 +361,5 @@ final class TensorJson {
       default:
         throw new IllegalStateException("output dtype " + t.dtype() + " has no JSON form");
     }
-    g.writeEndArray();
   }
 }

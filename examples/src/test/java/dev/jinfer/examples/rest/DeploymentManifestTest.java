@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.jinfer.examples.rest.health.HealthCheckRequest;
+import dev.jinfer.examples.rest.health.HealthCheckResponse;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -11,6 +16,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,9 +79,11 @@ class DeploymentManifestTest {
   @Test
   void probes_targetTheServersHealthRoutes_onItsPort() {
     assertThat(container.path("livenessProbe").path("httpGet").path("path").asText()).isEqualTo(RestHandler.LIVE_PATH);
-    assertThat(container.path("readinessProbe").path("httpGet").path("path").asText()).isEqualTo(RestHandler.READY_PATH);
     assertThat(container.path("startupProbe").path("httpGet").path("path").asText()).isEqualTo(RestHandler.LIVE_PATH);
-    for (String probe : new String[] {"livenessProbe", "readinessProbe", "startupProbe"}) {
+    // readiness is gRPC's health check, on the gRPC port the service is configured with
+    assertThat(container.path("readinessProbe").path("grpc").path("port").asInt()).isEqualTo(containerPort("grpc"));
+    assertThat(RestConfig.parse(List.of(), env).grpcPort()).isEqualTo(containerPort("grpc"));
+    for (String probe : new String[] {"livenessProbe", "startupProbe"}) {
       assertThat(probePort(container.path(probe))).as(probe).isEqualTo(RestConfig.DEFAULT_PORT);
     }
     JsonNode annotations = deployment.path("spec").path("template").path("metadata").path("annotations");
@@ -90,12 +98,21 @@ class DeploymentManifestTest {
     local.put("JINFER_MODELS", repository.toString());
     local.put("JINFER_PORT", "0");
     local.put("JINFER_HOST", "127.0.0.1");
+    local.put("JINFER_GRPC_PORT", "0");
     RestService service = RestService.start(RestConfig.parse(List.of(), local));
     try (RestTestSupport rest = new RestTestSupport(service)) {
-      for (String probe : new String[] {"livenessProbe", "readinessProbe", "startupProbe"}) {
+      for (String probe : new String[] {"livenessProbe", "startupProbe"}) {
         String path = container.path(probe).path("httpGet").path("path").asText();
         HttpResponse<String> r = rest.get(path);
         assertThat(r.statusCode()).as(probe + " GET " + path + ": " + r.body()).isEqualTo(200);
+      }
+      ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", service.grpcPort(), InsecureChannelCredentials.create()).build();
+      try {
+        // what the kubelet's gRPC probe sends: Check with an empty service name
+        assertThat(OipStubs.blocking(channel).withDeadlineAfter(60, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance())
+            .getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+      } finally {
+        channel.shutdownNow();
       }
       String metrics = deployment.path("spec").path("template").path("metadata").path("annotations").path("prometheus.io/path").asText();
       assertThat(rest.get(metrics).body()).contains("jinfer_registry_ready");
