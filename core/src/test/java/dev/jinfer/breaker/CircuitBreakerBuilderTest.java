@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatNullPointerException;
 import dev.jinfer.BackendException;
 import dev.jinfer.FakeTicker;
 import dev.jinfer.InvalidInputException;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelId;
 import dev.jinfer.Ticker;
 import dev.jinfer.breaker.CircuitBreaker.State;
@@ -69,7 +70,9 @@ class CircuitBreakerBuilderTest {
   void of_buildsWithTheDefaults() {
     assertThat(CircuitBreaker.of(MODEL).state()).isEqualTo(State.CLOSED);
     assertThat(CircuitBreaker.defaultFailurePredicate()).hasToString(
-        "every error but InvalidInputException and IllegalStateException");
+        "every error but InvalidInputException, ModelClosedException and IllegalStateException");
+    assertThat(CircuitBreaker.defaultFailurePredicate().test(new ModelClosedException("model m:1 is closed")))
+        .isFalse();
     assertThat(CircuitBreaker.defaultFailurePredicate().test(new BackendException("x"))).isTrue();
     assertThat(CircuitBreaker.defaultFailurePredicate().test(new InvalidInputException("x"))).isFalse();
     assertThat(CircuitBreaker.defaultFailurePredicate().test(new IllegalStateException("x"))).isFalse();
