@@ -321,14 +321,14 @@ class JinferCliTest {
     Run r = run("prdict", FRAUD.toString());
 
     assertOneLineError(r, JinferCli.EXIT_USAGE,
-        "jinfer: unknown command 'prdict': expected one of inspect, predict, bench, optimize, quantize, prune, compare, help; did you mean 'predict'?");
+        "jinfer: unknown command 'prdict': expected one of inspect, predict, bench, optimize, quantize, prune, compare, distill, help; did you mean 'predict'?");
   }
 
   @Test
   void noSubcommand_isUsageError() {
     Run r = run();
 
-    assertOneLineError(r, JinferCli.EXIT_USAGE, "jinfer: missing command: expected one of inspect, predict, bench, optimize, quantize, prune, compare, help");
+    assertOneLineError(r, JinferCli.EXIT_USAGE, "jinfer: missing command: expected one of inspect, predict, bench, optimize, quantize, prune, compare, distill, help");
   }
 
   @Test
