@@ -5,7 +5,6 @@ import dev.jinfer.optimize.proto.Onnx.AttributeProto;
 import dev.jinfer.optimize.proto.Onnx.GraphProto;
 import dev.jinfer.optimize.proto.Onnx.ModelProto;
 import dev.jinfer.optimize.proto.Onnx.NodeProto;
-import dev.jinfer.optimize.proto.Onnx.OperatorSetIdProto;
 import dev.jinfer.optimize.proto.Onnx.TensorProto;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -83,9 +82,7 @@ public final class DynamicQuantizer {
    * @throws InvalidInputException if the model's opset is below 11 or it has nothing to quantize
    */
   public ModelProto quantize(ModelProto model, String name) {
-    long opset = model.getOpsetImportList().stream()
-        .filter(o -> o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx"))
-        .mapToLong(OperatorSetIdProto::getVersion).max().orElse(0);
+    long opset = OnnxModels.defaultOpset(model);
     if (opset < 11) {
       throw new InvalidInputException("model " + name + ": expected ONNX opset 11 or later (DynamicQuantizeLinear, "
           + "MatMulInteger) but got opset " + opset);

@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.jinfer.InvalidInputException;
 import dev.jinfer.ModelLoadException;
 import dev.jinfer.optimize.proto.Onnx.ModelProto;
+import dev.jinfer.optimize.proto.Onnx.OperatorSetIdProto;
 import dev.jinfer.optimize.proto.Onnx.NodeProto;
 import dev.jinfer.optimize.proto.Onnx.TensorProto;
 import java.io.IOException;
@@ -125,6 +126,18 @@ public final class OnnxModels {
       throw new InvalidInputException("output " + output + ": expected a path other than the input model but it is "
           + "the input " + input + " (the input is never modified)");
     }
+  }
+
+  /**
+   * The model's version of the default ONNX operator set ({@code ""} or {@code ai.onnx}).
+   *
+   * @param model the model
+   * @return the opset version, 0 if the model imports none
+   */
+  public static long defaultOpset(ModelProto model) {
+    return model.getOpsetImportList().stream()
+        .filter(o -> o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx"))
+        .mapToLong(OperatorSetIdProto::getVersion).max().orElse(0);
   }
 
   /**

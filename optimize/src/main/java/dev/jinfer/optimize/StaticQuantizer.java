@@ -13,7 +13,6 @@ import dev.jinfer.optimize.proto.Onnx.AttributeProto;
 import dev.jinfer.optimize.proto.Onnx.GraphProto;
 import dev.jinfer.optimize.proto.Onnx.ModelProto;
 import dev.jinfer.optimize.proto.Onnx.NodeProto;
-import dev.jinfer.optimize.proto.Onnx.OperatorSetIdProto;
 import dev.jinfer.optimize.proto.Onnx.TensorProto;
 import dev.jinfer.optimize.proto.Onnx.TensorShapeProto;
 import dev.jinfer.optimize.proto.Onnx.ValueInfoProto;
@@ -126,9 +125,7 @@ public final class StaticQuantizer {
    * @throws BackendException if ONNX Runtime fails to run the calibration
    */
   public ModelProto quantize(ModelProto model, String name) {
-    long opset = model.getOpsetImportList().stream()
-        .filter(o -> o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx"))
-        .mapToLong(OperatorSetIdProto::getVersion).max().orElse(0);
+    long opset = OnnxModels.defaultOpset(model);
     if (opset < 13) {
       throw new InvalidInputException("model " + name + ": expected ONNX opset 13 or later (per-axis "
           + "DequantizeLinear) but got opset " + opset);
