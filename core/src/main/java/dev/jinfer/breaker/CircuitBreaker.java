@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  *       the breaker.
  *   <li>{@link State#OPEN}: calls are refused ({@link CircuitOpenException}, or served by the fallback) for
  *       {@link Builder#waitDurationInOpenState}; the first call after that moves the breaker to half-open
- *       (no thread, no timer: the transition happens on that call).
+ *       (no thread, no timer: the transition happens on that call, which takes the first trial permit).
  *   <li>{@link State#HALF_OPEN}: {@link Builder#permittedCallsInHalfOpenState} trial calls go through, the
  *       rest are refused. When the trials are done, the breaker closes (with an empty window) if their
  *       failure rate is below {@link Builder#halfOpenFailureRateThreshold} and their slow-call rate below
@@ -379,9 +379,14 @@ public final class CircuitBreaker {
         if (now - o.retryAtNanos < 0) {
           return refused(o);
         }
+        // the call that moves the breaker to half-open takes the first trial permit before the state is
+        // published: otherwise a report landing in between could reopen it and refuse this call, though it
+        // was the one that found the wait over (CircuitBreakerLincheckTest found that history)
         CircuitBreakerState.HalfOpen h = new CircuitBreakerState.HalfOpen(permittedCallsInHalfOpen);
+        h.tryAcquire();
         if (state.compareAndSet(o, h)) {
           publish(o, h, "waited " + format(waitInOpenNanos) + " in OPEN");
+          return h;
         }
       } else if (s instanceof CircuitBreakerState.HalfOpen h) {
         return h.tryAcquire() ? h : refused(h.busy);
