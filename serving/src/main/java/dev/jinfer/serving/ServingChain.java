@@ -15,11 +15,13 @@ import dev.jinfer.cache.CachedPredictor;
 import dev.jinfer.registry.ModelRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
@@ -27,9 +29,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one serving chain of jinfer: cache, then circuit breaker, then batcher, then the predictor of one
- * model version (a registry handle pinned to that version, or a plain predictor). Every layer is optional;
- * the order, the defaults and the close sequence are fixed here, so every integration gets the same ones.
+ * The one serving chain of jinfer: cache, then circuit breaker, then batcher, then the check of the engine's
+ * answers, then the predictor of one model version (a registry handle pinned to that version, or a plain
+ * predictor). Every layer but the check is optional; the order, the defaults and the close sequence are fixed
+ * here, so every integration gets the same ones.
+ *
+ * <p><b>Output check.</b> Every answer must hold the outputs asked for with the signature's dtype, rank and
+ * fixed dimensions, and (when batching) one row per request row on a dynamic first dimension; otherwise the call fails with a
+ * {@link BackendException} naming the output (an engine failure for the breaker, never cached). NaN outputs
+ * pass through unless {@link Builder#rejectNonFiniteOutputs} is set.
  *
  * <p><b>Version pinning.</b> A chain built from a registry resolves the name (and version or alias) once,
  * at {@link Builder#build()}, and then holds a handle pinned to that version: every call runs that version,
@@ -45,6 +53,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Close sequence</b> ({@link #close()}): stop accepting (later calls fail with
  * {@link ModelClosedException}); wait for the calls in flight to finish; close the batcher (it drains
  * its queue); close the cache; remove the breaker's meters; release the version handle. Idempotent.
+ * {@link #close(Duration)} bounds the wait; the last call in flight then finishes the sequence.
  *
  * <p>Thread-safe.
  */
@@ -65,6 +74,10 @@ public final class ServingChain extends ForwardingPredictor {
   private final Object lock = new Object();
   private int inFlight;
   private boolean closing;
+  /** Some thread has taken on closing the layers (a closer, or the last call after a bounded close gave up). */
+  private boolean layersClaimed;
+  /** A bounded close gave up waiting: the last call in flight closes the layers when it leaves. */
+  private boolean closeOnLastLeave;
   private boolean closed;
 
   private ServingChain(Predictor top, Predictor handle, boolean ownsHandle, @Nullable BatchingPredictor batcher,
@@ -173,10 +186,17 @@ public final class ServingChain extends ForwardingPredictor {
 
   private void leave() {
     synchronized (lock) {
-      if (--inFlight == 0) {
-        lock.notifyAll();
+      if (--inFlight != 0) {
+        return;
       }
+      lock.notifyAll();
+      if (!closeOnLastLeave || layersClaimed) {
+        return;
+      }
+      layersClaimed = true;
     }
+    LOG.info("model {}: the last call in flight ended; closing the serving chain", handle.modelId());
+    closeLayers();
   }
 
   /** @return the batcher, if batching is on */
@@ -204,18 +224,87 @@ public final class ServingChain extends ForwardingPredictor {
   /**
    * Stops accepting calls, waits for those in flight, then closes the batcher (draining it), the cache,
    * the breaker's meters and the version handle, in that order. Idempotent; a second caller returns once
-   * the first has finished.
+   * the first has finished. Blocks as long as a call runs; a shutdown that must end in time uses
+   * {@link #close(Duration)}. Interrupts are remembered, not obeyed.
    */
   @Override
   public void close() {
     synchronized (lock) {
-      if (closing) {
-        waitFor(() -> closed);
+      closing = true;
+      boolean interrupted = false;
+      while (!closed && (inFlight > 0 || layersClaimed)) {
+        try {
+          lock.wait();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      if (closed) {
         return;
       }
-      closing = true;
-      waitFor(() -> inFlight == 0);
+      layersClaimed = true;
     }
+    closeLayers();
+  }
+
+  /**
+   * As {@link #close()}, but waits for the calls in flight only up to a bound. If they all end in time,
+   * the layers are closed before this returns; if not, this logs how many still run and returns false, and
+   * the last of them closes the layers when it ends (the batcher drains what it has queued: no queued call
+   * is dropped or answered twice). Later calls fail with {@link ModelClosedException} either way.
+   * Idempotent; an interrupt ends the wait early (returning false, with the interrupt status kept).
+   * Thread-safe.
+   *
+   * @param timeout the longest wait; {@link Duration#ZERO} only stops new calls (and closes the layers at
+   *     once if no call is in flight)
+   * @return true if the chain is fully closed, false if calls were still running at the bound
+   * @throws IllegalArgumentException if the timeout is null or negative
+   */
+  public boolean close(Duration timeout) {
+    if (timeout == null || timeout.isNegative()) {
+      throw new IllegalArgumentException("timeout must be >= 0 but was " + timeout);
+    }
+    long end = System.nanoTime() + Math.min(timeout.toNanos(), Long.MAX_VALUE / 4);
+    synchronized (lock) {
+      closing = true;
+      while (!closed && (inFlight > 0 || layersClaimed)) {
+        long left = end - System.nanoTime();
+        if (left <= 0) {
+          return gaveUp();
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(lock, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          if (closed) {
+            return true;
+          }
+          return gaveUp();
+        }
+      }
+      if (closed) {
+        return true;
+      }
+      layersClaimed = true;
+    }
+    closeLayers();
+    return true;
+  }
+
+  /** Under the lock: a bounded close ends its wait with calls still in flight. */
+  private boolean gaveUp() {
+    if (inFlight > 0 && !layersClaimed) {
+      closeOnLastLeave = true;
+      LOG.warn("model {}: serving chain closing with {} call(s) still in flight; the last of them closes it",
+          handle.modelId(), inFlight);
+    }
+    return false;
+  }
+
+  private void closeLayers() {
     try {
       if (batcher != null) {
         batcher.close();
@@ -243,20 +332,6 @@ public final class ServingChain extends ForwardingPredictor {
     }
   }
 
-  private void waitFor(java.util.function.BooleanSupplier done) {
-    boolean interrupted = false;
-    while (!done.getAsBoolean()) {
-      try {
-        lock.wait();
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   @Override
   public String toString() {
     return "ServingChain[" + handle.modelId() + (cache != null ? " cache" : "") + (breaker != null ? " breaker" : "")
@@ -279,6 +354,7 @@ public final class ServingChain extends ForwardingPredictor {
     private @Nullable UnaryOperator<Predictor> guard;
     private @Nullable MeterRegistry meters;
     private @Nullable ObservationRegistry observations;
+    private boolean rejectNonFiniteOutputs;
 
     private Builder(@Nullable ModelRegistry registry, @Nullable String modelName, @Nullable Predictor predictor) {
       this.registry = registry;
@@ -403,6 +479,20 @@ public final class ServingChain extends ForwardingPredictor {
       return this;
     }
 
+    /**
+     * Whether an answer with a NaN or infinite element in a floating-point output is an engine failure
+     * ({@link BackendException} naming the output and the element; counted by the breaker, never cached)
+     * rather than passed to the caller. Off by default: some models answer NaN on purpose, and the check reads
+     * every output element. The dtype and shape of every output are always checked against the signature.
+     *
+     * @param reject true to refuse non-finite outputs
+     * @return this builder
+     */
+    public Builder rejectNonFiniteOutputs(boolean reject) {
+      this.rejectNonFiniteOutputs = reject;
+      return this;
+    }
+
     private String modelLabel() {
       return modelName != null ? modelName : Objects.requireNonNull(predictor).modelId().toString();
     }
@@ -453,10 +543,11 @@ public final class ServingChain extends ForwardingPredictor {
       BatchingPredictor batcher = null;
       CachedPredictor cached = null;
       try {
-        Predictor chain = handle;
+        Predictor checked = new OutputCheck(handle, rejectNonFiniteOutputs, batching != null);
+        Predictor chain = checked;
         if (batching != null) {
           try {
-            BatchingPredictor.Builder b = BatchingPredictor.newBuilder(handle);
+            BatchingPredictor.Builder b = BatchingPredictor.newBuilder(checked);
             if (meters != null) {
               b.meterRegistry(meters);
             }
