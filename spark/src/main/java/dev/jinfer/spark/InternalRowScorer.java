@@ -17,6 +17,7 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
 import org.apache.spark.sql.catalyst.expressions.SpecificInternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -29,7 +30,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * Scores one partition on Spark's internal rows: reads the features of up to {@code batchSize} rows straight
  * from each {@link InternalRow} (an {@code UnsafeRow} from a scan: no {@code Row}, no boxing) into one reused
- * array, makes one tensor and one engine call, and hands out each input row joined with a row of its outputs
+ * array, keeps the rows' bytes in one reused arena until the batch is out, makes one tensor and one engine call, and hands out each input row joined with a row of its outputs
  * (primitive fields, arrays as {@link UnsafeArrayData}), lazily. The returned rows are reused between calls
  * to {@code next()}, as Spark allows for an {@code RDD[InternalRow]}: the scan over it
  * ({@code RDDScanExec}) projects each one into an {@code UnsafeRow} at once. The model comes from
@@ -64,6 +65,9 @@ final class InternalRowScorer implements FlatMapFunction<Iterator<InternalRow>, 
     private final List<String> outputNames;
     private final int outputCount;
     private final InternalRow[] rows;
+    private final @Nullable UnsafeRow[] keptRows;
+    private byte[] arena = new byte[1 << 16];
+    private int arenaUsed;
     private final boolean[] valid;
     private final int[] validIndex;
     private final float @Nullable [] floats;
@@ -85,6 +89,7 @@ final class InternalRowScorer implements FlatMapFunction<Iterator<InternalRow>, 
       this.outputNames = plan.outputNames();
       this.outputCount = outputNames.size();
       this.rows = new InternalRow[plan.batchSize()];
+      this.keptRows = new UnsafeRow[plan.batchSize()];
       this.valid = new boolean[plan.batchSize()];
       this.validIndex = new int[plan.batchSize()];
       boolean f32 = plan.inputType() == DType.FLOAT32;
@@ -141,14 +146,52 @@ final class InternalRowScorer implements FlatMapFunction<Iterator<InternalRow>, 
         if (!ok && skip) {
           continue;
         }
-        // the upstream iterator may reuse its row object: keep a copy until the batch is handed out
-        rows[count] = row.copy();
+        rows[count] = keep(row, count);
         valid[count] = ok;
         validIndex[count++] = ok ? validCount++ : -1;
       }
       if (validCount > 0) {
         run(validCount);
       }
+    }
+
+    /**
+     * A copy of the row for slot {@code slot} (the upstream iterator may reuse its row object), valid until the
+     * batch has been handed out. An {@code UnsafeRow}'s bytes go into one arena per batch, read through a reused
+     * {@code UnsafeRow} per slot: no allocation per row.
+     */
+    private InternalRow keep(InternalRow row, int slot) {
+      if (!(row instanceof UnsafeRow u)) {
+        return row.copy();
+      }
+      if (slot == 0) {
+        arenaUsed = 0;
+      }
+      int size = u.getSizeInBytes();
+      if (arenaUsed + size > arena.length) {
+        // the rows already kept point into the old arena, which they keep alive
+        arena = new byte[Math.max(arena.length * 2, arenaUsed + size)];
+        arenaUsed = 0;
+      }
+      Object base = u.getBaseObject();
+      if (base instanceof byte[] bytes) {
+        System.arraycopy(bytes, (int) (u.getBaseOffset() - Platform.BYTE_ARRAY_OFFSET), arena, arenaUsed, size);
+      } else {
+        Platform.copyMemory(base, u.getBaseOffset(), arena, Platform.BYTE_ARRAY_OFFSET + arenaUsed, size);
+      }
+      UnsafeRow kept = kept(slot, u.numFields());
+      kept.pointTo(arena, Platform.BYTE_ARRAY_OFFSET + arenaUsed, size);
+      arenaUsed += size;
+      return kept;
+    }
+
+    private UnsafeRow kept(int slot, int fields) {
+      UnsafeRow r = keptRows[slot];
+      if (r == null || r.numFields() != fields) {
+        r = new UnsafeRow(fields);
+        keptRows[slot] = r;
+      }
+      return r;
     }
 
     private void run(int n) {
