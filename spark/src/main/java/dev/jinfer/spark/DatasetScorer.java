@@ -94,7 +94,9 @@ public final class DatasetScorer {
 
   /**
    * Scores a dataset: checks it on the driver, then returns the lazy scored dataset (the input columns
-   * followed by one column per output) and the counter of invalid rows.
+   * followed by one column per output) and the counter of invalid rows. The input is planned now and scored
+   * as Catalyst's internal rows; as with {@code Dataset.rdd()}, with adaptive query execution the stages below a
+   * shuffle in the input's plan run now rather than at the action.
    *
    * @param dataset the rows to score
    * @return the scored rows (computed when an action runs) and the invalid-row counter
