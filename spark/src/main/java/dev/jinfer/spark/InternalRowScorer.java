@@ -30,11 +30,12 @@ import org.jspecify.annotations.Nullable;
 /**
  * Scores one partition on Spark's internal rows: reads the features of up to {@code batchSize} rows straight
  * from each {@link InternalRow} (an {@code UnsafeRow} from a scan: no {@code Row}, no boxing) into one reused
- * array, keeps the rows' bytes in one reused arena until the batch is out, makes one tensor and one engine call, and hands out each input row joined with a row of its outputs
- * (primitive fields, arrays as {@link UnsafeArrayData}), lazily. The returned rows are reused between calls
- * to {@code next()}, as Spark allows for an {@code RDD[InternalRow]}: the scan over it
- * ({@code RDDScanExec}) projects each one into an {@code UnsafeRow} at once. The model comes from
- * {@link SharedModels}, never from the closure.
+ * array, keeps the rows' bytes in one reused arena until the batch is out, makes one tensor and one engine
+ * call, and hands out each input row joined with a row of its outputs (primitive fields, arrays as
+ * {@link UnsafeArrayData}), lazily. The returned rows are reused between calls to {@code next()}, as Spark
+ * allows for an {@code RDD[InternalRow]}: the scan over it ({@code RDDScanExec}) projects each one into an
+ * {@code UnsafeRow} at once. The model comes from {@link SharedModels}, never from the closure; a task holds
+ * its lease until it completes.
  */
 final class InternalRowScorer implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
   private static final long serialVersionUID = 1L;

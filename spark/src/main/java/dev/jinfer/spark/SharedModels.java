@@ -73,7 +73,7 @@ public final class SharedModels {
     }
   }
 
-  /** A task's (or the driver check's) hold on a model: the model stays open until every lease is closed. */
+  /** A task's (or the driver check's) hold on a model: a retired model stays open until its last lease is closed. */
   static final class Lease implements AutoCloseable {
     private final Slot slot;
     private final Predictor predictor;
