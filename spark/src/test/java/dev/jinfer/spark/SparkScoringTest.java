@@ -193,6 +193,29 @@ class SparkScoringTest {
   }
 
   @Test
+  void aFloat64Model_getsDoubleIntAndLongColumnsAsDoubles_andWritesEachRowsSliceOfTheOutput() {
+    Path identity = FRAUD.resolveSibling("dtype_float64.onnx");
+    StructType schema = DataTypes.createStructType(new StructField[] {
+        DataTypes.createStructField("x0", DataTypes.DoubleType, false),
+        DataTypes.createStructField("x1", DataTypes.IntegerType, false),
+        DataTypes.createStructField("x2", DataTypes.LongType, false)});
+    List<Row> rows = new ArrayList<>();
+    for (int id = 0; id < 100; id++) {
+      rows.add(RowFactory.create(id * 0.5, -id, (1L << 53) - id));
+    }
+    Dataset<Row> input = spark.createDataFrame(rows, schema).repartition(2);
+
+    List<Row> scored = DatasetScorer.newBuilder(identity.toString()).inputCols("x0", "x1", "x2").batchSize(16).build()
+        .score(input).rows().collectAsList();
+
+    assertThat(scored).hasSize(100);
+    for (Row row : scored) {
+      List<Double> y = row.getList(row.fieldIndex("y"));
+      assertThat(y).as("y of row %s", row).containsExactly(row.getDouble(0), (double) row.getInt(1), (double) row.getLong(2));
+    }
+  }
+
+  @Test
   void pipeline_feedsAnAssembledVector_andAnArrayColumnScoresAlike() {
     VectorAssembler assembler = new VectorAssembler().setInputCols(featureColumns(WIDTH)).setOutputCol("vec");
     JinferTransformer scorer = new JinferTransformer().setModelLocation(FRAUD.toString()).setInputCol("vec")
