@@ -166,6 +166,20 @@ class JinferAutoConfigurationTest {
   }
 
   @Test
+  void canaryPercent_sendsAShareOfTheBeansCalls_toTheCanaryVersion() throws Exception {
+    repo.scale("fraud", "2", 5f);
+    runner.withPropertyValues("jinfer.models.fraud.version-policy=latest:2", "jinfer.models.fraud.canary-percent=50").run(ctx -> {
+      assertThat(ctx.getBean(ModelRegistry.class).status().model("fraud").orElseThrow().canaryVersion()).contains("2");
+      Predictor fraud = ctx.getBean("fraud", Predictor.class);
+      java.util.Set<Float> seen = new java.util.HashSet<>();
+      for (int i = 0; i < 200 && seen.size() < 2; i++) { // both in 200 draws at 50%: fails with probability 2^-199
+        seen.add(y(fraud, 1, 1)[0]);
+      }
+      assertThat(seen).containsExactlyInAnyOrder(2f, 5f);
+    });
+  }
+
+  @Test
   void pollInterval_watchesTheRepository_andTheBeanFollowsTheSwap() {
     runner.withPropertyValues("jinfer.repository.poll-interval=20ms").run(ctx -> {
       Predictor fraud = ctx.getBean("fraud", Predictor.class);
