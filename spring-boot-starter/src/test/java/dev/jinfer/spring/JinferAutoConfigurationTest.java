@@ -23,13 +23,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Qualifier;
-import org.springframework.boot.actuate.health.HealthIndicator;
-import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -81,7 +78,7 @@ class JinferAutoConfigurationTest {
   void enabledFalse_configuresNothing() {
     runner.withPropertyValues("jinfer.enabled=false", "jinfer.repository.root=/does/not/matter").run(ctx -> {
       assertThat(ctx).hasNotFailed().doesNotHaveBean(ModelRegistry.class).doesNotHaveBean(Predictor.class)
-          .doesNotHaveBean(HealthIndicator.class);
+          .doesNotHaveBean("jinferHealthIndicator");
     });
   }
 
@@ -285,24 +282,6 @@ class JinferAutoConfigurationTest {
           assertThat(s.state()).isEqualTo(CircuitBreaker.State.OPEN);
           assertThat(s.waitUntilTrial()).isGreaterThan(Duration.ofMinutes(59));
         });
-  }
-
-  @Test
-  void healthIndicator_reportsEveryModel_andCanBeTurnedOff() throws Exception {
-    repo.file("broken", "1", "model.scale", "not a number");
-    runner.run(ctx -> {
-      var health = ctx.getBean("jinferHealthIndicator", HealthIndicator.class).health();
-      assertThat(health.getStatus()).isEqualTo(Status.DOWN);
-      @SuppressWarnings("unchecked")
-      Map<String, Map<String, Object>> models = (Map<String, Map<String, Object>>) health.getDetails().get("models");
-      assertThat(models).containsKeys("fraud", "churn", "broken");
-      assertThat(models.get("fraud")).containsEntry("ready", true).containsEntry("servingVersion", "1");
-      assertThat(models.get("broken")).containsEntry("ready", false);
-      assertThat(models.get("broken").get("versions").toString()).contains("FAILED");
-    });
-    runner.withPropertyValues("management.health.jinfer.enabled=false").run(ctx -> assertThat(ctx).doesNotHaveBean("jinferHealthIndicator"));
-    runner.withBean("jinferHealthIndicator", HealthIndicator.class, () -> () -> org.springframework.boot.actuate.health.Health.up().build())
-        .run(ctx -> assertThat(ctx.getBean("jinferHealthIndicator", HealthIndicator.class).health().getDetails()).isEmpty());
   }
 
   @Test
