@@ -43,7 +43,7 @@ class ApiSurfaceTest {
       "dev.jinfer.pytorch  | PytorchBackend",
       "dev.jinfer.serving  | ServingChain",
       "dev.jinfer.optimize | DynamicQuantizer GraphOptimizer ModelComparison OnnxModels OnnxTensors Pruner StaticQuantizer",
-      "dev.jinfer.spring   | JinferAutoConfiguration JinferHealthAutoConfiguration JinferProperties ModelPredictor ModelStartupException",
+      "dev.jinfer.spring   | JinferAutoConfiguration JinferBoot4HealthAutoConfiguration JinferHealthAutoConfiguration JinferProperties ModelPredictor ModelStartupException",
       "dev.jinfer.spark    | DatasetScorer InvalidRowPolicy JinferTransformer ScoredDataset SharedModels",
       "dev.jinfer.flink    | AsyncScoringFunction FeatureFunction ResultFunction TaskManagerModels",
       "dev.jinfer.optimize.proto | Onnx",

@@ -3,6 +3,7 @@ package dev.jinfer.registry;
 import dev.jinfer.Backends;
 import dev.jinfer.LoadOptions;
 import dev.jinfer.ModelClosedException;
+import dev.jinfer.ModelId;
 import dev.jinfer.ModelLoadException;
 import dev.jinfer.ModelNotFoundException;
 import dev.jinfer.Predictor;
@@ -242,6 +243,24 @@ public final class ModelRegistry implements AutoCloseable {
     }
     p.modelId(); // fail fast when it resolves to nothing now
     return p;
+  }
+
+  /**
+   * Samples the route of one unversioned call: the version that a call of {@link #predictor(String)} made now
+   * would go to, drawn the same way (the canary version for its share of draws, else the primary). A handle's
+   * {@link Predictor#modelId()} names the primary only, so a caller that keeps its own chain per version (a
+   * {@code ServingChain} pinned to a version, as the REST service and the Spring starter do) calls this once per
+   * request to give the canary its share. Without a canary split it always returns the primary.
+   *
+   * @param name the model name
+   * @return the version this call should go to
+   * @throws IllegalArgumentException if the name is not a plain name
+   * @throws ModelNotFoundException if the registry knows no such model, or the model has no version ready
+   * @throws IllegalStateException if not started
+   * @throws ModelClosedException if closed
+   */
+  public ModelId sampleRoute(String name) {
+    return new RegistryPredictor(slot(name), -1, null, () -> closed, config.canarySampler()).sampleRoute();
   }
 
   /**

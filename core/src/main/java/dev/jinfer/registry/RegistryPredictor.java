@@ -75,6 +75,17 @@ final class RegistryPredictor implements Predictor {
   }
 
   /**
+   * The version one call would go to now, the canary split drawn as for a call.
+   *
+   * @return the id
+   * @throws ModelNotFoundException if no version is ready for this handle
+   * @throws ModelClosedException if the handle or the registry is closed
+   */
+  ModelId sampleRoute() {
+    return current(true).model().id();
+  }
+
+  /**
    * The signature of the version a call would go to now.
    *
    * @return the signature

@@ -242,6 +242,24 @@ class ModelRegistryTest {
   }
 
   @Test
+  void sampleRoute_drawsTheCanarySplit_whileTheHandlesModelIdNamesThePrimary() throws IOException {
+    repo.scale("fraud", "1");
+    repo.scale("fraud", "2");
+    ArrayDeque<Double> draws = new ArrayDeque<>(List.of(0.05, 0.5, 0.19, 0.2));
+    try (ModelRegistry registry = builder().versionPolicy("fraud", VersionPolicy.latest(2)).canaryPercent("fraud", 20)
+        .canarySampler(() -> draws.isEmpty() ? 0.99 : draws.poll()).build()) {
+      registry.start();
+      assertThat(List.of(registry.sampleRoute("fraud"), registry.sampleRoute("fraud"), registry.sampleRoute("fraud"),
+          registry.sampleRoute("fraud")).stream().map(ModelId::version).toList()).containsExactly("2", "1", "2", "1");
+      assertThat(registry.predictor("fraud").modelId().version()).isEqualTo("1");
+      registry.setCanaryPercent("fraud", 0);
+      assertThat(registry.sampleRoute("fraud").version()).isEqualTo("2");
+      assertThatThrownBy(() -> registry.sampleRoute("nope")).isInstanceOf(ModelNotFoundException.class)
+          .hasMessageContaining("'nope'");
+    }
+  }
+
+  @Test
   void canaryAndStableAliases_defineTheSplit() throws IOException {
     for (String v : List.of("1", "2", "3")) {
       repo.scale("fraud", v);

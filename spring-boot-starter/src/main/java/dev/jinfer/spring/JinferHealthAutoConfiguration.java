@@ -10,7 +10,8 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 
 /**
- * The Actuator health indicator {@code jinfer} (bean {@code jinferHealthIndicator}): UP when every required
+ * The Actuator health indicator {@code jinfer} (bean {@code jinferHealthIndicator}) on Spring Boot 3.5; on Boot 4.0
+ * {@link JinferBoot4HealthAutoConfiguration} gives the same. UP when every required
  * model serves, DOWN otherwise, with every model's versions, states and errors as details. Needs Spring Boot
  * Actuator on the class path and a {@link ModelRegistry} bean; off with {@code management.health.jinfer.enabled=false}.
  *

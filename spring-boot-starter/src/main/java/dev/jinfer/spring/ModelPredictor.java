@@ -18,8 +18,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -31,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * swaps and the canary split reach the bean's callers.
  *
  * <p>A chain is pinned to one version; this predictor keeps one chain per version, built on the first call
- * that the registry routes to it. Calls are split between the primary and the canary version as the registry's
- * own handle splits them ({@code canary-percent}; a changed split applies within 100 ms). When a call finds a version the predictor has no chain for, the chains of
+ * that the registry routes to it. Each call draws its version with {@link ModelRegistry#sampleRoute(String)}, so
+ * calls are split between the primary and the canary version exactly as the registry's own handle splits them
+ * ({@code canary-percent}). When a call finds a version the predictor has no chain for, the chains of
  * versions that are no longer ready are closed in the background (their calls in flight finish first). A call
  * that races with such a close is retried once on the version the registry serves then, so a swap fails no
  * call.
@@ -54,7 +53,6 @@ public final class ModelPredictor implements Predictor {
   private final Executor retirer;
   private final ConcurrentHashMap<ModelId, ServingChain> chains = new ConcurrentHashMap<>();
   private final Object lock = new Object();
-  private volatile @Nullable CanaryRoute canary;
   private int inFlight;
   private boolean closing;
   private boolean closed;
@@ -89,11 +87,12 @@ public final class ModelPredictor implements Predictor {
    */
   public ServingChain currentChain() {
     ModelId id;
-    try (Predictor handle = version == null ? registry.predictor(name) : registry.predictor(name, version)) {
-      id = handle.modelId();
-    }
     if (version == null) {
-      id = canaryOr(id);
+      id = registry.sampleRoute(name);
+    } else {
+      try (Predictor handle = registry.predictor(name, version)) {
+        id = handle.modelId();
+      }
     }
     ServingChain chain = chains.get(id);
     if (chain != null && !chain.isClosed()) {
@@ -113,39 +112,6 @@ public final class ModelPredictor implements Predictor {
         retirer.execute(this::retireUnready);
       }
       return chain;
-    }
-  }
-
-  /**
-   * The canary split: a routing handle's {@code modelId()} names the primary version, so the share of calls
-   * that goes to the canary is drawn here, from the model's status (re-read at most every
-   * {@value #CANARY_REFRESH_MILLIS} ms, so a changed split applies within that time).
-   */
-  private ModelId canaryOr(ModelId primary) {
-    CanaryRoute route = canary;
-    long now = System.nanoTime();
-    if (route == null || now - route.readAt > TimeUnit.MILLISECONDS.toNanos(CANARY_REFRESH_MILLIS)) {
-      Optional<ModelStatus> m = registry.status().model(name);
-      route = new CanaryRoute(now, m.flatMap(ModelStatus::canaryVersion).orElse(null), m.map(ModelStatus::canaryPercent).orElse(0));
-      canary = route;
-    }
-    if (route.version == null || route.percent <= 0 || ThreadLocalRandom.current().nextDouble() * 100 >= route.percent) {
-      return primary;
-    }
-    return new ModelId(name, route.version);
-  }
-
-  private static final long CANARY_REFRESH_MILLIS = 100;
-
-  private static final class CanaryRoute {
-    final long readAt;
-    final @Nullable String version;
-    final int percent;
-
-    CanaryRoute(long readAt, @Nullable String version, int percent) {
-      this.readAt = readAt;
-      this.version = version;
-      this.percent = percent;
     }
   }
 

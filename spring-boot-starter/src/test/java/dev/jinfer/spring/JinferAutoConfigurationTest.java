@@ -23,13 +23,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Qualifier;
-import org.springframework.boot.actuate.health.HealthIndicator;
-import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -81,7 +78,7 @@ class JinferAutoConfigurationTest {
   void enabledFalse_configuresNothing() {
     runner.withPropertyValues("jinfer.enabled=false", "jinfer.repository.root=/does/not/matter").run(ctx -> {
       assertThat(ctx).hasNotFailed().doesNotHaveBean(ModelRegistry.class).doesNotHaveBean(Predictor.class)
-          .doesNotHaveBean(HealthIndicator.class);
+          .doesNotHaveBean("jinferHealthIndicator");
     });
   }
 
@@ -163,6 +160,20 @@ class JinferAutoConfigurationTest {
           assertThat(ctx.getBean(ModelRegistry.class).status().model("fraud").orElseThrow().canaryPercent()).isEqualTo(100);
           assertThat(y(ctx.getBean("fraud", Predictor.class), 1, 1)).containsExactly(7f, 7f);
         });
+  }
+
+  @Test
+  void canaryPercent_sendsAShareOfTheBeansCalls_toTheCanaryVersion() throws Exception {
+    repo.scale("fraud", "2", 5f);
+    runner.withPropertyValues("jinfer.models.fraud.version-policy=latest:2", "jinfer.models.fraud.canary-percent=50").run(ctx -> {
+      assertThat(ctx.getBean(ModelRegistry.class).status().model("fraud").orElseThrow().canaryVersion()).contains("2");
+      Predictor fraud = ctx.getBean("fraud", Predictor.class);
+      java.util.Set<Float> seen = new java.util.HashSet<>();
+      for (int i = 0; i < 200 && seen.size() < 2; i++) { // both in 200 draws at 50%: fails with probability 2^-199
+        seen.add(y(fraud, 1, 1)[0]);
+      }
+      assertThat(seen).containsExactlyInAnyOrder(2f, 5f);
+    });
   }
 
   @Test
@@ -271,24 +282,6 @@ class JinferAutoConfigurationTest {
           assertThat(s.state()).isEqualTo(CircuitBreaker.State.OPEN);
           assertThat(s.waitUntilTrial()).isGreaterThan(Duration.ofMinutes(59));
         });
-  }
-
-  @Test
-  void healthIndicator_reportsEveryModel_andCanBeTurnedOff() throws Exception {
-    repo.file("broken", "1", "model.scale", "not a number");
-    runner.run(ctx -> {
-      var health = ctx.getBean("jinferHealthIndicator", HealthIndicator.class).health();
-      assertThat(health.getStatus()).isEqualTo(Status.DOWN);
-      @SuppressWarnings("unchecked")
-      Map<String, Map<String, Object>> models = (Map<String, Map<String, Object>>) health.getDetails().get("models");
-      assertThat(models).containsKeys("fraud", "churn", "broken");
-      assertThat(models.get("fraud")).containsEntry("ready", true).containsEntry("servingVersion", "1");
-      assertThat(models.get("broken")).containsEntry("ready", false);
-      assertThat(models.get("broken").get("versions").toString()).contains("FAILED");
-    });
-    runner.withPropertyValues("management.health.jinfer.enabled=false").run(ctx -> assertThat(ctx).doesNotHaveBean("jinferHealthIndicator"));
-    runner.withBean("jinferHealthIndicator", HealthIndicator.class, () -> () -> org.springframework.boot.actuate.health.Health.up().build())
-        .run(ctx -> assertThat(ctx.getBean("jinferHealthIndicator", HealthIndicator.class).health().getDetails()).isEmpty());
   }
 
   @Test

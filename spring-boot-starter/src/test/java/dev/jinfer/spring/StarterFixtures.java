@@ -21,7 +21,7 @@ final class StarterFixtures {
   static ApplicationContextRunner runner(ScaleBackend backend, java.nio.file.Path root) {
     return new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(ApplicationAvailabilityAutoConfiguration.class, JinferAutoConfiguration.class,
-            JinferHealthAutoConfiguration.class))
+            JinferHealthAutoConfiguration.class, JinferBoot4HealthAutoConfiguration.class))
         .withBean(Backends.class, () -> Backends.of(backend))
         .withPropertyValues("jinfer.repository.root=" + root);
   }

@@ -7,8 +7,10 @@ import dev.jinfer.Backends;
 import dev.jinfer.ScaleBackend;
 import dev.jinfer.registry.RegistryRepo;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.WebApplicationType;
@@ -22,6 +24,7 @@ import org.springframework.context.annotation.Configuration;
 
 /** Bad configuration fails startup with Spring Boot's failure report naming the property and the value. */
 @ExtendWith(OutputCaptureExtension.class)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class StartupFailureTest {
   @TempDir
   Path dir;
@@ -33,6 +36,15 @@ class StartupFailureTest {
     @Bean
     Backends backends() {
       return Backends.of(new ScaleBackend());
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  @ImportAutoConfiguration({ApplicationAvailabilityAutoConfiguration.class, JinferAutoConfiguration.class})
+  static class FixedBatchApp {
+    @Bean
+    Backends backends() {
+      return Backends.of(new ScaleBackend(), new FixedBatchBackend());
     }
   }
 
@@ -99,5 +111,28 @@ class StartupFailureTest {
         .hasRootCauseInstanceOf(ModelStartupException.class);
     assertThat(output).contains("Property: jinfer.repository.fail-fast").contains("model 'churn'")
         .contains("jinfer.repository.fail-fast=false");
+  }
+
+  @Test
+  void batchingRequired_onAnUnbatchableModel_failsStartup_namingThePropertyAndTheValue(CapturedOutput output) throws Exception {
+    repo.file("fixed", "1", "model.fixed", "3");
+    assertThatThrownBy(() -> new SpringApplicationBuilder(FixedBatchApp.class).web(WebApplicationType.NONE)
+        .properties("jinfer.repository.root=" + repo.root(), "jinfer.models.fixed.batching.enabled=true",
+            "jinfer.models.fixed.batching.required=true").run().close())
+        .hasRootCauseInstanceOf(IllegalArgumentException.class).hasStackTraceContaining("ModelStartupException");
+    assertThat(output).contains("APPLICATION FAILED TO START").contains("Property: jinfer.models.fixed.batching.required")
+        .contains("Value: \"true\"").contains("model 'fixed' cannot be served with these settings")
+        .contains("jinfer.models.fixed.batching.required=false");
+  }
+
+  @Test
+  void batchingNotRequired_onAnUnbatchableModel_servesItUnbatched() throws Exception {
+    repo.file("fixed", "1", "model.fixed", "3");
+    try (var ctx = new SpringApplicationBuilder(FixedBatchApp.class).web(WebApplicationType.NONE)
+        .properties("jinfer.repository.root=" + repo.root(), "jinfer.models.fixed.batching.enabled=true").run()) {
+      ModelPredictor fixed = ctx.getBean("fixed", ModelPredictor.class);
+      assertThat(fixed.currentChain().batcher()).isEmpty();
+      assertThat(fixed.predict(StarterFixtures.row(1, 2)).get("y").toFloatArray()).containsExactly(3f, 6f);
+    }
   }
 }

@@ -103,14 +103,18 @@ final class Pipelines implements AutoCloseable {
    *
    * @param name the model name
    * @param version a version number or alias, or null for the model's current version
-   * @return the chain of the version the registry routes to
+   * @return the chain of the version the registry routes this call to (the canary for its share of calls)
    * @throws dev.jinfer.ModelNotFoundException if the model, version or alias is unknown or not ready
    * @throws IllegalArgumentException if the name, version or alias is malformed
    */
   Pipeline resolve(String name, @Nullable String version) {
     ModelId id;
-    try (Predictor handle = version == null ? registry.predictor(name) : registry.predictor(name, version)) {
-      id = handle.modelId();
+    if (version == null) {
+      id = registry.sampleRoute(name); // draws the canary split; a handle's modelId() names the primary only
+    } else {
+      try (Predictor handle = registry.predictor(name, version)) {
+        id = handle.modelId();
+      }
     }
     Pipeline p = pipelines.get(id);
     if (p != null && !p.isClosed()) {
