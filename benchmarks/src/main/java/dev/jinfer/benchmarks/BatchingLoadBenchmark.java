@@ -259,7 +259,7 @@ public final class BatchingLoadBenchmark {
         + "and every mode at " + most + " callers against it:");
     System.out.println();
     System.out.println("| model | raw ceiling | threads | rows/s | CPU us/row | p50 per call (ms) | raw@32 / raw@1 "
-        + "| direct / raw@32 | best batcher / raw@32 | best batcher / direct |");
+        + "| direct / ceiling | best batcher / ceiling | best batcher / direct |");
     System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (Result c : ceilings) {
       Result one = ceilings.stream().filter(d -> d.model().equals(c.model()) && d.mode().equals("raw@1")).findFirst()
