@@ -23,7 +23,12 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Closed loop</h2>
  * {@code concurrency} client threads each send a request, wait for its answer and send the next; the
- * latency is the time of the call alone (input generation and preparation are not timed).
+ * latency is the time of the call alone (input generation and preparation are not timed). When the requests
+ * are generated without duplicates and the target does not cache, each client draws a ring of
+ * {@value #RING} prepared requests before the level starts and cycles through it, so the measured loop does
+ * no generation and shares no lock; otherwise each client draws its next request before each call, the time
+ * spent doing so is measured, and a level where it exceeds {@value #GENERATION_WARNING_PERCENT}% of the
+ * clients' time gets a warning (the tool, not the target, may be the bottleneck).
  *
  * <h2>Open loop</h2>
  * {@code maxInFlight} request threads take the slots of an {@link ArrivalSchedule} in turn: each sleeps until
@@ -51,6 +56,10 @@ import org.jspecify.annotations.Nullable;
  * method returns (within the drain timeout).
  */
 final class LoadRunner {
+  /** Prepared requests per client in the closed loop, when a ring is safe. */
+  static final int RING = 64;
+  /** The share of the clients' time spent preparing requests above which a level is flagged. */
+  static final int GENERATION_WARNING_PERCENT = 5;
   /**
    * How a level is measured.
    *
@@ -95,15 +104,27 @@ final class LoadRunner {
     ErrorCounter errors = new ErrorCounter();
     AtomicBoolean running = new AtomicBoolean(true);
     List<Thread> clients = new ArrayList<>();
+    LoadTarget.Call[][] rings = rings(concurrency);
+    LongAdder preparing = new LongAdder();
+    LongAdder busy = new LongAdder();
     for (int c = 0; c < concurrency; c++) {
+      LoadTarget.Call @Nullable [] ring = rings == null ? null : rings[c];
       Thread t = new Thread(() -> {
+        int next = 0;
         while (running.get()) {
           LoadTarget.Call call;
-          try {
-            call = target.prepare(source.next());
-          } catch (RuntimeException | Error e) {
-            errors.add(clientError(e));
-            continue;
+          long prepareStart = System.nanoTime();
+          if (ring != null) {
+            call = ring[next++ & (RING - 1)];
+          } else {
+            try {
+              call = target.prepare(source.next());
+            } catch (RuntimeException | Error e) {
+              errors.add(clientError(e));
+              continue;
+            } finally {
+              preparing.add(System.nanoTime() - prepareStart);
+            }
           }
           long start = System.nanoTime();
           String error;
@@ -113,6 +134,7 @@ final class LoadRunner {
             error = clientError(e);
           }
           long end = System.nanoTime();
+          busy.add(end - prepareStart);
           record(recorder, errors, error, end - start);
         }
       }, "jinfer-bench-client-" + c);
@@ -135,7 +157,36 @@ final class LoadRunner {
         warnings.add("concurrency " + concurrency + ": " + stuck + " requests still running after the drain timeout ("
             + Durations.format(plan.drainTimeout()) + ")");
       }
+      long busyNanos = busy.sum();
+      long preparingNanos = preparing.sum();
+      if (busyNanos > 0 && preparingNanos * 100 > busyNanos * GENERATION_WARNING_PERCENT) {
+        warnings.add(String.format(java.util.Locale.ROOT, "concurrency %d: the clients spent %.0f%% of their time"
+            + " generating and preparing requests: the tool, not the target, may be the bottleneck", concurrency,
+            100.0 * preparingNanos / busyNanos));
+      }
     }
+  }
+
+  /**
+   * A ring of prepared requests per client, drawn before the level so the measured loop neither generates nor
+   * shares a lock; null when that would change what is measured (duplicates, requests from files, a caching
+   * target) or preparing fails (then each call draws its own, and its failures are counted as they come).
+   */
+  private LoadTarget.Call @Nullable [][] rings(int concurrency) {
+    if (!source.ringSafe() || target.caches()) {
+      return null;
+    }
+    LoadTarget.Call[][] rings = new LoadTarget.Call[concurrency][RING];
+    try {
+      for (LoadTarget.Call[] ring : rings) {
+        for (int i = 0; i < RING; i++) {
+          ring[i] = target.prepare(source.next());
+        }
+      }
+    } catch (RuntimeException e) {
+      return null;
+    }
+    return rings;
   }
 
   /**

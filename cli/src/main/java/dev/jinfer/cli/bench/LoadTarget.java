@@ -35,6 +35,16 @@ interface LoadTarget extends AutoCloseable {
     return Map.of();
   }
 
+  /**
+   * Whether the target remembers answers (a cache), so that a request repeated from a client's ring of prepared
+   * requests would measure hits instead of the model.
+   *
+   * @return true if it caches
+   */
+  default boolean caches() {
+    return false;
+  }
+
   /** Clears state that would carry from one level to the next (the cache), so each level starts cold. */
   default void resetBetweenLevels() {}
 

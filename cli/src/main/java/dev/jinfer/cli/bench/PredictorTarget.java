@@ -48,6 +48,11 @@ final class PredictorTarget implements LoadTarget {
   }
 
   @Override
+  public boolean caches() {
+    return cache != null;
+  }
+
+  @Override
   public Call prepare(NamedTensors request) {
     return () -> call(request);
   }

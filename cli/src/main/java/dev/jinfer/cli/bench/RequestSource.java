@@ -140,6 +140,14 @@ final class RequestSource {
     return rows;
   }
 
+  /**
+   * Whether a client may cycle through a ring of requests drawn once, before the loop, instead of drawing one
+   * per call: generated requests without duplicates, whose only property is their values.
+   */
+  boolean ringSafe() {
+    return files.isEmpty() && duplicateRatio == 0;
+  }
+
   /** Whether the requests come from files. */
   boolean fromFiles() {
     return !files.isEmpty();

@@ -38,6 +38,7 @@ class LoadRunnerTest {
     final java.util.concurrent.atomic.AtomicBoolean stalled = new java.util.concurrent.atomic.AtomicBoolean();
     final int failEvery;
     final long stallNanos;
+    boolean caches;
 
     FakeTarget(int failEvery, Duration stall) {
       this.failEvery = failEvery;
@@ -83,6 +84,11 @@ class LoadRunnerTest {
       for (long left = nanos; left > 0; left = end - System.nanoTime()) {
         LockSupport.parkNanos(left);
       }
+    }
+
+    @Override
+    public boolean caches() {
+      return caches;
     }
 
     @Override
@@ -248,5 +254,31 @@ class LoadRunnerTest {
     assertThat((double) r.errors().get("CLIENT IllegalStateException") / all)
         .isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.05));
     assertThat(r.windows()).allSatisfy(w -> assertThat(w.requests()).isPositive());
+  }
+
+  @Test
+  void closedLoop_drawsARingOfPreparedRequestsPerClient_beforeTheLoop() {
+    FakeTarget target = new FakeTarget(0, Duration.ZERO);
+    target.callNanos = Duration.ofMillis(1).toNanos();
+    LoadRunner runner = runner(target, 1);
+    LevelResult r = runner.closedLoop(2);
+
+    assertThat(target.prepares.get()).as("prepared once per ring slot, none in the loop").isEqualTo(2L * LoadRunner.RING);
+    assertThat(target.calls.get()).isGreaterThan(2L * LoadRunner.RING);
+    assertThat(r.errors()).isEmpty();
+    assertThat(runner.warnings()).isEmpty();
+  }
+
+  @Test
+  void closedLoop_againstACache_drawsEveryRequest_andFlagsSlowGeneration() {
+    FakeTarget target = new FakeTarget(0, Duration.ZERO);
+    target.caches = true; // a ring would turn the run into cache hits
+    target.prepareNanos = Duration.ofMillis(1).toNanos();
+    LoadRunner runner = runner(target, 1);
+    runner.closedLoop(1);
+
+    assertThat(target.prepares.get()).isGreaterThanOrEqualTo(target.calls.get());
+    assertThat(runner.warnings()).singleElement().asString()
+        .contains("concurrency 1: the clients spent").contains("generating and preparing requests");
   }
 }
