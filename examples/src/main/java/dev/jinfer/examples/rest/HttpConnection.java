@@ -11,6 +11,7 @@ import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -20,6 +21,8 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -48,6 +51,9 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     /** refused: the rest of the request is dropped and the connection closed */
     DISCARDING
   }
+
+  /** Pipelined messages held while a request runs before the connection stops reading. */
+  private static final int MAX_PENDING = 16;
 
   private final HttpEndpoint endpoint;
   private @Nullable ChannelHandlerContext ctx;
@@ -93,6 +99,9 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
         pending = new ArrayDeque<>(4);
       }
       pending.add(msg);
+      if (pending.size() >= MAX_PENDING) {
+        ctx.channel().config().setAutoRead(false); // back-pressure: resumed once the answer is sent
+      }
       return;
     }
     try {
@@ -151,7 +160,12 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     closeWhenDrained = false;
     DecoderResult dr = req.decoderResult();
     if (dr.isFailure()) { // e.g. a malformed Content-Length, a header line too long
-      refuse(ApiException.badRequest("malformed HTTP request: " + describe(dr.cause())), false);
+      String why = describe(dr.cause());
+      List<String> lengths = req.headers().getAll(HttpHeaderNames.CONTENT_LENGTH);
+      refuse(ApiException.badRequest(!lengths.isEmpty() || why.toLowerCase(Locale.ROOT).contains("content-length")
+          ? "Content-Length: expected one whole number of bytes but got '" + ApiException.brief(String.join(", ", lengths), 100)
+              + "' (" + why + ")"
+          : "malformed HTTP request: " + why), false);
       return;
     }
     long length = HttpUtil.getContentLength(req, -1L);
@@ -179,8 +193,9 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     body = null;
+    // reading goes on while the request runs, so that a client that hangs up is seen (its request is then not
+    // counted as answered); pipelined requests wait in `pending`
     state = State.PROCESSING;
-    ctx.channel().config().setAutoRead(false);
     endpoint.dispatch(new HttpCall(this, req, b, start, HttpUtil.isKeepAlive(req)));
   }
 
