@@ -38,8 +38,12 @@ import org.slf4j.LoggerFactory;
  */
 final class HttpConnection extends ChannelInboundHandlerAdapter {
   private static final Logger LOG = LoggerFactory.getLogger(HttpConnection.class);
-  /** Most bytes of a refused body (413) read and dropped before the connection is closed. */
-  static final long DISCARD_CAP = 1L << 20;
+  /**
+   * Most bytes of a refused body (413) read and dropped before the connection is closed, so that a client still
+   * sending reads the 413 rather than a reset. The event loop drops them as they come (no request thread, no
+   * memory kept); a client that stops sending is closed at the idle timeout.
+   */
+  static final long DISCARD_CAP = 16L << 20;
 
   private enum State {
     /** between requests */
