@@ -10,7 +10,7 @@ JAR=examples/target/rest-service.jar
 B=examples/bench
 OUT=${OUT:-/tmp/jinfer-bench}
 mkdir -p $OUT
-java -XX:+UseG1GC -Xms512m -Xmx512m -jar $JAR --port 18080 --grpc-port 18081 --cache-size 0 --poll-ms 0 > $OUT/service.log 2>&1 &
+java -XX:+UseG1GC -Xms512m -Xmx512m -cp ${PATCH:+$PATCH:}$JAR dev.jinfer.examples.rest.RestService --port 18080 --grpc-port 18081 --cache-size 0 --poll-ms 0 > $OUT/service.log 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null' EXIT
 for i in $(seq 600); do curl -sf 127.0.0.1:18080/health/ready >/dev/null && break; sleep 0.2; done

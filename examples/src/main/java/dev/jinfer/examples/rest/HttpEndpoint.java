@@ -55,7 +55,9 @@ final class HttpEndpoint {
    * @throws UncheckedIOException if the port cannot be bound
    */
   static HttpEndpoint start(RestConfig config, RestHandler handler, ThreadPoolExecutor executor) {
-    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("jinfer-http-accept", true),
+    // the acceptor thread is not a daemon: it keeps the JVM (and `java -jar rest-service.jar`) running after main
+    // returns, as the JDK server's dispatcher did, until close() (the shutdown hook) stops it
+    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("jinfer-http-accept", false),
         NioIoHandler.newFactory());
     EventLoopGroup workers = new MultiThreadIoEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("jinfer-http-io", true),
         NioIoHandler.newFactory());
