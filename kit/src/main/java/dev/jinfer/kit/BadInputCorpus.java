@@ -20,6 +20,26 @@ import org.jspecify.annotations.Nullable;
 public final class BadInputCorpus {
   /** The table's file name inside {@code fixtures/bad/}. */
   public static final String TABLE = "expectations.tsv";
+  /** The HTTP table's file name inside {@code fixtures/bad/}: requests to the REST service. */
+  public static final String HTTP_TABLE = "http.tsv";
+
+  /**
+   * One HTTP case: a request to the REST service serving {@code onnx/fraud.onnx} as {@code fraud}.
+   *
+   * @param name a unique name
+   * @param method the HTTP method
+   * @param path the request path
+   * @param body the request body (read from its file, or generated for {@code oversized:N})
+   * @param status the expected HTTP status
+   * @param code the expected {@code /v1} error code, {@code OK} for a good request, {@code -} for {@code /v2}
+   * @param words the words the error message (or a good answer) must contain
+   */
+  public record HttpCase(String name, String method, String path, byte[] body, int status, String code, List<String> words) {
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
 
   /**
    * One case.
@@ -97,6 +117,60 @@ public final class BadInputCorpus {
       boolean ok = f[3].equals("OK");
       cases.add(new Case(f[0], model, inputName, input, f[3], Integer.parseInt(f[4]),
           ok ? List.of() : List.of(f[5].split("\\|")), ok ? existing(fixtures, f[5], where) : null));
+    }
+    return List.copyOf(cases);
+  }
+
+  /**
+   * Reads every HTTP case of {@code fixtures/bad/http.tsv}.
+   *
+   * @param fixtures the {@code fixtures/} directory
+   * @return the cases, in table order
+   * @throws UncheckedIOException if the table or a body cannot be read
+   * @throws IllegalArgumentException naming the line if a row is malformed or a file it names is missing
+   */
+  public static List<HttpCase> loadHttp(Path fixtures) {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(fixtures.resolve("bad").resolve(HTTP_TABLE), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    List<HttpCase> cases = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    boolean header = true;
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
+      if (line.isBlank() || line.startsWith("#")) {
+        continue;
+      }
+      String[] f = line.split("\t", -1);
+      String where = HTTP_TABLE + " line " + (i + 1);
+      if (f.length != 7) {
+        throw new IllegalArgumentException(where + ": expected 7 tab-separated columns but got " + f.length);
+      }
+      if (header) {
+        header = false;
+        continue;
+      }
+      if (!names.add(f[0])) {
+        throw new IllegalArgumentException(where + ": case '" + f[0] + "' appears twice");
+      }
+      byte[] body;
+      if (f[3].startsWith("oversized:")) {
+        int n = Integer.parseInt(f[3].substring("oversized:".length()));
+        body = new byte[n];
+        java.util.Arrays.fill(body, (byte) ' ');
+        byte[] head = "{\"features\": [".getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(head, 0, body, 0, Math.min(head.length, n));
+      } else {
+        try {
+          body = Files.readAllBytes(existing(fixtures, f[3], where));
+        } catch (IOException e) {
+          throw new UncheckedIOException(where + ": " + e.getMessage(), e);
+        }
+      }
+      cases.add(new HttpCase(f[0], f[1], f[2], body, Integer.parseInt(f[4]), f[5], List.of(f[6].split("\\|"))));
     }
     return List.copyOf(cases);
   }

@@ -3,6 +3,7 @@ package dev.jinfer.examples.rest;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.InferenceException;
 import dev.jinfer.InvalidInputException;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelNotFoundException;
 import dev.jinfer.OverloadedException;
 import dev.jinfer.breaker.CircuitOpenException;
@@ -34,7 +35,7 @@ final class ApiException extends RuntimeException {
 
   /**
    * The HTTP form of any failure of a request: itself for an ApiException, else the contract's status and
-   * code for jinfer's exceptions (400 bad input, 404 unknown model, 429 full queue, 503 open circuit, 504
+   * code for jinfer's exceptions (400 bad input, 404 unknown model, 429 full queue, 503 open circuit or closed model, 504
    * deadline, 500 the rest).
    *
    * @param t what the request failed with
@@ -58,6 +59,9 @@ final class ApiException extends RuntimeException {
     if (t instanceof DeadlineExceededException) {
       return new ApiException(504, "DEADLINE_EXCEEDED", t.getMessage());
     }
+    if (t instanceof ModelClosedException) { // the version was retired (hot swap, shutdown) under a retried call
+      return new ApiException(503, "MODEL_CLOSED", t.getMessage(), 1, t);
+    }
     if (t instanceof ModelNotFoundException) {
       return new ApiException(404, "MODEL_NOT_FOUND", t.getMessage());
     }
@@ -65,6 +69,24 @@ final class ApiException extends RuntimeException {
       return new ApiException(500, ((InferenceException) t).code().name(), t.getMessage(), -1, t);
     }
     return new ApiException(500, "INTERNAL_ERROR", t.getClass().getSimpleName() + ": " + t.getMessage(), -1, t);
+  }
+
+  /** The longest error message sent: longer ones (a huge value echoed back) are cut, saying how much was left out. */
+  static final int MAX_MESSAGE = 1024;
+
+  /**
+   * @param text a message or value, possibly huge
+   * @param max the most characters to keep
+   * @return the text, or its first {@code max} characters and how many were left out
+   */
+  static String brief(@Nullable String text, int max) {
+    if (text == null) {
+      return "null";
+    }
+    if (text.length() <= max) {
+      return text;
+    }
+    return text.substring(0, max) + "... (" + (text.length() - max) + " more characters)";
   }
 
   static ApiException badRequest(String message) {

@@ -20,6 +20,11 @@ import org.jspecify.annotations.Nullable;
 public final class RestConfig {
   /** The port the service listens on by default, and the one the Kubernetes manifests and Dockerfile use. */
   public static final int DEFAULT_PORT = 8080;
+  /**
+   * The default listen backlog: enough for a burst of 1,000 new connections to wait for the acceptor rather than
+   * be dropped by the kernel (Linux caps it at {@code net.core.somaxconn}, 4096 by default since 5.4).
+   */
+  public static final int DEFAULT_BACKLOG = 2048;
 
   /** The flags, their environment variables and their meaning, for {@code --help} and the README. */
   static final Map<String, String> FLAGS = flags();
@@ -46,6 +51,10 @@ public final class RestConfig {
   private final @Nullable Backends backends;
   private final int keepVersions;
   private final int grpcPort;
+  private final int backlog;
+  private final Duration readTimeout;
+  private final Duration idleTimeout;
+  private final int ioThreads;
 
   private RestConfig(Builder b) {
     this.host = b.host;
@@ -70,6 +79,10 @@ public final class RestConfig {
     this.backends = b.backends;
     this.keepVersions = b.keepVersions;
     this.grpcPort = b.grpcPort;
+    this.backlog = b.backlog;
+    this.readTimeout = b.readTimeout;
+    this.idleTimeout = b.idleTimeout;
+    this.ioThreads = b.ioThreads;
   }
 
   private static Map<String, String> flags() {
@@ -79,7 +92,7 @@ public final class RestConfig {
     m.put("--models", "model repository <dir>/<name>/<version>/<artifact> (default: a temporary one holding the bundled fraud model)");
     m.put("--poll-ms", "rescan the repository this often for new versions; 0 = never (default 5000)");
     m.put("--http-threads", "threads serving requests (default 2 x CPUs, at least 4)");
-    m.put("--http-queue", "connections waiting for a thread; beyond, 503 at once (default 256)");
+    m.put("--http-queue", "complete requests waiting for a thread; beyond, 503 at once (default 256)");
     m.put("--body-limit", "largest request body in bytes; beyond, 413 (default 4194304)");
     m.put("--batch-max-size", "rows per engine call; 0 turns batching off (default 32)");
     m.put("--batch-delay-ms", "fixed batching window in ms; unset = adaptive batching (default unset)");
@@ -95,6 +108,11 @@ public final class RestConfig {
     m.put("--sessions", "ONNX Runtime sessions per model version (default: CPUs, at most 4)");
     m.put("--keep-versions", "newest versions of each model kept loaded and servable by version (default 1)");
     m.put("--grpc-port", "port of the Open Inference Protocol's gRPC server; 0 picks a free one; -1 = no gRPC server (default -1)");
+    m.put("--backlog", "connections the kernel queues before the server accepts them (default " + DEFAULT_BACKLOG
+        + "; the kernel caps it at net.core.somaxconn)");
+    m.put("--read-timeout-ms", "longest wait for the rest of a request once its first byte came; then 408 and close (default 10000)");
+    m.put("--idle-timeout-ms", "an idle keep-alive connection is closed after this (default 60000)");
+    m.put("--io-threads", "Netty event-loop threads: accept, read, parse HTTP, answer probes (default: CPUs)");
     return java.util.Collections.unmodifiableMap(m); // in declaration order, for --help
   }
 
@@ -221,6 +239,18 @@ public final class RestConfig {
       case "--grpc-port":
         b.grpcPort(integer(flag, v));
         break;
+      case "--backlog":
+        b.backlog(integer(flag, v));
+        break;
+      case "--read-timeout-ms":
+        b.readTimeout(Duration.ofMillis(number(flag, v)));
+        break;
+      case "--idle-timeout-ms":
+        b.idleTimeout(Duration.ofMillis(number(flag, v)));
+        break;
+      case "--io-threads":
+        b.ioThreads(integer(flag, v));
+        break;
       default:
         throw new AssertionError(flag);
     }
@@ -337,6 +367,26 @@ public final class RestConfig {
     return breakerWait;
   }
 
+  /** @return the listen backlog: connections the kernel queues before the server accepts them */
+  public int backlog() {
+    return backlog;
+  }
+
+  /** @return the longest wait for the rest of a request (headers and body) once its first byte came */
+  public Duration readTimeout() {
+    return readTimeout;
+  }
+
+  /** @return how long an idle keep-alive connection stays open */
+  public Duration idleTimeout() {
+    return idleTimeout;
+  }
+
+  /** @return the HTTP server's event-loop threads */
+  public int ioThreads() {
+    return ioThreads;
+  }
+
   /** @return engine intra-op threads per model version */
   public int intraOpThreads() {
     return intraOpThreads;
@@ -360,7 +410,8 @@ public final class RestConfig {
         + ", batchQueue=" + batchQueue + ", batchWorkers=" + batchWorkers + ", cacheSize=" + cacheSize
         + ", breaker=" + breakerFailureRate + "% of " + breakerWindow + " (min " + breakerMinCalls + "), wait " + breakerWait
         + ", intraOpThreads=" + intraOpThreads + ", sessions=" + (sessions == 0 ? "default" : sessions) + ", keepVersions=" + keepVersions
-        + ", grpcPort=" + (grpcPort < 0 ? "off" : grpcPort) + "]";
+        + ", grpcPort=" + (grpcPort < 0 ? "off" : grpcPort) + ", backlog=" + backlog + ", readTimeout=" + readTimeout
+        + ", idleTimeout=" + idleTimeout + ", ioThreads=" + ioThreads + "]";
   }
 
   /** Builds a {@link RestConfig}; each setter checks its value and names the option. Not thread-safe. */
@@ -387,8 +438,59 @@ public final class RestConfig {
     private @Nullable Backends backends;
     private int keepVersions = 1;
     private int grpcPort = -1;
+    private int backlog = DEFAULT_BACKLOG;
+    private Duration readTimeout = Duration.ofSeconds(10);
+    private Duration idleTimeout = Duration.ofSeconds(60);
+    private int ioThreads = LoadOptions.availableCpus();
 
     private Builder() {}
+
+    /**
+     * @param connections the listen backlog, at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder backlog(int connections) {
+      this.backlog = atLeast("backlog", connections, 1);
+      return this;
+    }
+
+    /**
+     * @param timeout the longest wait for the rest of a request once its first byte came (a stalled client then
+     *     gets 408 and its connection is closed); it holds no request thread meanwhile
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder readTimeout(Duration timeout) {
+      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("readTimeout must be > 0 but was " + timeout);
+      }
+      this.readTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * @param timeout how long an idle keep-alive connection stays open
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder idleTimeout(Duration timeout) {
+      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("idleTimeout must be > 0 but was " + timeout);
+      }
+      this.idleTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * @param threads the HTTP server's event-loop threads, at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder ioThreads(int threads) {
+      this.ioThreads = atLeast("ioThreads", threads, 1);
+      return this;
+    }
 
     /**
      * @param host the address to bind

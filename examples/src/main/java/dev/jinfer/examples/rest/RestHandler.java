@@ -1,11 +1,13 @@
 package dev.jinfer.examples.rest;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import dev.jinfer.CallOptions;
 import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
@@ -26,10 +28,18 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.http.Outcome;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.ByteArrayOutputStream;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.ByteBufOutputStream;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -44,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * Routes every request of the REST contract (documented in {@code examples/README.md}) and turns every failure into {@code {"error": {"code", "message"}}} with the contract's status.
  * Thread-safe: it holds no per-request state.
  */
-final class RestHandler implements HttpHandler {
+final class RestHandler {
   private static final Logger LOG = LoggerFactory.getLogger(RestHandler.class);
 
   /** The request header carrying the server-side time budget in milliseconds. */
@@ -57,112 +67,157 @@ final class RestHandler implements HttpHandler {
   static final String V2_PATH = "/v2";
   static final String V2_LIVE_PATH = "/v2/health/live";
   static final String V2_READY_PATH = "/v2/health/ready";
+  private static final AsciiString PROMETHEUS = AsciiString.cached("text/plain; version=0.0.4; charset=utf-8");
 
   private final ModelRegistry registry;
   private final Inference inference;
   private final RestConfig config;
   private final PrometheusMeterRegistry prometheus;
   private final MeterRegistry meters;
-  private final String poolThreadPrefix;
-  private final ObjectMapper json = new ObjectMapper();
+  private final ObjectMapper json = mapper();
   /** HTTP's standard methods: any other counts as {@code OTHER} in the request timer's tags. */
   private static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE");
   /** Request timers by route, then status and method: a handful of each, so the maps stay small. */
   private final Map<String, Map<Integer, Timer>> timers = new ConcurrentHashMap<>();
 
-  RestHandler(ModelRegistry registry, Pipelines pipelines, RestConfig config, PrometheusMeterRegistry prometheus,
-      String poolThreadPrefix) {
+  RestHandler(ModelRegistry registry, Pipelines pipelines, RestConfig config, PrometheusMeterRegistry prometheus) {
     this.registry = registry;
     this.inference = new Inference(registry, pipelines);
     this.config = config;
     this.prometheus = prometheus;
     this.meters = prometheus;
-    this.poolThreadPrefix = poolThreadPrefix;
   }
 
-  @Override
-  public void handle(HttpExchange exchange) throws IOException {
-    long start = System.nanoTime();
+  /**
+   * Answers one complete request; never throws (every failure becomes the contract's error answer).
+   *
+   * @param call the request
+   */
+  void handle(HttpCall call) {
+    long start = call.startNanos();
     String route = "UNKNOWN";
     int status = 500;
-    String path = exchange.getRequestURI().getRawPath();
+    String path = call.rawPath();
     boolean v2 = path.equals(V2_PATH) || path.startsWith(V2_PATH + "/");
     try {
-      String method = exchange.getRequestMethod();
-      if (!Thread.currentThread().getName().startsWith(poolThreadPrefix) && !isProbe(path)) {
-        // the HTTP executor's queue is full and the dispatcher thread runs this: answer at once, no work.
-        // Probes (live, ready, metrics) are cheap and still answered, so overload never fails a liveness probe.
-        throw new ApiException(503, "OVERLOADED", "the server is busy: all " + config.httpThreads()
-            + " HTTP threads are working and " + config.httpQueue() + " requests are waiting; retry later", 1, null);
-      }
+      String method = call.method();
       List<String> parts = segments(path);
       if (path.equals(LIVE_PATH)) {
         route = LIVE_PATH;
         allow(method, "GET");
-        status = send(exchange, 200, g -> g.writeStringField("status", "UP"));
+        status = send(call, 200, g -> g.writeStringField("status", "UP"));
       } else if (path.equals(READY_PATH)) {
         route = READY_PATH;
         allow(method, "GET");
-        status = ready(exchange);
+        status = ready(call);
       } else if (path.equals(METRICS_PATH)) {
         route = METRICS_PATH;
         allow(method, "GET");
-        status = metrics(exchange);
+        status = metrics(call);
       } else if (path.equals(MODELS_PATH) || path.equals(MODELS_PATH + "/")) {
         route = MODELS_PATH;
         allow(method, "GET");
-        status = models(exchange);
+        status = models(call);
       } else if (parts.size() >= 3 && parts.get(0).equals("v1") && parts.get(1).equals("models")) {
         String name = parts.get(2);
         if (parts.size() == 3) {
           route = "/v1/models/{name}";
           allow(method, "GET");
-          status = model(exchange, name, null);
+          status = model(call, name, null);
         } else if (parts.size() == 4 && parts.get(3).equals("predict")) {
           route = "/v1/models/{name}/predict";
           allow(method, "POST");
-          status = predict(exchange, name, null, start);
+          status = predict(call, name, null, start);
         } else if (parts.size() == 5 && parts.get(3).equals("versions")) {
           route = "/v1/models/{name}/versions/{version}";
           allow(method, "GET");
-          status = model(exchange, name, parts.get(4));
+          status = model(call, name, parts.get(4));
         } else if (parts.size() == 6 && parts.get(3).equals("versions") && parts.get(5).equals("predict")) {
           route = "/v1/models/{name}/versions/{version}/predict";
           allow(method, "POST");
-          status = predict(exchange, name, parts.get(4), start);
+          status = predict(call, name, parts.get(4), start);
         } else {
           throw new ApiException(404, "NOT_FOUND", "no route for " + path);
         }
       } else if (v2) {
         route = v2Route(parts);
-        status = v2(exchange, method, path, parts);
+        status = v2(call, method, path, parts);
       } else {
         throw new ApiException(404, "NOT_FOUND", "no route for " + path + "; routes: " + MODELS_PATH + ", " + LIVE_PATH + ", "
             + READY_PATH + ", " + METRICS_PATH);
       }
     } catch (Throwable t) {
       ApiException e = ApiException.of(t, config.breakerWait());
-      status = e.status();
-      if (status == 500 && !(t instanceof InferenceException)) {
-        LOG.warn("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), t);
-      } else if (status == 500) {
-        LOG.warn("{} {} failed: {}", exchange.getRequestMethod(), exchange.getRequestURI(), t.getMessage());
-      }
-      try {
+      if (call.isClientGone()) {
+        status = CLIENT_GONE; // the client closed its connection while its request ran: not a server error, no trace
+        LOG.debug("{} {}: the client went away before the answer ({})", call.method(), call.uri(), t.toString());
+      } else {
+        status = e.status();
+        if (status == 500 && !(t instanceof InferenceException)) {
+          LOG.warn("{} {} failed", call.method(), ApiException.brief(call.uri(), 200), t);
+        } else if (status == 500) {
+          LOG.warn("{} {} failed: {}", call.method(), ApiException.brief(call.uri(), 200), ApiException.brief(t.getMessage(), 500));
+        }
         if (v2) {
           route = v2Route(segments(path));
         }
-        sendError(exchange, e, v2);
-      } catch (IOException io) {
-        LOG.debug("could not send the error response", io);
+        if (!sendError(call, e, v2, false)) {
+          status = CLIENT_GONE;
+        }
       }
       if (t instanceof Error && !(t instanceof OutOfMemoryError)) {
         throw (Error) t;
       }
     } finally {
-      exchange.close();
-      timer(route, exchange.getRequestMethod(), status).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      timer(route, call.method(), status).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     }
+  }
+
+  /**
+   * The {@code status} tag of a request whose client closed the connection before its answer (nginx's 499):
+   * counted apart from the server's errors.
+   */
+  static final int CLIENT_GONE = 499;
+
+  /**
+   * Answers a request refused before it ran (413, 408, a malformed request, 503 when every request thread
+   * is busy), with the contract's error body, and records it.
+   *
+   * @param call the request
+   * @param e the refusal
+   * @param close whether to close the connection after the answer
+   */
+  void reject(HttpCall call, ApiException e, boolean close) {
+    String path = call.rawPath();
+    boolean v2 = path.equals(V2_PATH) || path.startsWith(V2_PATH + "/");
+    int status = e.status();
+    try {
+      if (!sendError(call, e, v2, close)) {
+        status = CLIENT_GONE;
+      }
+    } catch (RuntimeException x) {
+      LOG.debug("could not refuse {} {}: {}", call.method(), call.uri(), x.toString());
+    }
+    String route = v2 ? v2Route(segments(path)) : v1Route(segments(path));
+    timer(route, call.method(), status).record(System.nanoTime() - call.startNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** The {@code uri} tag of a {@code /v1} or probe path, for requests refused before routing. */
+  private static String v1Route(List<String> parts) {
+    String path = "/" + String.join("/", parts);
+    if (isProbe(path) || path.equals(MODELS_PATH)) {
+      return path;
+    }
+    if (parts.size() >= 3 && parts.get(0).equals("v1") && parts.get(1).equals("models")) {
+      boolean predict = parts.get(parts.size() - 1).equals("predict");
+      if (parts.size() == 3 || parts.size() == 4 && predict) {
+        return "/v1/models/{name}" + (predict ? "/predict" : "");
+      }
+      if ((parts.size() == 5 || parts.size() == 6 && predict) && parts.get(3).equals("versions")) {
+        return "/v1/models/{name}/versions/{version}" + (predict ? "/predict" : "");
+      }
+    }
+    return "UNKNOWN";
   }
 
   /**
@@ -190,8 +245,8 @@ final class RestHandler implements HttpHandler {
     return t;
   }
 
-  /** The cheap routes served even when every HTTP thread is busy (on the dispatcher thread). */
-  private static boolean isProbe(String path) {
+  /** The cheap routes the event loop answers itself, so that they never wait for (or on) a request thread. */
+  static boolean isProbe(String path) {
     return path.equals(LIVE_PATH) || path.equals(READY_PATH) || path.equals(METRICS_PATH) || path.equals(V2_LIVE_PATH)
         || path.equals(V2_READY_PATH);
   }
@@ -212,13 +267,13 @@ final class RestHandler implements HttpHandler {
     }
   }
 
-  private int ready(HttpExchange exchange) throws IOException {
+  private int ready(HttpCall call) throws IOException {
     RegistryStatus s = registry.status();
     boolean ready = s.isReady() && !s.models().isEmpty();
     String reason = !s.isLive() ? "the model registry is not running"
         : s.models().isEmpty() ? "the repository " + registry.root() + " holds no model"
         : ready ? "every model is ready" : "some models have no ready version";
-    return send(exchange, ready ? 200 : 503, g -> {
+    return send(call, ready ? 200 : 503, g -> {
       g.writeStringField("status", ready ? "UP" : "DOWN");
       g.writeStringField("reason", reason);
       g.writeObjectFieldStart("models");
@@ -236,19 +291,14 @@ final class RestHandler implements HttpHandler {
     });
   }
 
-  private int metrics(HttpExchange exchange) throws IOException {
-    byte[] body = prometheus.scrape().getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    exchange.sendResponseHeaders(200, body.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(body);
-    }
-    return 200;
+  private int metrics(HttpCall call) {
+    ByteBuf body = ByteBufUtil.writeUtf8(call.alloc(), prometheus.scrape());
+    return call.respond(200, PROMETHEUS, body, null, false) ? 200 : CLIENT_GONE;
   }
 
-  private int models(HttpExchange exchange) throws IOException {
+  private int models(HttpCall call) throws IOException {
     RegistryStatus s = registry.status();
-    return send(exchange, 200, g -> {
+    return send(call, 200, g -> {
       g.writeArrayFieldStart("models");
       for (ModelStatus m : s.models()) {
         g.writeStartObject();
@@ -262,7 +312,7 @@ final class RestHandler implements HttpHandler {
     });
   }
 
-  private int model(HttpExchange exchange, String name, @Nullable String version) throws IOException {
+  private int model(HttpCall call, String name, @Nullable String version) throws IOException {
     ModelStatus m = registry.status().model(name).orElseThrow(() -> new ModelNotFoundException("model '" + name
         + "': not in the repository " + registry.root()));
     ModelSignature signature = null;
@@ -274,7 +324,7 @@ final class RestHandler implements HttpHandler {
     }
     ModelSignature sig = signature;
     String v = serving;
-    return send(exchange, 200, g -> {
+    return send(call, 200, g -> {
       g.writeStringField("name", name);
       g.writeStringField("version", v);
       g.writeBooleanField("ready", m.isReady());
@@ -313,18 +363,18 @@ final class RestHandler implements HttpHandler {
   }
 
   /** The Open Inference Protocol's HTTP routes (see examples/README.md). */
-  private int v2(HttpExchange exchange, String method, String path, List<String> parts) throws IOException {
+  private int v2(HttpCall call, String method, String path, List<String> parts) throws IOException {
     if (path.equals(V2_LIVE_PATH)) {
       allow(method, "GET");
-      return sendEmpty(exchange, 200);
+      return sendEmpty(call, 200);
     }
     if (path.equals(V2_READY_PATH)) {
       allow(method, "GET");
-      return sendEmpty(exchange, inference.isServerReady() ? 200 : 400);
+      return sendEmpty(call, inference.isServerReady() ? 200 : 400);
     }
     if (parts.size() == 1) {
       allow(method, "GET");
-      return send(exchange, 200, g -> {
+      return send(call, 200, g -> {
         g.writeStringField("name", OipServerInfo.NAME);
         g.writeStringField("version", OipServerInfo.version());
         g.writeArrayFieldStart("extensions");
@@ -341,26 +391,26 @@ final class RestHandler implements HttpHandler {
       }
       if (parts.size() == rest) {
         allow(method, "GET");
-        return v2Metadata(exchange, name, version);
+        return v2Metadata(call, name, version);
       }
       if (parts.size() == rest + 1 && parts.get(rest).equals("ready")) {
         allow(method, "GET");
-        return sendEmpty(exchange, inference.isReady(name, version) ? 200 : 400);
+        return sendEmpty(call, inference.isReady(name, version) ? 200 : 400);
       }
       if (parts.size() == rest + 1 && parts.get(rest).equals("infer")) {
         allow(method, "POST");
-        return v2Infer(exchange, name, version);
+        return v2Infer(call, name, version);
       }
     }
     throw new ApiException(404, "NOT_FOUND", "no route for " + path + "; v2 routes: /v2, " + V2_LIVE_PATH + ", " + V2_READY_PATH
         + ", /v2/models/{name}[/versions/{v}][/ready|/infer]");
   }
 
-  private int v2Metadata(HttpExchange exchange, String name, @Nullable String version) throws IOException {
+  private int v2Metadata(HttpCall call, String name, @Nullable String version) throws IOException {
     Pipelines.Pipeline p = inference.resolve(name, version);
     ModelSignature sig = p.predictor().signature();
     List<String> versions = inference.readyVersions(name);
-    return send(exchange, 200, g -> {
+    return send(call, 200, g -> {
       g.writeStringField("name", name);
       g.writeArrayFieldStart("versions");
       for (String v : versions) {
@@ -373,18 +423,17 @@ final class RestHandler implements HttpHandler {
     });
   }
 
-  private int v2Infer(HttpExchange exchange, String name, @Nullable String version) throws IOException {
-    Deadline deadline = deadline(exchange);
-    JsonNode body = readJson(exchange);
+  private int v2Infer(HttpCall call, String name, @Nullable String version) throws IOException {
+    Deadline deadline = deadline(call);
+    JsonNode body = readJson(call);
     Inference.Result<OipJson.Request> r = inference.run(name, version, sig -> OipJson.parse(body, sig),
         (predictor, request) -> run(predictor, request.inputs(), request.outputs(), CallOptions.of(request.priority()), deadline));
-    return send(exchange, 200, g -> OipJson.writeResponse(g, r.served().id().name(), r.served().id().version(), r.request().id(),
+    return send(call, 200, g -> OipJson.writeResponse(g, r.served().id().name(), r.served().id().version(), r.request().id(),
         r.outputs()));
   }
 
-  private static int sendEmpty(HttpExchange exchange, int status) throws IOException {
-    exchange.sendResponseHeaders(status, -1);
-    return status;
+  private static int sendEmpty(HttpCall call, int status) {
+    return call.respond(status, null, Unpooled.EMPTY_BUFFER, null, false) ? status : CLIENT_GONE;
   }
 
   private static void writeVersions(JsonGenerator g, ModelStatus m) throws IOException {
@@ -417,13 +466,13 @@ final class RestHandler implements HttpHandler {
     g.writeEndArray();
   }
 
-  private int predict(HttpExchange exchange, String name, @Nullable String version, long start) throws IOException {
-    Deadline deadline = deadline(exchange);
-    JsonNode body = readJson(exchange);
+  private int predict(HttpCall call, String name, @Nullable String version, long start) throws IOException {
+    Deadline deadline = deadline(call);
+    JsonNode body = readJson(call);
     Inference.Result<TensorJson.Request> r = inference.run(name, version, sig -> TensorJson.parse(body, sig),
         (predictor, request) -> run(predictor, request.inputs(), request.outputs(), CallOptions.defaults(), deadline));
     double latencyUs = (System.nanoTime() - start) / 1_000.0;
-    return send(exchange, 200, g -> {
+    return send(call, 200, g -> {
       g.writeStringField("model", r.served().id().name());
       g.writeStringField("version", r.served().id().version());
       g.writeNumberField("latency_us", Math.round(latencyUs * 10) / 10.0);
@@ -443,8 +492,8 @@ final class RestHandler implements HttpHandler {
     return predictor.predict(inputs, outputs, deadline == null ? options : options.withDeadline(deadline));
   }
 
-  private static @Nullable Deadline deadline(HttpExchange exchange) {
-    String h = exchange.getRequestHeaders().getFirst(DEADLINE_HEADER);
+  private static @Nullable Deadline deadline(HttpCall call) {
+    String h = call.header(DEADLINE_HEADER);
     if (h == null) {
       return null;
     }
@@ -460,93 +509,75 @@ final class RestHandler implements HttpHandler {
     return Deadline.after(Duration.ofMillis(ms));
   }
 
-  private JsonNode readJson(HttpExchange exchange) throws IOException {
-    byte[] bytes = readBody(exchange);
+  private JsonNode readJson(HttpCall call) throws IOException {
+    ByteBuf body = call.body();
     try {
-      JsonNode node = json.readTree(bytes);
+      JsonNode node = body.hasArray() ? json.readTree(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes())
+          : json.readTree(new ByteBufInputStream(body));
       if (node == null || node.isMissingNode()) {
         throw ApiException.badRequest("request body: expected a JSON object but the body is empty");
       }
       return node;
+    } catch (StreamConstraintsException e) {
+      throw ApiException.badRequest("request body: " + limitBroken(e));
     } catch (JsonProcessingException e) {
-      throw ApiException.badRequest("malformed JSON: " + e.getOriginalMessage() + " at line " + e.getLocation().getLineNr()
-          + ", column " + e.getLocation().getColumnNr());
+      JsonLocation at = e.getLocation();
+      throw ApiException.badRequest("malformed JSON: " + ApiException.brief(e.getOriginalMessage(), 300)
+          + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()));
     }
+  }
+
+  /** The deepest nesting of JSON arrays and objects a request may have: a tensor of rank 30 in the v2 envelope. */
+  static final int MAX_JSON_DEPTH = 32;
+  /** The most characters a JSON number may have: a double's shortest form takes 24, an INT64 20. */
+  static final int MAX_JSON_NUMBER_LENGTH = 64;
+
+  private static String limitBroken(StreamConstraintsException e) {
+    String m = String.valueOf(e.getOriginalMessage());
+    if (m.contains("nesting depth")) {
+      return "JSON nested deeper than the limit of " + MAX_JSON_DEPTH + " levels of arrays and objects";
+    }
+    if (m.contains("Number value length")) {
+      return "a JSON number longer than the limit of " + MAX_JSON_NUMBER_LENGTH + " characters";
+    }
+    return "refused by the JSON limits: " + ApiException.brief(m, 300);
+  }
+
+  private static ObjectMapper mapper() {
+    JsonFactory f = JsonFactory.builder().streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_JSON_DEPTH)
+        .maxNumberLength(MAX_JSON_NUMBER_LENGTH).build()).build();
+    return new ObjectMapper(f);
   }
 
   /**
-   * Reads the body, refusing (413) as soon as it is known to exceed the limit: from its Content-Length, or
-   * while reading. Nothing past the limit is kept: the rest of an oversized body is read and dropped (up to
-   * {@link #DISCARD_CAP} bytes) so that the client, still sending, gets the 413 instead of a reset connection.
+   * Sends the error answer: {@code {"error": {"code", "message"}}} on {@code /v1}, the protocol's
+   * {@code {"error": "message"}} on {@code /v2}; messages longer than {@link ApiException#MAX_MESSAGE} are cut.
+   *
+   * @return false when the client had gone
    */
-  private byte[] readBody(HttpExchange exchange) throws IOException {
-    long limit = config.bodyLimitBytes();
-    String declared = exchange.getRequestHeaders().getFirst("Content-Length");
-    InputStream in = exchange.getRequestBody();
-    if (declared != null) {
-      long length;
-      try {
-        length = Long.parseLong(declared.trim());
-      } catch (NumberFormatException e) {
-        throw ApiException.badRequest("Content-Length: expected a number but got '" + declared + "'");
-      }
-      if (length > limit) {
-        discard(in);
-        throw tooLarge("its Content-Length is " + length);
-      }
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    byte[] buf = new byte[8192];
-    long total = 0;
-    for (int n; (n = in.read(buf)) > 0;) {
-      total += n;
-      if (total > limit) {
-        discard(in);
-        throw tooLarge("more than that was sent");
-      }
-      out.write(buf, 0, n);
-    }
-    return out.toByteArray();
-  }
-
-  /**
-   * Most bytes of an oversized body read and dropped before the 413 (which carries {@code Connection: close});
-   * past it the connection is closed instead. Small, so that slow oversized uploads cannot hold HTTP threads.
-   */
-  static final long DISCARD_CAP = 1L << 20;
-
-  private static void discard(InputStream in) throws IOException {
-    byte[] buf = new byte[16384];
-    long dropped = 0;
-    for (int n; dropped < DISCARD_CAP && (n = in.read(buf)) > 0;) {
-      dropped += n;
-    }
-  }
-
-  private ApiException tooLarge(String why) {
-    return new ApiException(413, "PAYLOAD_TOO_LARGE", "request body: the limit is " + config.bodyLimitBytes() + " bytes but " + why);
-  }
-
-  private void sendError(HttpExchange exchange, ApiException e, boolean v2) throws IOException {
+  private boolean sendError(HttpCall call, ApiException e, boolean v2, boolean close) {
+    HttpHeaders headers = new DefaultHttpHeaders();
     if (e.retryAfterSeconds() >= 0) {
-      exchange.getResponseHeaders().set("Retry-After", Long.toString(e.retryAfterSeconds()));
+      headers.set(HttpHeaderNames.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
     }
-    if (e.status() == 413) {
-      exchange.getResponseHeaders().set("Connection", "close");
-    }
+    boolean closing = close || e.status() == 413;
     if (e.status() == 405) {
-      exchange.getResponseHeaders().set("Allow", e.getMessage().substring(e.getMessage().lastIndexOf(' ') + 1));
+      headers.set(HttpHeaderNames.ALLOW, e.getMessage().substring(e.getMessage().lastIndexOf(' ') + 1));
     }
-    if (v2) { // the protocol's error body: {"error": "message"}
-      send(exchange, e.status(), g -> g.writeStringField("error", e.getMessage()));
-      return;
+    String message = ApiException.brief(e.getMessage(), ApiException.MAX_MESSAGE);
+    try {
+      if (v2) { // the protocol's error body: {"error": "message"}
+        return send(call, e.status(), g -> g.writeStringField("error", message), headers, closing) != CLIENT_GONE;
+      }
+      return send(call, e.status(), g -> {
+        g.writeObjectFieldStart("error");
+        g.writeStringField("code", e.code());
+        g.writeStringField("message", message);
+        g.writeEndObject();
+      }, headers, closing) != CLIENT_GONE;
+    } catch (IOException io) {
+      throw new UncheckedIOException(io);
     }
-    send(exchange, e.status(), g -> {
-      g.writeObjectFieldStart("error");
-      g.writeStringField("code", e.code());
-      g.writeStringField("message", e.getMessage());
-      g.writeEndObject();
-    });
   }
 
   /** Writes the fields of one JSON object. */
@@ -554,19 +585,25 @@ final class RestHandler implements HttpHandler {
     void write(JsonGenerator g) throws IOException;
   }
 
-  private int send(HttpExchange exchange, int status, Body body) throws IOException {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream(256);
-    try (JsonGenerator g = json.getFactory().createGenerator(buf)) {
-      g.writeStartObject();
-      body.write(g);
-      g.writeEndObject();
+  private int send(HttpCall call, int status, Body body) throws IOException {
+    return send(call, status, body, null, false);
+  }
+
+  private int send(HttpCall call, int status, Body body, @Nullable HttpHeaders headers, boolean close) throws IOException {
+    ByteBuf buf = call.alloc().buffer(256);
+    boolean sent = false;
+    try {
+      try (JsonGenerator g = json.getFactory().createGenerator((OutputStream) new ByteBufOutputStream(buf))) {
+        g.writeStartObject();
+        body.write(g);
+        g.writeEndObject();
+      }
+      sent = true;
+      return call.respondJson(status, buf, headers, close) ? status : CLIENT_GONE;
+    } finally {
+      if (!sent) {
+        buf.release();
+      }
     }
-    byte[] bytes = buf.toByteArray();
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
-    return status;
   }
 }

@@ -1,6 +1,5 @@
 package dev.jinfer.examples.rest;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.jinfer.LoadOptions;
 import dev.jinfer.registry.ModelRegistry;
 import dev.jinfer.registry.ModelStatus;
@@ -15,7 +14,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -34,7 +32,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * An HTTP service that serves a jinfer model repository: predictions, signatures, health and Prometheus
- * metrics, over the JDK's built-in {@link HttpServer}. Each model version is served through a cache, a
+ * metrics, on a Netty HTTP/1.1 server ({@link HttpEndpoint}) and, with {@code --grpc-port}, the Open Inference
+ * Protocol over gRPC. Each model version is served through a cache, a
  * circuit breaker and a batcher (see {@link Pipelines}); the {@link ModelRegistry} loads the repository,
  * watches it and swaps versions without failing a request.
  *
@@ -48,11 +47,9 @@ import org.jspecify.annotations.Nullable;
 public final class RestService implements AutoCloseable {
   /** The prefix of the HTTP worker threads' names. */
   static final String HTTP_THREAD_PREFIX = "jinfer-rest-http-";
-  /** The JDK server's switch for TCP_NODELAY on accepted connections, read once when its first server starts. */
-  static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
 
   private final RestConfig config;
-  private final HttpServer server;
+  private final HttpEndpoint server;
   private final ThreadPoolExecutor httpExecutor;
   private final ModelRegistry registry;
   private final Pipelines pipelines;
@@ -62,7 +59,7 @@ public final class RestService implements AutoCloseable {
   private final Object closeLock = new Object();
   private boolean closed;
 
-  private RestService(RestConfig config, HttpServer server, ThreadPoolExecutor httpExecutor, ModelRegistry registry,
+  private RestService(RestConfig config, HttpEndpoint server, ThreadPoolExecutor httpExecutor, ModelRegistry registry,
       Pipelines pipelines, PrometheusMeterRegistry prometheus, @Nullable Path tempRepository, @Nullable GrpcEndpoint grpc) {
     this.config = config;
     this.server = server;
@@ -119,11 +116,6 @@ public final class RestService implements AutoCloseable {
    * @throws IllegalArgumentException if the repository is not a directory
    */
   public static RestService start(RestConfig config) {
-    // TCP_NODELAY: without it the JDK server sends a response's headers and body as two small segments, and
-    // Nagle's algorithm holds the second until the client's delayed ACK (about 40 ms on Linux) comes
-    if (System.getProperty(NODELAY_PROPERTY) == null) {
-      System.setProperty(NODELAY_PROPERTY, "true");
-    }
     Path temp = null;
     Path root;
     if (config.models().isPresent()) {
@@ -152,16 +144,13 @@ public final class RestService implements AutoCloseable {
     ModelRegistry registry = rb.build();
     Pipelines pipelines = null;
     ThreadPoolExecutor http = null;
-    HttpServer server = null;
+    HttpEndpoint server = null;
     GrpcEndpoint grpc = null;
     try {
       pipelines = new Pipelines(registry, config, prometheus);
       http = pool(HTTP_THREAD_PREFIX, config.httpThreads(), config.httpQueue());
-      http.setRejectedExecutionHandler(new ThreadPoolExecutor.CallerRunsPolicy()); // the handler answers 503 at once
-      server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 128);
-      server.setExecutor(http);
-      server.createContext("/", new RestHandler(registry, pipelines, config, prometheus, HTTP_THREAD_PREFIX));
-      server.start();
+      // a full pool and queue reject at once: the event loop then answers 503 with Retry-After (HttpEndpoint)
+      server = HttpEndpoint.start(config, new RestHandler(registry, pipelines, config, prometheus), http);
       if (config.grpcPort() >= 0) {
         grpc = GrpcEndpoint.start(config, new Inference(registry, pipelines), prometheus);
       }
@@ -172,9 +161,9 @@ public final class RestService implements AutoCloseable {
         }
       }
       return new RestService(config, server, http, registry, pipelines, prometheus, temp, grpc);
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       if (server != null) {
-        server.stop(0);
+        server.close(Duration.ZERO);
       }
       if (grpc != null) {
         grpc.stopNow();
@@ -187,10 +176,7 @@ public final class RestService implements AutoCloseable {
       }
       registry.close();
       deleteQuietly(temp);
-      if (e instanceof IOException) {
-        throw new UncheckedIOException("cannot listen on " + config.host() + ":" + config.port() + ": " + e.getMessage(), (IOException) e);
-      }
-      throw (RuntimeException) e;
+      throw e;
     }
   }
 
@@ -234,7 +220,7 @@ public final class RestService implements AutoCloseable {
 
   /** @return the port the server listens on (the chosen one when configured with port 0) */
   public int port() {
-    return server.getAddress().getPort();
+    return server.port();
   }
 
   /**
@@ -264,8 +250,8 @@ public final class RestService implements AutoCloseable {
   }
 
   /**
-   * Stops accepting connections and gRPC calls (gRPC health turns NOT_SERVING), lets requests in progress finish (up to 1 s, then 5 s for
-   * the HTTP threads and 5 s for gRPC calls, which are then cancelled), drains the batchers, closes
+   * Stops accepting connections and gRPC calls (gRPC health turns NOT_SERVING), lets requests in progress finish (up to 5 s for
+   * the HTTP threads, then the connections are closed, and 5 s for gRPC calls, which are then cancelled), drains the batchers, closes
    * every model and deletes the temporary repository if one was made. Idempotent.
    */
   @Override
@@ -279,8 +265,8 @@ public final class RestService implements AutoCloseable {
     if (grpc != null) {
       grpc.shutdown(); // health says NOT_SERVING, no new calls; calls in flight go on while HTTP stops
     }
-    server.stop(1);
-    httpExecutor.shutdown();
+    server.stopAccepting();
+    httpExecutor.shutdown(); // requests still arriving on open connections are answered 503
     try {
       httpExecutor.awaitTermination(5, TimeUnit.SECONDS);
       if (grpc != null) {
@@ -292,6 +278,7 @@ public final class RestService implements AutoCloseable {
         grpc.stopNow();
       }
     }
+    server.close(Duration.ofSeconds(1));
     pipelines.close();
     registry.close();
     prometheus.close();

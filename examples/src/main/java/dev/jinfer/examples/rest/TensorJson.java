@@ -190,8 +190,15 @@ final class TensorJson {
       case FLOAT32:
       case FLOAT16: {
         float[] a = new float[n];
+        double max = dtype == DType.FLOAT32 ? Float.MAX_VALUE : FLOAT16_MAX;
         for (int i = 0; i < n; i++) {
-          a[i] = (float) number(what, dtype, values, i).doubleValue();
+          double d = number(what, dtype, values, i).doubleValue();
+          // beyond the type's range (1e39 as FLOAT32, 1e400 anywhere) the value would round to Infinity
+          if (dtype == DType.FLOAT32 ? !Float.isFinite((float) d) : !(Math.abs(d) < FLOAT16_OVERFLOW)) {
+            throw badValue(what, dtype, i, "a finite number within " + dtype + "'s range [-" + (float) max + ", " + (float) max + "]",
+                values.get(i));
+          }
+          a[i] = (float) d;
         }
         return dtype == DType.FLOAT32 ? Tensor.ofFloats(a, shape) : Tensor.ofFloat16(a, shape);
       }
@@ -199,6 +206,9 @@ final class TensorJson {
         double[] a = new double[n];
         for (int i = 0; i < n; i++) {
           a[i] = number(what, dtype, values, i).doubleValue();
+          if (!Double.isFinite(a[i])) { // 1e400: JSON has no infinity, and NaN/Infinity literals are refused too
+            throw badValue(what, dtype, i, "a finite number within FLOAT64's range", values.get(i));
+          }
         }
         return Tensor.ofDoubles(a, shape);
       }
@@ -260,6 +270,11 @@ final class TensorJson {
     }
   }
 
+  /** The largest finite FLOAT16 (IEEE binary16) value. */
+  static final double FLOAT16_MAX = 65504;
+  /** The least magnitude that rounds to Infinity in FLOAT16 (round to nearest even): 65504 + half a step of 32. */
+  static final double FLOAT16_OVERFLOW = 65520;
+
   private static Number number(String what, DType dtype, List<JsonNode> values, int i) {
     JsonNode v = values.get(i);
     if (!v.isNumber()) {
@@ -277,7 +292,8 @@ final class TensorJson {
   }
 
   private static ApiException badValue(String what, DType dtype, int i, String expected, JsonNode got) {
-    return ApiException.badRequest(what + ": data[" + i + "] of a " + dtype + " tensor must be " + expected + " but was " + got);
+    return ApiException.badRequest(what + ": data[" + i + "] of a " + dtype + " tensor must be " + expected + " but was "
+        + ApiException.brief(got.toString(), 100));
   }
 
   private static List<String> inputNames(ModelSignature signature) {
@@ -285,7 +301,7 @@ final class TensorJson {
   }
 
   static String kind(JsonNode n) {
-    return n.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + (n.isContainerNode() ? "" : " " + n);
+    return n.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + (n.isContainerNode() ? "" : " " + ApiException.brief(n.toString(), 100));
   }
 
   /** Writes {@code "name": {"dtype", "shape", "data"}} for every tensor. */
