@@ -95,8 +95,14 @@ final class DistillCommand implements Callable<Integer> {
   int threads;
 
   @Option(names = "--latency-calls", defaultValue = "2000",
-      description = "Timed calls per model and batch size, alternating; 0 skips timing (default ${DEFAULT-VALUE}).")
+      description = "Timed calls per model and batch size, after as many (at least 1,000) untimed ones; 0 skips "
+          + "timing (default ${DEFAULT-VALUE}).")
   int latencyCalls;
+
+  @Option(names = "--latency-block", defaultValue = "500",
+      description = "Consecutive timed calls of one model before the other's turn; 1 alternates call by call, "
+          + "as a process serving both models would (default ${DEFAULT-VALUE}).")
+  int latencyBlock;
 
   @Override
   public Integer call() {
@@ -135,7 +141,9 @@ final class DistillCommand implements Callable<Integer> {
     Agreement eval = evalData == null ? null
         : distiller.evaluate(teacher, out, Npy.read(evalData), evalLabels == null ? null : Npy.read(evalLabels));
     List<LatencyComparison.Latency> latency = latencyCalls == 0 ? List.of()
-        : LatencyComparison.newBuilder().calls(latencyCalls).loadOptions(options).build()
+        : LatencyComparison.newBuilder().calls(latencyCalls).blockCalls(latencyBlock).loadOptions(options)
+            // as many warmup calls as timed ones: right after training, the JIT and the collector are still busy
+            .warmupCalls(Math.max(1000, latencyCalls)).build()
             .measure(teacher, out, x);
 
     pw.println("Teacher     " + teacher + "  ('" + r.inputName() + "' -> '" + r.outputName() + "')");
@@ -152,9 +160,12 @@ final class DistillCommand implements Callable<Integer> {
     pw.println(String.format(Locale.ROOT, "%-22s %,12d %,12d %8.1fx", "file size (bytes)", r.teacherBytes(),
         r.studentBytes(), (double) r.teacherBytes() / r.studentBytes()));
     for (LatencyComparison.Latency l : latency) {
-      pw.println(String.format(Locale.ROOT, "%-22s %12.1f %12.1f %8.1fx   (p90 %.1f / %.1f, %d calls each)",
+      String timing = latencyBlock == 1 ? "interleaved"
+          : String.format(Locale.ROOT, "blocks of %d", Math.min(latencyBlock, l.calls()));
+      pw.println(String.format(Locale.ROOT,
+          "%-22s %12.1f %12.1f %8.1fx   (paired %.1fx; p90 %.1f / %.1f; %d calls each, %s)",
           "latency batch " + l.batchSize() + " (us)", l.teacherMedianMicros(), l.studentMedianMicros(), l.speedup(),
-          l.teacherP90Micros(), l.studentP90Micros(), l.calls()));
+          l.pairedSpeedup(), l.teacherP90Micros(), l.studentP90Micros(), l.calls(), timing));
     }
     printAgreement(pw, "held-out", r.heldOut());
     if (eval != null) {

@@ -44,7 +44,7 @@ class DistillCommandTest {
     assertThat(r.err()).contains("distill: epoch 1  loss ").contains("distill: epoch 4  loss ");
     assertThat(r.out()).containsSubsequence("Teacher", "'pixels' -> 'probabilities'", "MLP 64-16-10 + Softmax",
         "parameters", "563,722", "1,210", "file size (bytes)", "2,256,265",
-        "latency batch 1 (us)", "latency batch 32 (us)", "held-out agreement", "held-out accuracy",
+        "latency batch 1 (us)", "paired ", "20 calls each, blocks of 20", "latency batch 32 (us)", "held-out agreement", "held-out accuracy",
         "eval agreement", "(360 rows", "eval accuracy");
     try (Model m = Model.load(out)) {
       assertThat(m.signature().outputNames()).containsExactly("probabilities");

@@ -15,10 +15,15 @@ import java.util.Objects;
 
 /**
  * Times a teacher and its student through jinfer in one run, at several batch sizes: both models are loaded
- * with the same {@link LoadOptions}, warmed up, then called alternately, one call each in turn (teacher first
- * on even calls, student first on odd ones), so that both see the same machine load at the same moments; every
- * call is timed and the median and 90th percentile per model and batch size are reported, with the teacher /
- * student ratio.
+ * with the same {@link LoadOptions}, warmed up, then called in alternating blocks of {@link Builder#blockCalls
+ * blockCalls} consecutive calls (teacher block first, then student, then student first, and so on), so that
+ * both see the same machine load over the run while each block runs the way a model served on its own does:
+ * with its weights in the CPU caches. Every call is timed and the median and 90th percentile per model and
+ * batch size are reported, with the teacher / student ratio of the medians and the paired ratio: the median,
+ * over pairs of adjacent blocks, of the teacher block's median over the student block's, which holds when the
+ * machine's speed drifts during the run (a shared or busy host slows both blocks of a pair alike). A block of 1 alternates call by call, which
+ * measures a process that serves both models in turn: the teacher's weights then evict the student's working
+ * set before each student call.
  *
  * <pre>{@code
  * List<LatencyComparison.Latency> l = LatencyComparison.newBuilder().batchSizes(1, 32).build()
@@ -37,10 +42,12 @@ public final class LatencyComparison {
    * @param teacherP90Micros the teacher's 90th percentile
    * @param studentMedianMicros the student's median call time
    * @param studentP90Micros the student's 90th percentile
+   * @param pairedSpeedup the median over pairs of adjacent blocks of the teacher block's median time divided by
+   *     the student block's: how many times faster the student is, robust to the machine's speed drifting
    */
   public record Latency(int batchSize, int calls, double teacherMedianMicros, double teacherP90Micros,
-      double studentMedianMicros, double studentP90Micros) {
-    /** @return how many times lower the student's median is than the teacher's */
+      double studentMedianMicros, double studentP90Micros, double pairedSpeedup) {
+    /** @return how many times lower the student's median over all calls is than the teacher's */
     public double speedup() {
       return teacherMedianMicros / studentMedianMicros;
     }
@@ -49,16 +56,21 @@ public final class LatencyComparison {
   private final int[] batchSizes;
   private final int calls;
   private final int warmupCalls;
+  private final int blockCalls;
   private final LoadOptions loadOptions;
 
   private LatencyComparison(Builder b) {
     batchSizes = b.batchSizes.clone();
     calls = b.calls;
     warmupCalls = b.warmupCalls;
+    blockCalls = b.blockCalls;
     loadOptions = b.loadOptions;
   }
 
-  /** @return a builder: batch sizes 1 and 32, 2,000 timed and 1,000 warmup calls per model and batch size, default load options */
+  /**
+   * @return a builder: batch sizes 1 and 32, 2,000 timed and 1,000 warmup calls per model and batch size, blocks
+   *     of 500 calls, default load options
+   */
   public static Builder newBuilder() {
     return new Builder();
   }
@@ -104,28 +116,42 @@ public final class LatencyComparison {
         }
         long[] tn = new long[calls];
         long[] sn = new long[calls];
-        for (int i = 0; i < calls; i++) {
-          if ((i & 1) == 0) { // alternate which model goes first, call by call
-            tn[i] = time(tp, in, teacherOut);
-            sn[i] = time(sp, in, studentOut);
+        boolean teacherFirst = true;
+        double[] ratios = new double[(calls + blockCalls - 1) / blockCalls];
+        for (int from = 0; from < calls; from += blockCalls) {
+          int to = Math.min(calls, from + blockCalls);
+          if (teacherFirst) {
+            timeBlock(tp, in, teacherOut, tn, from, to);
+            timeBlock(sp, in, studentOut, sn, from, to);
           } else {
-            sn[i] = time(sp, in, studentOut);
-            tn[i] = time(tp, in, teacherOut);
+            timeBlock(sp, in, studentOut, sn, from, to);
+            timeBlock(tp, in, teacherOut, tn, from, to);
           }
+          teacherFirst = !teacherFirst;
+          ratios[from / blockCalls] = median(tn, from, to) / median(sn, from, to);
         }
+        Arrays.sort(ratios);
         Arrays.sort(tn);
         Arrays.sort(sn);
         result.add(new Latency(batch, tn.length, percentile(tn, 0.5), percentile(tn, 0.9), percentile(sn, 0.5),
-            percentile(sn, 0.9)));
+            percentile(sn, 0.9), ratios[ratios.length / 2]));
       }
       return result;
     }
   }
 
-  private static long time(Predictor p, NamedTensors in, List<String> out) {
-    long t0 = System.nanoTime();
-    p.predict(in, out);
-    return System.nanoTime() - t0;
+  private static void timeBlock(Predictor p, NamedTensors in, List<String> out, long[] times, int from, int to) {
+    for (int i = from; i < to; i++) {
+      long t0 = System.nanoTime();
+      p.predict(in, out);
+      times[i] = System.nanoTime() - t0;
+    }
+  }
+
+  private static double median(long[] times, int from, int to) {
+    long[] block = Arrays.copyOfRange(times, from, to);
+    Arrays.sort(block);
+    return Math.max(1, block[block.length / 2]);
   }
 
   private static double percentile(long[] sorted, double q) {
@@ -148,6 +174,7 @@ public final class LatencyComparison {
     private int[] batchSizes = {1, 32};
     private int calls = 2000;
     private int warmupCalls = 1000;
+    private int blockCalls = 500;
     private LoadOptions loadOptions = LoadOptions.defaults();
 
     private Builder() {}
@@ -194,6 +221,23 @@ public final class LatencyComparison {
         throw new IllegalArgumentException("warmupCalls must be >= 0 but was " + calls);
       }
       this.warmupCalls = calls;
+      return this;
+    }
+
+    /**
+     * Consecutive calls of one model before the other takes its turn (default 500). Blocks measure each model
+     * as it runs when served on its own; {@code 1} alternates call by call, which measures a process serving
+     * both models in turn (the larger model's weights evict the smaller one's from the CPU caches).
+     *
+     * @param calls {@code > 0}
+     * @return this builder
+     * @throws IllegalArgumentException otherwise
+     */
+    public Builder blockCalls(int calls) {
+      if (calls <= 0) {
+        throw new IllegalArgumentException("blockCalls must be > 0 but was " + calls);
+      }
+      this.blockCalls = calls;
       return this;
     }
 
