@@ -4,6 +4,7 @@
 #   raw ORT (stock jar)     RawOnnxStartup with Maven Central's onnxruntime jar (unpacks its natives to /tmp)
 #   jinfer predict, no CDS  the CLI distribution's bin/jinfer, JINFER_CDS=off
 #   jinfer predict, CDS     the same with the AppCDS archive written by JINFER_CDS=dump just before
+#   ..., C1 + SerialGC      the same with JINFER_JAVA_OPTS for short runs: C1 only, the serial collector
 #   java -jar jinfer.jar    the development layout (cli/target/jinfer.jar + target/lib, stock ORT jar)
 #   Lambda init + 1st call  FraudHandler's static init (load + warmup) and one API Gateway event (LocalInvoke),
 #                           from the REST service distribution's lib/, without and with a CDS archive
@@ -52,6 +53,7 @@ hyperfine -N --warmup 2 --runs "$runs" --export-markdown benchmarks/target/cold-
   -n "raw ORT (stock jar)" "java -cp benchmarks/target/classes:$stock_ort_jar dev.jinfer.benchmarks.RawOnnxStartup $model" \
   -n "jinfer predict, no CDS" "env JINFER_CDS=off ${cli}bin/jinfer $predict" \
   -n "jinfer predict, CDS" "${cli}bin/jinfer $predict" \
+  -n "jinfer predict, CDS, C1 + SerialGC" "env JINFER_JAVA_OPTS=-XX:TieredStopAtLevel=1\ -XX:+UseSerialGC ${cli}bin/jinfer $predict" \
   -n "java -jar jinfer.jar predict" "java -jar cli/target/jinfer.jar $predict" \
   -n "jinfer --version, CDS" "${cli}bin/jinfer --version" \
   -n "Lambda init + 1st call" "java -Donnxruntime.native.path=${rest}lib/native/onnxruntime -cp $lambda_cp dev.jinfer.examples.lambda.LocalInvoke $event" \

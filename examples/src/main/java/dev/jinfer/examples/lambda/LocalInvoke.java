@@ -36,7 +36,7 @@ public final class LocalInvoke {
     APIGatewayProxyResponseEvent response = handler.handleRequest(event, null);
     long invokeNanos = System.nanoTime() - t0;
     System.out.println(response.getStatusCode() + " " + response.getBody());
-    System.err.printf(java.util.Locale.ROOT, "init (load + %d warmup calls) %.1f ms, first invocation %.2f ms%n",
+    System.err.printf(java.util.Locale.ROOT, "init (load, %d warm-up calls, one priming request) %.1f ms, first invocation %.2f ms%n",
         FraudHandler.WARMUP_CALLS, FraudHandler.initNanos() / 1e6, invokeNanos / 1e6);
     if (response.getStatusCode() != 200) {
       System.exit(1);
