@@ -38,7 +38,7 @@ import org.jspecify.annotations.Nullable;
  *         (Transaction t) -> NamedTensors.of("features", Tensor.ofFloats(t.features, 1, 32)),
  *         (t, out) -> new Alert(t.id, out.get("probabilities").getFloat(1)),
  *         TypeInformation.of(Alert.class))
- *     .batching(32, Duration.ofMillis(2))       // or no batching: one engine call per event
+ *     .batching(32, Duration.ofMillis(2))       // or adaptiveBatching(64, 5 ms), or none: a call per event
  *     .timeout(Duration.ofMillis(500))          // Flink's async timeout and each call's deadline
  *     .maxInFlight(256)                         // AsyncDataStream capacity
  *     .build();
@@ -88,7 +88,7 @@ public final class AsyncScoringFunction<IN, OUT> extends RichAsyncFunction<IN, O
   private transient @Nullable AtomicInteger inFlight;
 
   private AsyncScoringFunction(Builder<IN, OUT> b) {
-    this.settings = new ScoringSettings(b.location, b.version, b.batching, b.maxBatchSize, b.maxQueueDelay, b.threads,
+    this.settings = new ScoringSettings(b.location, b.version, b.batching, b.maxBatchSize, b.maxQueueDelay, b.latencyTarget, b.threads,
         b.micrometer);
     this.features = b.features;
     this.results = b.results;
@@ -248,6 +248,7 @@ public final class AsyncScoringFunction<IN, OUT> extends RichAsyncFunction<IN, O
     private boolean batching;
     private int maxBatchSize = 32;
     private Duration maxQueueDelay = Duration.ofMillis(2);
+    private Duration latencyTarget = Duration.ZERO;
     private int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
     private boolean micrometer;
     private Duration timeout = Duration.ofSeconds(1);
@@ -315,6 +316,34 @@ public final class AsyncScoringFunction<IN, OUT> extends RichAsyncFunction<IN, O
       this.batching = true;
       this.maxBatchSize = maxBatchSize;
       this.maxQueueDelay = maxQueueDelay;
+      return this;
+    }
+
+    /**
+     * Adaptive micro-batching (the batcher's {@code latencyTarget} mode): no batching window at all. A free
+     * engine worker takes whatever events are queued, so at a low rate each event runs alone at once (no added
+     * latency) and under load batches grow by themselves, up to {@code maxBatchSize} and to the size whose
+     * measured engine cost lets two batches fit in {@code latencyTarget}. An event predicted to miss its
+     * deadline (the {@link #timeout}) fails at once with {@link DeadlineExceededException}, as a timeout would.
+     * The choice for a stream whose rate varies; {@link #batching(int, Duration)} is the fixed-window mode.
+     *
+     * @param maxBatchSize rows per engine call at most, at least 1
+     * @param latencyTarget the latency to stay under (e.g. the p99 objective), more than zero
+     * @return this builder
+     * @throws IllegalArgumentException if a value is out of range
+     * @throws IllegalStateException if this or {@link #batching(int, Duration)} was set before
+     */
+    public Builder<IN, OUT> adaptiveBatching(int maxBatchSize, Duration latencyTarget) {
+      once("batching");
+      if (maxBatchSize < 1) {
+        throw new IllegalArgumentException("maxBatchSize must be > 0 but was " + maxBatchSize);
+      }
+      if (latencyTarget == null || latencyTarget.isNegative() || latencyTarget.isZero()) {
+        throw new IllegalArgumentException("latencyTarget must be > 0 but was " + latencyTarget);
+      }
+      this.batching = true;
+      this.maxBatchSize = maxBatchSize;
+      this.latencyTarget = latencyTarget;
       return this;
     }
 

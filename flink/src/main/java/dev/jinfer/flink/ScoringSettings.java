@@ -5,7 +5,8 @@ import java.time.Duration;
 
 /**
  * How a TaskManager serves one model: the key of {@link TaskManagerModels} (subtasks with equal settings in
- * one JVM share the model and its chain).
+ * one JVM share the model and its chain). A {@code latencyTarget} of zero means fixed batching (by
+ * {@code maxQueueDelay}); a positive one, the batcher's adaptive mode.
  */
 record ScoringSettings(
     String location,
@@ -13,6 +14,7 @@ record ScoringSettings(
     boolean batching,
     int maxBatchSize,
     Duration maxQueueDelay,
+    Duration latencyTarget,
     int threads,
     boolean micrometer) implements Serializable {
 }

@@ -25,12 +25,18 @@ import org.slf4j.LoggerFactory;
  * the model, so nothing outlives the job (Flink drops a finished job's class loader) and a restarted job
  * loads again. Models never travel with the job graph: a function carries the location.
  *
+ * <p><b>One version per location.</b> When a new version of a location loads (a new file: its size or
+ * modification time changed; or another explicit version), the entries of the other versions of that location
+ * are retired: no subtask gets them any more, and each closes when its last lease is returned (the subtasks of
+ * a job still running on it finish undisturbed).
+ *
  * <p>Thread-safe.
  */
 public final class TaskManagerModels {
   private static final Logger LOG = LoggerFactory.getLogger(TaskManagerModels.class);
   private static final Map<Key, Entry> ENTRIES = new HashMap<>();
   private static final LongAdder LOADS = new LongAdder();
+  private static final LongAdder CLOSES = new LongAdder();
 
   private TaskManagerModels() {
   }
@@ -81,13 +87,19 @@ public final class TaskManagerModels {
         if (--entry.leases > 0) {
           return;
         }
-        ENTRIES.remove(key);
+        ENTRIES.remove(key, entry);
       }
-      entry.chain.close();
-      entry.executor.shutdown();
-      entry.model.close();
-      LOG.info("closed model {} (no subtask of this TaskManager uses it)", key.settings().location());
+      closeEntry(key, entry);
     }
+  }
+
+  private static void closeEntry(Key key, Entry entry) {
+    entry.chain.close();
+    entry.executor.shutdown();
+    entry.model.close();
+    CLOSES.increment();
+    LOG.info("closed model {} (version {}): no subtask of this TaskManager uses it", key.settings().location(),
+        key.version());
   }
 
   /**
@@ -108,6 +120,8 @@ public final class TaskManagerModels {
       if (entry == null) {
         entry = load(settings, file, version);
         ENTRIES.put(key, entry);
+        // retire the other versions of this location: no new leases; each closes with its last lease
+        ENTRIES.keySet().removeIf(k -> !k.version().equals(version) && k.settings().location().equals(settings.location()));
       }
       entry.leases++;
       return new Lease(key, entry);
@@ -123,7 +137,11 @@ public final class TaskManagerModels {
     try {
       ServingChain.Builder chain = ServingChain.newBuilder(model.predictor());
       if (s.batching()) {
-        chain.batching(b -> b.maxBatchSize(s.maxBatchSize()).maxQueueDelay(s.maxQueueDelay()).workers(s.threads()));
+        if (s.latencyTarget().isZero()) {
+          chain.batching(b -> b.maxBatchSize(s.maxBatchSize()).maxQueueDelay(s.maxQueueDelay()).workers(s.threads()));
+        } else {
+          chain.batching(b -> b.maxBatchSize(s.maxBatchSize()).latencyTarget(s.latencyTarget()).workers(s.threads()));
+        }
       }
       if (s.micrometer()) {
         chain.meterRegistry(Metrics.globalRegistry);
@@ -160,7 +178,12 @@ public final class TaskManagerModels {
     return LOADS.sum();
   }
 
-  /** @return how many models are loaded in this JVM now (held by at least one subtask) */
+  /** @return how many models this JVM has closed since it started (each when its last subtask let go) */
+  public static long closes() {
+    return CLOSES.sum();
+  }
+
+  /** @return how many models are loaded in this JVM now and given to new subtasks (retired ones not counted) */
   public static int size() {
     synchronized (ENTRIES) {
       return ENTRIES.size();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.Model;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Predictor;
 import dev.jinfer.Tensor;
@@ -20,10 +21,16 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -36,6 +43,7 @@ import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -44,6 +52,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Runs jobs on Flink's MiniCluster (one TaskManager, two slots) over a bounded generated source and checks
  * that every event is scored exactly once with the values of {@link Predictor#predict} on that event alone.
  */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
 class AsyncScoringFunctionTest {
   private static final int EVENTS = 2_000;
   private static final String FRAUD = Path.of(System.getProperty("jinfer.fixtures", "../fixtures"), "onnx", "fraud.onnx")
@@ -150,6 +159,111 @@ class AsyncScoringFunctionTest {
     }
   }
 
+  /** Results scored in this JVM (the MiniCluster's TaskManager), replays included. */
+  static final java.util.concurrent.atomic.AtomicLong SCORED = new java.util.concurrent.atomic.AtomicLong();
+  static final java.util.concurrent.atomic.AtomicBoolean FAILED = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** Fails its first attempt once, after a checkpoint has completed and some events have passed. */
+  static final class FailOnceAfterACheckpoint extends RichMapFunction<Scored, Scored> implements CheckpointListener {
+    private static final long serialVersionUID = 1L;
+    private transient boolean checkpointed;
+    private transient int seen;
+
+    @Override
+    public Scored map(Scored value) {
+      if (++seen >= 300 && checkpointed && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0
+          && FAILED.compareAndSet(false, true)) {
+        throw new IllegalStateException("injected failure after a completed checkpoint");
+      }
+      return value;
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) {
+      checkpointed = true;
+    }
+  }
+
+  @ParameterizedTest(name = "batching={0}")
+  @CsvSource({"false", "true"})
+  void aFailoverRestoresFromTheCheckpoint_andEveryEventComesOutOnce_likePredict(boolean batching) throws Exception {
+    Configuration conf = new Configuration();
+    conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(100));
+    conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+    conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+    conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(50));
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    env.setParallelism(2);
+    int events = 3_000;
+    DataStream<Txn> source = env.fromSource(new DataGeneratorSource<>(Txn::new, events, RateLimiterStrategy.perSecond(3_000),
+        TypeInformation.of(Txn.class)), WatermarkStrategy.noWatermarks(), "transactions");
+    AsyncScoringFunction.Builder<Txn, Scored> builder = AsyncScoringFunction.newBuilder(FRAUD,
+            (Txn t) -> NamedTensors.of("features", Tensor.ofFloats(t.features, 1, Transactions.WIDTH)),
+            (t, out) -> {
+              SCORED.incrementAndGet();
+              return new Scored(t.id, out.get("probabilities").getFloat(1));
+            }, TypeInformation.of(Scored.class))
+        .maxInFlight(64).timeout(Duration.ofSeconds(30));
+    if (batching) {
+      builder.adaptiveBatching(16, Duration.ofMillis(50));
+    }
+    FAILED.set(false);
+    SCORED.set(0);
+
+    List<Scored> scored = collect(builder.build().unorderedWait(source).map(new FailOnceAfterACheckpoint())
+        .returns(TypeInformation.of(Scored.class)));
+
+    assertThat(FAILED).as("the job failed once and was restored").isTrue();
+    Map<Long, Integer> seen = new HashMap<>();
+    for (Scored s : scored) {
+      seen.merge(s.id, 1, Integer::sum);
+      assertThat(s.fraudProbability).as("event %d", s.id).isCloseTo(expected(s.id), org.assertj.core.data.Offset.offset(1e-6f));
+    }
+    assertThat(seen).as("events out of %d", events).hasSize(events);
+    // the collect sink is exactly-once under checkpointing: the events replayed after the failover (from the
+    // restored source position and the AsyncWaitOperator's stored in-flight events) are scored again, not emitted twice
+    assertThat(seen.values()).as("times each event came out").allMatch(n -> n == 1);
+    assertThat(SCORED.get()).as("events scored, replays included").isGreaterThanOrEqualTo(events);
+    assertThat(TaskManagerModels.size()).as("models left open after the job").isZero();
+  }
+
+  private static float expected(long id) {
+    Float known = expected.get(id);
+    if (known != null) {
+      return known;
+    }
+    return reference.predictor().predict(NamedTensors.of("features", Tensor.ofFloats(Transactions.features(id), 1, 32)))
+        .get("probabilities").getFloat(1);
+  }
+
+  @Test
+  void aNewModelVersion_retiresTheOld_whichClosesWithItsLastLease() throws Exception {
+    ScoringSettings v1 = new ScoringSettings(FRAUD, "1", false, 32, Duration.ofMillis(2), Duration.ZERO, 1, false);
+    ScoringSettings v2 = new ScoringSettings(FRAUD, "2", false, 32, Duration.ofMillis(2), Duration.ZERO, 1, false);
+    NamedTensors one = NamedTensors.of("features", Tensor.ofFloats(Transactions.features(1), 1, Transactions.WIDTH));
+    long closes = TaskManagerModels.closes();
+    long loads = TaskManagerModels.loads();
+
+    TaskManagerModels.Lease a = TaskManagerModels.acquire(v1);
+    TaskManagerModels.Lease a2 = TaskManagerModels.acquire(v1);
+    TaskManagerModels.Lease b = TaskManagerModels.acquire(v2);
+
+    assertThat(TaskManagerModels.loads() - loads).isEqualTo(2);
+    assertThat(TaskManagerModels.size()).as("versions given to new subtasks").isEqualTo(1);
+    a.close();
+    assertThat(a2.chain().predict(one).get("probabilities").getFloat(1)).isEqualTo(expected.get(1L));
+    assertThat(TaskManagerModels.closes() - closes).as("v1 still leased").isZero();
+    a2.close();
+    assertThat(TaskManagerModels.closes() - closes).as("v1 closed by its last lease").isEqualTo(1);
+    assertThatThrownBy(() -> a2.chain().predict(one)).isInstanceOf(ModelClosedException.class);
+    TaskManagerModels.Lease b2 = TaskManagerModels.acquire(v2);
+    assertThat(TaskManagerModels.loads() - loads).as("v2 shared, not loaded again").isEqualTo(2);
+    b.close();
+    b2.close();
+    assertThat(TaskManagerModels.closes() - closes).isEqualTo(2);
+    assertThat(TaskManagerModels.size()).isZero();
+  }
+
   @Test
   void anUnreadableModel_failsTheJob_namingTheLocation() {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
@@ -209,6 +323,10 @@ class AsyncScoringFunctionTest {
         .hasMessage("timeout must be > 0 but was PT0S");
     assertThatThrownBy(() -> scoring(FRAUD).batching(0, Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
         .hasMessage("maxBatchSize must be > 0 but was 0");
+    assertThatThrownBy(() -> scoring(FRAUD).adaptiveBatching(8, Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("latencyTarget must be > 0 but was PT0S");
+    assertThatThrownBy(() -> scoring(FRAUD).batching(8, Duration.ZERO).adaptiveBatching(8, Duration.ofMillis(5)))
+        .isInstanceOf(IllegalStateException.class).hasMessage("batching was already set");
     assertThatThrownBy(() -> scoring(FRAUD).threads(2).threads(3)).isInstanceOf(IllegalStateException.class)
         .hasMessage("threads was already set");
   }

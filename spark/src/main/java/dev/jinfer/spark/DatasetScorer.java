@@ -10,9 +10,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -92,7 +94,9 @@ public final class DatasetScorer {
 
   /**
    * Scores a dataset: checks it on the driver, then returns the lazy scored dataset (the input columns
-   * followed by one column per output) and the counter of invalid rows.
+   * followed by one column per output) and the counter of invalid rows. The input is planned now and scored
+   * as Catalyst's internal rows; as with {@code Dataset.rdd()}, with adaptive query execution the stages below a
+   * shuffle in the input's plan run now rather than at the action.
    *
    * @param dataset the rows to score
    * @return the scored rows (computed when an action runs) and the invalid-row counter
@@ -103,8 +107,31 @@ public final class DatasetScorer {
   public ScoredDataset score(Dataset<Row> dataset) {
     LongAccumulator invalid = dataset.sparkSession().sparkContext().longAccumulator("jinfer invalid rows: " + location);
     ScoringPlan plan = plan(dataset.schema(), invalid);
-    Dataset<Row> scored = dataset.mapPartitions(new PartitionScorer(plan), Encoders.row(plan.outputSchema()));
-    return new ScoredDataset(scored, invalid);
+    if (dataset instanceof org.apache.spark.sql.classic.Dataset<Row> classic) {
+      return new ScoredDataset(scoreInternalRows(classic, plan), invalid);
+    }
+    return new ScoredDataset(scoreRows(dataset, plan), invalid);
+  }
+
+  /**
+   * The fast path, on Catalyst's internal rows: the input's physical plan as an {@code RDD[InternalRow]},
+   * scored partition by partition ({@link InternalRowScorer}), as a new DataFrame over that RDD. Planning the
+   * input happens here, on the driver; nothing runs until an action.
+   */
+  private static Dataset<Row> scoreInternalRows(org.apache.spark.sql.classic.Dataset<Row> dataset, ScoringPlan plan) {
+    RDD<InternalRow> input = dataset.queryExecution().toRdd();
+    RDD<InternalRow> scored = input.toJavaRDD().mapPartitions(new InternalRowScorer(plan)).rdd();
+    return dataset.sparkSession().internalCreateDataFrame(scored, plan.outputSchema(), false);
+  }
+
+  /** The path for a dataset that is not Spark's classic one (Spark Connect): public {@code Row}s. */
+  static Dataset<Row> scoreRows(Dataset<Row> dataset, ScoringPlan plan) {
+    return dataset.mapPartitions(new PartitionScorer(plan), Encoders.row(plan.outputSchema()));
+  }
+
+  /** The plan {@link #score} checks and runs, for tests of the {@code Row} path. */
+  ScoringPlan planFor(Dataset<Row> dataset) {
+    return plan(dataset.schema(), dataset.sparkSession().sparkContext().longAccumulator("jinfer invalid rows: " + location));
   }
 
   /**
@@ -121,7 +148,10 @@ public final class DatasetScorer {
 
   private ScoringPlan plan(StructType schema, LongAccumulator invalid) {
     String v = version != null ? version : ModelFiles.version(ModelFiles.resolve(location));
-    ModelSignature signature = SharedModels.predictor(location, v, threads).signature();
+    ModelSignature signature;
+    try (SharedModels.Lease lease = SharedModels.acquire(location, v, threads)) {
+      signature = lease.predictor().signature();
+    }
     TensorSpec input = input(signature);
     DType type = input.dtype();
     if (type != DType.FLOAT32 && type != DType.FLOAT64) {

@@ -14,6 +14,7 @@ import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.TaskCompletionListener;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -33,7 +34,11 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
   public Iterator<Row> call(Iterator<Row> input) {
     TaskContext task = TaskContext.get();
     int partition = task == null ? -1 : task.partitionId();
-    Predictor predictor = SharedModels.predictor(plan.location(), plan.version(), plan.threads());
+    SharedModels.Lease lease = SharedModels.acquire(plan.location(), plan.version(), plan.threads());
+    if (task != null) {
+      task.addTaskCompletionListener((TaskCompletionListener) done -> lease.close());
+    }
+    Predictor predictor = lease.predictor();
     return new Batches(plan, predictor, input, partition);
   }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.jinfer.InvalidInputException;
+import dev.jinfer.ModelClosedException;
 import dev.jinfer.Model;
 import dev.jinfer.ModelLoadException;
 import dev.jinfer.NamedTensors;
@@ -11,11 +12,13 @@ import dev.jinfer.Predictor;
 import dev.jinfer.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.spark.SparkException;
 import org.apache.spark.ml.Pipeline;
@@ -33,12 +36,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Scores a real Parquet file (written by the test) in Spark's {@code local[2]} and compares every row with
  * {@link Predictor#predict} on that row alone. One Spark session for the class.
  */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
 class SparkScoringTest {
   private static final int ROWS = 3_000;
   private static final int WIDTH = 32;
@@ -139,6 +144,75 @@ class SparkScoringTest {
     int partitions = transactions.rdd().getNumPartitions();
     assertThat(SharedModels.batches() - batches).as("engine calls for %d rows in %d partitions", ROWS, partitions)
         .isBetween((long) ROWS / 100, (long) ROWS / 100 + partitions);
+  }
+
+  @Test
+  void rowPath_forADatasetThatIsNotClassic_scoresAlike() {
+    DatasetScorer scorer = DatasetScorer.newBuilder(FRAUD.toString()).inputCols(featureColumns(WIDTH)).outputCols("p")
+        .batchSize(100).build();
+
+    List<Row> scored = DatasetScorer.scoreRows(transactions, scorer.planFor(transactions)).collectAsList();
+
+    assertScoredLikePredict(scored, "p", ROWS);
+  }
+
+  @Test
+  void aNewModelVersion_retiresTheOld_whichClosesWhenItsLastLeaseEnds() throws Exception {
+    Path file = dir.resolve("fraud-versions.onnx");
+    Files.copy(FRAUD, file, StandardCopyOption.REPLACE_EXISTING);
+    NamedTensors one = NamedTensors.of("features", Tensor.ofFloats(new float[WIDTH], 1, WIDTH));
+    long closes = SharedModels.closes();
+
+    SharedModels.Lease v1 = SharedModels.acquire(file.toString(), "1", 1);
+    SharedModels.Lease v2 = SharedModels.acquire(file.toString(), "2", 1);
+
+    assertThat(SharedModels.size()).as("versions given to new tasks").isEqualTo(1);
+    assertThat(SharedModels.closes() - closes).as("v1 is still leased").isZero();
+    assertThat(v1.predictor().predict(one).get("probabilities").elementCount()).isEqualTo(2);
+    v1.close();
+    assertThat(SharedModels.closes() - closes).as("v1 closed by its last release").isEqualTo(1);
+    assertThatThrownBy(() -> v1.predictor().predict(one)).isInstanceOf(ModelClosedException.class);
+    v2.close();
+    assertThat(SharedModels.closes() - closes).as("v2 is current: stays open without leases").isEqualTo(1);
+    assertThat(v2.predictor().predict(one).get("probabilities").elementCount()).isEqualTo(2);
+  }
+
+  @Test
+  void jobsOnANewVersion_closeTheOldVersionsModel() {
+    long loads = SharedModels.loads();
+    long closes = SharedModels.closes();
+    for (String version : new String[] {"a", "b"}) {
+      ScoredDataset scored = DatasetScorer.newBuilder(FRAUD.toString()).modelVersion(version).inputCol("features")
+          .outputCols("p").build().score(transactions);
+      assertScoredLikePredict(scored.rows().collectAsList(), "p", ROWS);
+    }
+
+    assertThat(SharedModels.loads() - loads).isEqualTo(2);
+    assertThat(SharedModels.closes() - closes).as("version a closed once b loaded").isEqualTo(1);
+    assertThat(SharedModels.size()).isEqualTo(1);
+  }
+
+  @Test
+  void aFloat64Model_getsDoubleIntAndLongColumnsAsDoubles_andWritesEachRowsSliceOfTheOutput() {
+    Path identity = FRAUD.resolveSibling("dtype_float64.onnx");
+    StructType schema = DataTypes.createStructType(new StructField[] {
+        DataTypes.createStructField("x0", DataTypes.DoubleType, false),
+        DataTypes.createStructField("x1", DataTypes.IntegerType, false),
+        DataTypes.createStructField("x2", DataTypes.LongType, false)});
+    List<Row> rows = new ArrayList<>();
+    for (int id = 0; id < 100; id++) {
+      rows.add(RowFactory.create(id * 0.5, -id, (1L << 53) - id));
+    }
+    Dataset<Row> input = spark.createDataFrame(rows, schema).repartition(2);
+
+    List<Row> scored = DatasetScorer.newBuilder(identity.toString()).inputCols("x0", "x1", "x2").batchSize(16).build()
+        .score(input).rows().collectAsList();
+
+    assertThat(scored).hasSize(100);
+    for (Row row : scored) {
+      List<Double> y = row.getList(row.fieldIndex("y"));
+      assertThat(y).as("y of row %s", row).containsExactly(row.getDouble(0), (double) row.getInt(1), (double) row.getLong(2));
+    }
   }
 
   @Test
