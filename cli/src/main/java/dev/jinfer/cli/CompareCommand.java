@@ -35,7 +35,14 @@ import picocli.CommandLine.Spec;
         + "agreement, and accuracy against labels.",
         "Run it alone on the machine: its latencies are only as quiet as the machine."})
 final class CompareCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /**
+   * The JSON writer, built on first use: picocli instantiates every command at start-up, and an ObjectMapper
+   * built in this class's static init cost every {@code jinfer} run (predict, --version) ~100 ms of class
+   * loading (issue 20).
+   */
+  private static final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  }
 
   @Spec
   CommandSpec spec;
@@ -106,7 +113,7 @@ final class CompareCommand implements Callable<Integer> {
     printTable(pw, r);
     if (json != null) {
       try {
-        Files.writeString(json, JSON.writeValueAsString(toJson(r)) + "\n");
+        Files.writeString(json, Json.MAPPER.writeValueAsString(toJson(r)) + "\n");
       } catch (IOException e) {
         throw new UncheckedIOException("cannot write " + json + ": " + e.getMessage(), e);
       }
@@ -167,7 +174,7 @@ final class CompareCommand implements Callable<Integer> {
   }
 
   static ObjectNode toJson(ModelComparison.Report r) {
-    ObjectNode root = JSON.createObjectNode();
+    ObjectNode root = Json.MAPPER.createObjectNode();
     root.put("tool", "jinfer compare");
     root.put("output", r.output());
     root.put("rows", r.rows());
@@ -187,7 +194,7 @@ final class CompareCommand implements Callable<Integer> {
   }
 
   private static ObjectNode side(ModelComparison.Side s, boolean labelled) {
-    ObjectNode n = JSON.createObjectNode();
+    ObjectNode n = Json.MAPPER.createObjectNode();
     n.put("path", s.path());
     n.put("bytes", s.bytes());
     if (s.parameters() >= 0) {

@@ -55,8 +55,6 @@ import picocli.CommandLine.UnmatchedArgumentException;
     mixinStandardHelpOptions = true,
     versionProvider = JinferCli.Version.class,
     description = "Inspect and run ML models in-process with jinfer.",
-    subcommands = {InspectCommand.class, PredictCommand.class, BenchCommand.class, OptimizeCommand.class,
-        QuantizeCommand.class, PruneCommand.class, CompareCommand.class, DistillCommand.class, HelpCommand.class},
     footerHeading = "%nExit codes:%n",
     footer = {
         "  0  success",
@@ -82,6 +80,15 @@ public final class JinferCli implements Callable<Integer> {
   /** Reading or writing a file failed. */
   public static final int EXIT_IO = ExitCode.IO;
 
+  /**
+   * The subcommands, in the order the usage lists them. Registered by {@link #newCommandLine(String...)}, not by
+   * the annotation: picocli reflects over every registered command's options when it builds the command line,
+   * ~0.3 s for all of them, so a run that names its command registers only that one (issue 20).
+   */
+  static final List<Class<?>> COMMANDS = List.of(InspectCommand.class, PredictCommand.class, BenchCommand.class,
+      OptimizeCommand.class, QuantizeCommand.class, PruneCommand.class, CompareCommand.class, DistillCommand.class,
+      HelpCommand.class);
+
   @Spec
   CommandSpec spec;
 
@@ -103,7 +110,7 @@ public final class JinferCli implements Callable<Integer> {
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
           System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug"));
     }
-    System.exit(newCommandLine().execute(args));
+    System.exit(newCommandLine(args).execute(args));
   }
 
   /**
@@ -113,9 +120,50 @@ public final class JinferCli implements Callable<Integer> {
    * @return a new command line around a new {@code JinferCli}
    */
   public static CommandLine newCommandLine() {
-    CommandLine cmd = new CommandLine(new JinferCli());
+    CommandLine cmd = withAllCommands(new CommandLine(new JinferCli()));
     cmd.setParameterExceptionHandler(new OneLineUsageErrors());
     return cmd;
+  }
+
+  /**
+   * Registers every subcommand, in usage order, on a command line around a {@code JinferCli}.
+   *
+   * @param cmd a command line with no subcommands yet
+   * @return {@code cmd}
+   */
+  static CommandLine withAllCommands(CommandLine cmd) {
+    for (Class<?> c : COMMANDS) {
+      cmd.addSubcommand(c);
+    }
+    return cmd;
+  }
+
+  /**
+   * The command line for these arguments: when their first word that is not an option names a command
+   * (other than {@code help}), only that command is registered, and for a bare {@code --version} none; any
+   * other command line (no command, an unknown one, {@code help}) gets them all, so that usage and errors
+   * list every command. What runs is the same either way, only faster to start.
+   *
+   * @param args the command line that will be executed
+   * @return a new command line around a new {@code JinferCli}
+   */
+  public static CommandLine newCommandLine(String... args) {
+    if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+      CommandLine cmd = new CommandLine(new JinferCli());
+      cmd.setParameterExceptionHandler(new OneLineUsageErrors());
+      return cmd;
+    }
+    String first = Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse("");
+    for (Class<?> c : COMMANDS) {
+      Command command = c.getAnnotation(Command.class);
+      if (c != HelpCommand.class && command != null && command.name().equals(first)) {
+        CommandLine cmd = new CommandLine(new JinferCli());
+        cmd.addSubcommand(c);
+        cmd.setParameterExceptionHandler(new OneLineUsageErrors());
+        return cmd;
+      }
+    }
+    return newCommandLine();
   }
 
   /**

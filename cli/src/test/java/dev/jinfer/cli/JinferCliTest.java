@@ -347,9 +347,9 @@ class JinferCliTest {
 
   @Test
   void plainCommandLine_givesTheSameExitCodes() {
-    Run badInput = run(new CommandLine(new JinferCli()), "predict", FRAUD.toString(), "-i",
+    Run badInput = run(JinferCli.withAllCommands(new CommandLine(new JinferCli())), "predict", FRAUD.toString(), "-i",
         "x=" + fixture("fraud_input.npy"), "-d", tmp.toString());
-    Run badSyntax = run(new CommandLine(new JinferCli()), "predict", FRAUD.toString(), "-i", "x");
+    Run badSyntax = run(JinferCli.withAllCommands(new CommandLine(new JinferCli())), "predict", FRAUD.toString(), "-i", "x");
 
     assertThat(badInput.exitCode()).isEqualTo(JinferCli.EXIT_INVALID_INPUT);
     assertThat(badInput.err()).isEqualTo("jinfer predict: input 'x': unknown; expected one of [features: FLOAT32 [-1, 32]]"

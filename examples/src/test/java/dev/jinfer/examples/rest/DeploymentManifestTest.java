@@ -169,16 +169,29 @@ class DeploymentManifestTest {
   }
 
   @Test
-  void dockerfile_exposesTheServicePort_copiesTheJar_andChecksLiveness() throws IOException {
+  void dockerfile_exposesTheServicePort_installsTheDistribution_andChecksLiveness() throws IOException {
     String docker = Files.readString(deploy.resolve("Dockerfile"));
     assertThat(docker).contains("EXPOSE " + RestConfig.DEFAULT_PORT)
         .contains("JINFER_PORT=" + RestConfig.DEFAULT_PORT)
-        .contains("FROM eclipse-temurin:17-jre")
-        .contains("COPY examples/target/rest-service.jar")
+        .contains("FROM eclipse-temurin:17-jdk AS jre")
+        .containsPattern("RUN jlink --add-modules java\\.base,")
+        .contains("ADD examples/target/rest-service-${VERSION}-linux-x86_64.tar.gz")
+        .contains("ENTRYPOINT [\"/opt/rest-service/bin/rest-service\"]")
         .contains(RestHandler.LIVE_PATH)
         .containsPattern("(?m)^USER \\d+");
-    Matcher model = Pattern.compile("(?m)^COPY (fixtures/\\S+) ").matcher(docker);
-    assertThat(model.find()).isTrue();
-    assertThat(RestTestSupport.fixtures().getParent().resolve(model.group(1))).isRegularFile();
+    Path root = RestTestSupport.fixtures().getParent();
+    Matcher copied = Pattern.compile("(?m)^COPY ((?:fixtures|examples)/\\S+) ").matcher(docker);
+    int files = 0;
+    while (copied.find()) {
+      assertThat(root.resolve(copied.group(1))).as("COPY source").isRegularFile();
+      files++;
+    }
+    assertThat(files).as("the model and the CDS training script").isGreaterThanOrEqualTo(2);
+    // the distribution's name is the module's: examples/pom.xml's dist.name and the project version
+    String pom = Files.readString(root.resolve("examples/pom.xml"));
+    assertThat(pom).contains("<dist.name>rest-service</dist.name>");
+    Matcher version = Pattern.compile("(?m)^ARG VERSION=(\\S+)$").matcher(docker);
+    assertThat(version.find()).isTrue();
+    assertThat(pom).contains("<version>" + version.group(1) + "</version>");
   }
 }
