@@ -308,7 +308,14 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    endpoint.connectionOpened();
+    ctx.fireChannelActive();
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    endpoint.connectionClosed();
     cancelTimer();
     ByteBuf b = body;
     body = null;

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The service's HTTP/1.1 server on Netty (both {@code /v1} and {@code /v2}): event-loop threads accept,
@@ -91,6 +92,21 @@ final class HttpEndpoint {
     HttpEndpoint endpoint = new HttpEndpoint(config, handler, executor, boss, workers, channel);
     self[0] = endpoint;
     return endpoint;
+  }
+
+  private final AtomicInteger openConnections = new AtomicInteger();
+
+  /** @return client connections open now, as the event loops have seen them (a hang-up counts once read) */
+  int openConnections() {
+    return openConnections.get();
+  }
+
+  void connectionOpened() {
+    openConnections.incrementAndGet();
+  }
+
+  void connectionClosed() {
+    openConnections.decrementAndGet();
   }
 
   /** @return the bound port */

@@ -223,6 +223,11 @@ public final class RestService implements AutoCloseable {
     return server.port();
   }
 
+  /** @return HTTP client connections open now, as the server has seen them */
+  int openHttpConnections() {
+    return server.openConnections();
+  }
+
   /**
    * @return the port of the Open Inference Protocol's gRPC server (the chosen one when configured with port 0)
    * @throws IllegalStateException if the service runs no gRPC server ({@code --grpc-port} not set)

@@ -153,11 +153,19 @@ class RestServiceHardeningTest {
       String stderr;
       try {
         stderr = captureStderr(() -> {
+          int whileOpen;
           try (Socket s = RawHttp.open(rest)) {
             String body = row(5, 6);
             RawHttp.write(s, "POST " + PREDICT + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
             assertThat(backend.entered.await(60, TimeUnit.SECONDS)).as("the request reached the engine").isTrue();
+            whileOpen = rest.service.openHttpConnections();
           } // the client hangs up while its request runs
+          // the answer must come after the server has read the hang-up (otherwise it is a 200 into a closed socket)
+          long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+          while (rest.service.openHttpConnections() >= whileOpen && System.nanoTime() < until) {
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+          }
+          assertThat(rest.service.openHttpConnections()).as("the server saw the hang-up").isLessThan(whileOpen);
           backend.release.countDown();
           rest.awaitGet("/metrics", r -> r.body().contains("status=\"499\""));
         });
