@@ -13,8 +13,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The walls that the class-file rules cannot see: applications (cli, examples, benchmarks, whose jars are
- * shaded) and every module's tests, read as source. Nothing outside core reaches into core's internals
+ * The walls that the class-file rules cannot see: applications (cli, examples, benchmarks, which are not
+ * on the class-file rules' class path) and every module's tests, read as source. Nothing outside core reaches into core's internals
  * (this module is left out: its rules name the package they forbid).
  */
 class SourceWallsTest {
