@@ -77,32 +77,10 @@ public final class BadInputCorpus {
    * @throws IllegalArgumentException naming the line if a row is malformed or a file it names is missing
    */
   public static List<Case> load(Path fixtures) {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(fixtures.resolve("bad").resolve(TABLE), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
     List<Case> cases = new ArrayList<>();
-    Set<String> names = new HashSet<>();
-    boolean header = true;
-    for (int i = 0; i < lines.size(); i++) {
-      String line = lines.get(i);
-      if (line.isBlank() || line.startsWith("#")) {
-        continue;
-      }
-      String[] f = line.split("\t", -1);
-      String where = TABLE + " line " + (i + 1);
-      if (f.length != 6) {
-        throw new IllegalArgumentException(where + ": expected 6 tab-separated columns but got " + f.length);
-      }
-      if (header) {
-        header = false;
-        continue;
-      }
-      if (!names.add(f[0])) {
-        throw new IllegalArgumentException(where + ": case '" + f[0] + "' appears twice");
-      }
+    for (Row row : rows(fixtures, TABLE, 6)) {
+      String[] f = row.fields();
+      String where = row.where();
       Path model = existing(fixtures, f[1], where);
       String inputName = null;
       Path input = null;
@@ -130,32 +108,10 @@ public final class BadInputCorpus {
    * @throws IllegalArgumentException naming the line if a row is malformed or a file it names is missing
    */
   public static List<HttpCase> loadHttp(Path fixtures) {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(fixtures.resolve("bad").resolve(HTTP_TABLE), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
     List<HttpCase> cases = new ArrayList<>();
-    Set<String> names = new HashSet<>();
-    boolean header = true;
-    for (int i = 0; i < lines.size(); i++) {
-      String line = lines.get(i);
-      if (line.isBlank() || line.startsWith("#")) {
-        continue;
-      }
-      String[] f = line.split("\t", -1);
-      String where = HTTP_TABLE + " line " + (i + 1);
-      if (f.length != 7) {
-        throw new IllegalArgumentException(where + ": expected 7 tab-separated columns but got " + f.length);
-      }
-      if (header) {
-        header = false;
-        continue;
-      }
-      if (!names.add(f[0])) {
-        throw new IllegalArgumentException(where + ": case '" + f[0] + "' appears twice");
-      }
+    for (Row row : rows(fixtures, HTTP_TABLE, 7)) {
+      String[] f = row.fields();
+      String where = row.where();
       byte[] body;
       if (f[3].startsWith("oversized:")) {
         int n = Integer.parseInt(f[3].substring("oversized:".length()));
@@ -173,6 +129,45 @@ public final class BadInputCorpus {
       cases.add(new HttpCase(f[0], f[1], f[2], body, Integer.parseInt(f[4]), f[5], List.of(f[6].split("\\|"))));
     }
     return List.copyOf(cases);
+  }
+
+  /** A data row of a table, with where it stands for error messages. */
+  private record Row(String where, String[] fields) {}
+
+  /**
+   * The data rows of {@code fixtures/bad/TABLE}: blank and {@code #} lines skipped, the header row checked and
+   * dropped, every row of exactly {@code columns} tab-separated fields, case names (first field) unique.
+   */
+  private static List<Row> rows(Path fixtures, String table, int columns) {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(fixtures.resolve("bad").resolve(table), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    List<Row> rows = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    boolean header = true;
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
+      if (line.isBlank() || line.startsWith("#")) {
+        continue;
+      }
+      String[] f = line.split("\t", -1);
+      String where = table + " line " + (i + 1);
+      if (f.length != columns) {
+        throw new IllegalArgumentException(where + ": expected " + columns + " tab-separated columns but got " + f.length);
+      }
+      if (header) {
+        header = false;
+        continue;
+      }
+      if (!names.add(f[0])) {
+        throw new IllegalArgumentException(where + ": case '" + f[0] + "' appears twice");
+      }
+      rows.add(new Row(where, f));
+    }
+    return rows;
   }
 
   private static Path existing(Path fixtures, String relative, String where) {
