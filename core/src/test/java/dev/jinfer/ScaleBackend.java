@@ -130,7 +130,9 @@ public final class ScaleBackend implements Backend {
     if (failure != null) {
       throw failure;
     }
-    Session s = new Session(Float.parseFloat(Files.readString(source.path()).trim()));
+    byte[] contents = source.contents();
+    String text = contents != null ? new String(contents, java.nio.charset.StandardCharsets.UTF_8) : Files.readString(source.path());
+    Session s = new Session(Float.parseFloat(text.trim()));
     sessions.add(s);
     return s;
   }

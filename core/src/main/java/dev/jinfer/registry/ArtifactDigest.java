@@ -17,6 +17,7 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Checks an artifact against the SHA-256 file beside it, as {@link IntegrityMode} documents: for a file
@@ -63,19 +64,63 @@ final class ArtifactDigest {
     return true;
   }
 
-  private static void verifyFile(RepositoryLayout layout, Path artifact, Path sidecar, List<String> lines) throws IOException {
+  /**
+   * Verifies a file held in memory (a classpath resource) against the text of its checksum file.
+   *
+   * @param what the artifact, for messages, e.g. {@code classpath:models/fraud/1/model.onnx}
+   * @param contents its bytes
+   * @param fileName its file name, which the checksum line may name
+   * @param sidecar the checksum file's text, or null if there is none
+   * @param mode what to require
+   * @return whether a checksum file was found and matched
+   * @throws ModelLoadException if the mode requires a checksum file and there is none, or it does not match
+   */
+  public static boolean verify(String what, byte[] contents, String fileName, @Nullable String sidecar, IntegrityMode mode) {
+    if (mode == IntegrityMode.OFF) {
+      return false;
+    }
+    String sidecarName = what + RepositoryLayout.DIGEST_SUFFIX;
+    if (sidecar == null) {
+      if (mode == IntegrityMode.REQUIRED) {
+        throw new ModelLoadException("artifact " + what + ": integrity REQUIRED expected a checksum file " + sidecarName
+            + " but there is none");
+      }
+      return false;
+    }
+    List<String> lines = sidecar.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    String expected = expectedDigest(sidecarName, fileName, lines);
+    String actual = HexFormat.of().formatHex(digest().digest(contents));
+    if (!expected.equals(actual)) {
+      throw new ModelLoadException("artifact " + what + ": sha256 mismatch: expected " + expected + " (" + sidecarName
+          + ") but the bytes hash to " + actual);
+    }
+    return true;
+  }
+
+  private static String expectedDigest(String sidecar, String fileName, List<String> lines) {
     Matcher m = lines.size() == 1 ? LINE.matcher(lines.get(0)) : null;
     if (m == null || !m.matches()) {
-      throw new ModelLoadException("checksum file " + layout.relative(sidecar) + ": expected one line '<64 hex digits> [file name]' but got "
+      throw new ModelLoadException("checksum file " + sidecar + ": expected one line '<64 hex digits> [file name]' but got "
           + lines.size() + " line(s)" + (lines.isEmpty() ? "" : " starting '" + abbreviate(lines.get(0)) + "'"));
     }
     String named = m.group(2);
-    String fileName = String.valueOf(artifact.getFileName());
     if (named != null && !named.strip().equals(fileName)) {
-      throw new ModelLoadException("checksum file " + layout.relative(sidecar) + ": expected a digest of '" + fileName
+      throw new ModelLoadException("checksum file " + sidecar + ": expected a digest of '" + fileName
           + "' but it names '" + named.strip() + "'");
     }
-    String expected = m.group(1).toLowerCase(Locale.ROOT);
+    return m.group(1).toLowerCase(Locale.ROOT);
+  }
+
+  private static MessageDigest digest() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available in this JVM", e);
+    }
+  }
+
+  private static void verifyFile(RepositoryLayout layout, Path artifact, Path sidecar, List<String> lines) throws IOException {
+    String expected = expectedDigest(layout.relative(sidecar), String.valueOf(artifact.getFileName()), lines);
     String actual = sha256(artifact);
     if (!expected.equals(actual)) {
       throw new ModelLoadException("artifact " + layout.relative(artifact) + ": sha256 mismatch: expected " + expected
@@ -132,12 +177,7 @@ final class ArtifactDigest {
    * @throws IOException if it cannot be read
    */
   public static String sha256(Path file) throws IOException {
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is not available in this JVM", e);
-    }
+    MessageDigest md = digest();
     try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
       in.transferTo(java.io.OutputStream.nullOutputStream());
     }

@@ -9,6 +9,8 @@ import dev.jinfer.ModelNotFoundException;
 import dev.jinfer.Predictor;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -112,7 +114,57 @@ public final class ModelRegistry implements AutoCloseable {
    * @throws IllegalArgumentException if the root is not an existing directory
    */
   public static Builder newBuilder(Path root) {
-    return new Builder(RepositoryLayout.open(root));
+    return new Builder(new DirectoryRepository(RepositoryLayout.open(root)));
+  }
+
+  /**
+   * A builder for a registry over a repository packaged as classpath resources (in the application's jar),
+   * laid out like a directory repository: {@code <location>/<name>/<version>/<artifact>}, e.g.
+   * {@code models/fraud/1/model.onnx}. Read through the thread's context class loader (or this class's when
+   * there is none); see {@link #newClasspathBuilder(ClassLoader, String)}.
+   *
+   * @param location the resource directory, e.g. {@code models/} ({@code classpath:} and a leading {@code /}
+   *     are ignored)
+   * @return a new builder
+   * @throws IllegalArgumentException if the location is blank or the class root, or no class path entry holds
+   *     it, or it cannot be listed
+   */
+  public static Builder newClasspathBuilder(String location) {
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    return newClasspathBuilder(loader != null ? loader : ModelRegistry.class.getClassLoader(), location);
+  }
+
+  /**
+   * A builder for a registry over a repository packaged as classpath resources of a class loader. The
+   * resource directory is listed once, here, in every directory and jar of the class path that holds it
+   * (jars must have directory entries, as Maven's and Spring Boot's do). A class path does not change, so
+   * the repository is immutable: a {@link Builder#pollInterval poll interval} starts no watch thread, and
+   * {@link #reload()} only retries versions that failed. A version whose artifact is one file that its
+   * backend loads from memory (ONNX Runtime) is loaded from the resource's bytes, with no file written; any
+   * other (a SavedModel directory, TorchScript) is copied with the files beside it into a temporary
+   * directory under {@code java.io.tmpdir}, loaded from there, and the copy is deleted when the version is
+   * closed (retired, replaced, or the registry closed). {@code .sha256} files are checked as
+   * {@link Builder#integrity} says.
+   *
+   * @param loader the class loader that sees the resources
+   * @param location the resource directory, e.g. {@code models/}
+   * @return a new builder
+   * @throws IllegalArgumentException if the loader is null, the location is blank or the class root, or no
+   *     class path entry holds it, or it cannot be listed
+   */
+  public static Builder newClasspathBuilder(ClassLoader loader, String location) {
+    return new Builder(ClasspathRepository.open(loader, location));
+  }
+
+  /**
+   * A builder for a registry without a repository, serving only the versions given to
+   * {@link #register(String, String, byte[], String) register} and its overloads (a service that downloads,
+   * decrypts or embeds its models). Such a registry is ready once started if no model is named required.
+   *
+   * @return a new builder
+   */
+  public static Builder newBuilder() {
+    return new Builder(Repository.NONE);
   }
 
   /**
@@ -129,12 +181,14 @@ public final class ModelRegistry implements AutoCloseable {
     try {
       checkOpen();
       if (started) {
-        throw new IllegalStateException("model registry over " + config.layout().root() + " is already started");
+        throw new IllegalStateException("model registry over " + config.repository().describe() + " is already started");
       }
       reloadAll(false);
       started = true;
       Duration interval = config.pollInterval();
-      if (interval != null) {
+      if (interval != null && !config.repository().mutable()) {
+        LOG.info("model registry over {}: the repository cannot change, so it is not polled", config.repository().describe());
+      } else if (interval != null) {
         ScheduledExecutorService executor = config.watchExecutor();
         if (executor == null) {
           executor = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -182,7 +236,7 @@ public final class ModelRegistry implements AutoCloseable {
         reloadAll(false);
       }
     } catch (RuntimeException | Error e) {
-      LOG.error("model registry over {}: a poll failed; the next one retries", config.layout().root(), e);
+      LOG.error("model registry over {}: a poll failed; the next one retries", config.repository().describe(), e);
     } finally {
       lock.unlock();
     }
@@ -192,9 +246,9 @@ public final class ModelRegistry implements AutoCloseable {
     Set<String> names = new TreeSet<>(config.required());
     names.addAll(slots.keySet());
     try {
-      names.addAll(config.layout().modelNames());
+      names.addAll(config.repository().modelNames());
     } catch (IOException e) {
-      LOG.warn("model registry: cannot list the repository root {}: {}", config.layout().root(), e.toString());
+      LOG.warn("model registry: cannot list the repository {}: {}", config.repository().describe(), e.toString());
     }
     for (String name : names) {
       try {
@@ -400,16 +454,245 @@ public final class ModelRegistry implements AutoCloseable {
    */
   public boolean isLive() {
     ScheduledFuture<?> w = watch;
-    return started && !closed && (config.pollInterval() == null || (w != null && !w.isDone()));
+    return started && !closed && (config.pollInterval() == null || !config.repository().mutable() || (w != null && !w.isDone()));
   }
 
   /**
-   * The repository root.
+   * The repository root, for a registry over a directory ({@link #newBuilder(Path)}).
    *
    * @return its real path
+   * @throws IllegalStateException if the registry's repository is not a directory (see {@link #repository()})
    */
   public Path root() {
-    return config.layout().root();
+    Path root = config.repository().root();
+    if (root == null) {
+      throw new IllegalStateException("model registry over " + config.repository().describe() + " has no root directory");
+    }
+    return root;
+  }
+
+  /**
+   * Where the registry's versions come from, besides the registered ones: the root directory's real path,
+   * {@code classpath:<location>/}, or {@code no repository (registered models only)}.
+   *
+   * @return the repository, for logs, status pages and messages
+   */
+  public String repository() {
+    return config.repository().describe();
+  }
+
+  /**
+   * Registers a version of a model from a file's bytes (downloaded, decrypted, embedded), beside the
+   * repository's versions. The version is loaded, checked and warmed up here, under the registry's lock, and
+   * then routed as a repository version of that number would be (by the model's {@link VersionPolicy} and
+   * aliases): registering a number higher than the one serving swaps traffic to it, and registering a number
+   * again replaces that version (hot swap: calls in flight finish on the old model, which closes after its
+   * last one). A registered version takes the place of the repository's version of the same number until
+   * {@link #unregister}ed. If the load fails, nothing changes and the error is thrown.
+   *
+   * <p>The registry keeps the bytes while the version is registered, to load it again if the policy or an
+   * alias wants it back after retiring it. A backend that loads from memory (ONNX Runtime) gets the bytes
+   * as they are; any other gets a temporary copy, deleted once it has loaded. Integrity checks
+   * ({@link Builder#integrity}) apply to repository versions, not to registered sources.
+   *
+   * @param name the model name, a plain name; a new name adds a model
+   * @param version the version number, 1 to 18 digits
+   * @param contents the model file's bytes; not copied, so not to be modified afterwards
+   * @param fileName the file's name, e.g. {@code fraud.onnx}: its extension picks the backend
+   * @return the model's status after the change
+   * @throws IllegalArgumentException if the name or version is malformed
+   * @throws ModelLoadException naming the source if the bytes are null or empty, the file name is blank, no
+   *     backend accepts the file, or the engine rejects it or its warmup fails
+   * @throws IllegalStateException if not started
+   * @throws ModelClosedException if closed
+   */
+  public ModelStatus register(String name, String version, byte[] contents, String fileName) {
+    RepositoryLayout.checkName("model name", name);
+    RepositoryLayout.checkVersion("version", version);
+    String file = registeredFileName(name, version, fileName);
+    if (contents == null || contents.length == 0) {
+      throw new ModelLoadException("model '" + name + "' version " + version + " from the bytes of " + file
+          + ": expected the bytes of a model file but got " + (contents == null ? "null" : "0 bytes"));
+    }
+    return register(name, version, RegisteredVersion.ofBytes(version, "the bytes of " + file + " (" + contents.length
+        + " bytes)", contents, file));
+  }
+
+  /**
+   * Registers a version of a model from a stream, read to its end here and not closed (the caller owns it);
+   * see {@link #register(String, String, byte[], String)}.
+   *
+   * @param name the model name
+   * @param version the version number
+   * @param in the model file's bytes
+   * @param fileName the file's name, e.g. {@code fraud.onnx}
+   * @return the model's status after the change
+   * @throws IllegalArgumentException if the name or version is malformed
+   * @throws ModelLoadException naming the source if the stream is null, cannot be read or is empty, or the
+   *     model cannot be loaded
+   * @throws IllegalStateException if not started
+   * @throws ModelClosedException if closed
+   */
+  public ModelStatus register(String name, String version, InputStream in, String fileName) {
+    RepositoryLayout.checkName("model name", name);
+    RepositoryLayout.checkVersion("version", version);
+    String file = registeredFileName(name, version, fileName);
+    String what = "a stream of " + file;
+    if (in == null) {
+      throw new ModelLoadException("model '" + name + "' version " + version + " from " + what + ": expected an InputStream but got null");
+    }
+    byte[] contents;
+    try {
+      contents = in.readAllBytes();
+    } catch (IOException | OutOfMemoryError e) {
+      throw new ModelLoadException("model '" + name + "' version " + version + " from " + what + ": the stream could not be read: " + e, e);
+    }
+    if (contents.length == 0) {
+      throw new ModelLoadException("model '" + name + "' version " + version + " from " + what
+          + ": expected the bytes of a model file but the stream is empty");
+    }
+    return register(name, version, RegisteredVersion.ofBytes(version, what + " (" + contents.length + " bytes)", contents, file));
+  }
+
+  /**
+   * Registers a version of a model packaged as one classpath resource, read through the thread's context
+   * class loader (or this class's when there is none); see {@link #register(String, String, byte[], String)}.
+   * The resource's file name picks the backend.
+   *
+   * @param name the model name
+   * @param version the version number
+   * @param resource the resource's name, e.g. {@code models/fraud.onnx} ({@code classpath:} and a leading
+   *     {@code /} are ignored)
+   * @return the model's status after the change
+   * @throws IllegalArgumentException if the name or version is malformed
+   * @throws ModelLoadException naming the resource if it is blank, missing, unreadable or empty, or the model
+   *     cannot be loaded
+   * @throws IllegalStateException if not started
+   * @throws ModelClosedException if closed
+   */
+  public ModelStatus registerResource(String name, String version, String resource) {
+    RepositoryLayout.checkName("model name", name);
+    RepositoryLayout.checkVersion("version", version);
+    String res = resource == null ? "" : resource.strip();
+    if (res.regionMatches(true, 0, ClasspathRepository.SCHEME, 0, ClasspathRepository.SCHEME.length())) {
+      res = res.substring(ClasspathRepository.SCHEME.length());
+    }
+    while (res.startsWith("/")) {
+      res = res.substring(1);
+    }
+    String prefix = "model '" + name + "' version " + version + " from classpath resource '" + res + "'";
+    if (res.isEmpty() || res.endsWith("/")) {
+      throw new ModelLoadException("model '" + name + "' version " + version + ": expected a classpath resource name such as"
+          + " models/fraud.onnx but got " + (resource == null ? "null" : "'" + resource + "'"));
+    }
+    ClassLoader cl = Thread.currentThread().getContextClassLoader();
+    ClassLoader loader = cl != null ? cl : ModelRegistry.class.getClassLoader();
+    byte[] contents;
+    try (InputStream in = loader.getResourceAsStream(res)) {
+      if (in == null) {
+        throw new ModelLoadException(prefix + ": expected a resource but the class loader " + loader.getName() + " finds nothing there");
+      }
+      contents = in.readAllBytes();
+    } catch (IOException e) {
+      throw new ModelLoadException(prefix + ": could not be read: " + e, e);
+    }
+    if (contents.length == 0) {
+      throw new ModelLoadException(prefix + ": expected the bytes of a model file but the resource is empty");
+    }
+    return register(name, version, RegisteredVersion.ofBytes(version, "classpath resource '" + res + "'", contents,
+        res.substring(res.lastIndexOf('/') + 1)));
+  }
+
+  /**
+   * Registers a version of a model from a file or directory outside the repository (a SavedModel directory
+   * works), which must stay there while it is registered; see {@link #register(String, String, byte[], String)}.
+   *
+   * @param name the model name
+   * @param version the version number
+   * @param artifact the model file or directory
+   * @return the model's status after the change
+   * @throws IllegalArgumentException if the name or version is malformed
+   * @throws ModelLoadException naming the path if it is null or missing, or the model cannot be loaded
+   * @throws IllegalStateException if not started
+   * @throws ModelClosedException if closed
+   */
+  public ModelStatus register(String name, String version, Path artifact) {
+    RepositoryLayout.checkName("model name", name);
+    RepositoryLayout.checkVersion("version", version);
+    if (artifact == null || !Files.exists(artifact)) {
+      throw new ModelLoadException("model '" + name + "' version " + version + " from path " + artifact
+          + ": expected an existing model file or directory but nothing is there");
+    }
+    return register(name, version, RegisteredVersion.ofPath(version, artifact));
+  }
+
+  /**
+   * Removes a version registered at run time. The version leaves the route (the repository's version of
+   * that number, if any, takes its place at once), and closes after its last call in flight.
+   *
+   * @param name the model name
+   * @param version the version number, as registered or with other leading zeros
+   * @return the model's status after the change
+   * @throws IllegalArgumentException if the name or version is malformed
+   * @throws ModelNotFoundException if the model is unknown or that version was not registered
+   * @throws IllegalStateException if not started
+   * @throws ModelClosedException if closed
+   */
+  public ModelStatus unregister(String name, String version) {
+    long number = RepositoryLayout.checkVersion("version", version);
+    lock.lock();
+    try {
+      ModelSlot slot = slot(name);
+      RegisteredVersion removed = slot.unregister(number);
+      if (removed == null) {
+        throw new ModelNotFoundException("model '" + name + "': version " + version + " was not registered; registered versions: "
+            + slot.registeredLabels().values());
+      }
+      removed.closeUnused();
+      slot.reload(false);
+      return slot.status();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static String registeredFileName(String name, String version, @Nullable String fileName) {
+    String file = fileName == null ? "" : fileName.substring(Math.max(fileName.lastIndexOf('/'), fileName.lastIndexOf('\\')) + 1);
+    if (file.isBlank() || file.equals(".") || file.equals("..")) {
+      throw new ModelLoadException("model '" + name + "' version " + version + ": expected a file name such as fraud.onnx"
+          + " (its extension picks the backend) but got " + (fileName == null ? "null" : "'" + fileName + "'"));
+    }
+    return file;
+  }
+
+  private ModelStatus register(String name, String version, RegisteredVersion registration) {
+    long number = Long.parseLong(version);
+    lock.lock();
+    try {
+      checkRunning();
+      LoadedVersion loaded;
+      try {
+        loaded = registration.loadNew(loader, name);
+      } catch (RuntimeException e) {
+        throw new ModelLoadException("model '" + name + "' version " + version + " from " + registration.what() + ": "
+            + e.getMessage(), e);
+      }
+      registration.preload(loaded);
+      ModelSlot slot = slots.computeIfAbsent(name, n -> new ModelSlot(n, config, loader, meters));
+      RegisteredVersion before = slot.register(number, registration);
+      if (before != null) {
+        before.closeUnused();
+      }
+      try {
+        slot.reload(false);
+      } finally {
+        registration.closeUnused();
+      }
+      LOG.info("model {}: version {} registered from {}", name, version, registration.what());
+      return slot.status();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /**
@@ -521,28 +804,28 @@ public final class ModelRegistry implements AutoCloseable {
     checkRunning();
     ModelSlot slot = slots.get(name);
     if (slot == null) {
-      throw new ModelNotFoundException("model '" + name + "': not in the repository " + config.layout().root()
-          + "; models: " + new TreeSet<>(slots.keySet()));
+      throw new ModelNotFoundException("model '" + name + "': not in the repository " + config.repository().describe()
+          + " nor registered; models: " + new TreeSet<>(slots.keySet()));
     }
     return slot;
   }
 
   private void checkOpen() {
     if (closed) {
-      throw new ModelClosedException("model registry over " + config.layout().root() + " is closed");
+      throw new ModelClosedException("model registry over " + config.repository().describe() + " is closed");
     }
   }
 
   private void checkRunning() {
     checkOpen();
     if (!started) {
-      throw new IllegalStateException("model registry over " + config.layout().root() + " is not started; call start() first");
+      throw new IllegalStateException("model registry over " + config.repository().describe() + " is not started; call start() first");
     }
   }
 
   @Override
   public String toString() {
-    return "ModelRegistry[" + config.layout().root() + ", models=" + new TreeSet<>(slots.keySet()) + (closed ? ", closed" : "") + "]";
+    return "ModelRegistry[" + config.repository().describe() + ", models=" + new TreeSet<>(slots.keySet()) + (closed ? ", closed" : "") + "]";
   }
 
   /**
@@ -552,8 +835,8 @@ public final class ModelRegistry implements AutoCloseable {
   public static final class Builder {
     private final RegistryConfigBuilder draft;
 
-    private Builder(RepositoryLayout layout) {
-      this.draft = new RegistryConfigBuilder(layout);
+    private Builder(Repository repository) {
+      this.draft = new RegistryConfigBuilder(repository);
     }
 
     /**

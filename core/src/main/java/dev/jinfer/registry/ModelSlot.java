@@ -2,7 +2,6 @@ package dev.jinfer.registry;
 
 import dev.jinfer.Model;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -46,6 +45,7 @@ final class ModelSlot {
   private final boolean named;
   private volatile boolean present;
   private final ConcurrentSkipListMap<Long, VersionRecord> records = new ConcurrentSkipListMap<>();
+  private final ConcurrentSkipListMap<Long, RegisteredVersion> registered = new ConcurrentSkipListMap<>();
   private final Map<String, Long> aliases;
   private volatile int canaryPercent;
   private volatile RegistryRoute route = RegistryRoute.EMPTY;
@@ -110,27 +110,62 @@ final class ModelSlot {
   }
 
   /**
+   * Registers a version at run time (call {@link #reload} after): it takes the place of the repository's
+   * version of that number, if any, and of an earlier registration of it.
+   *
+   * @param number the version number
+   * @param version the registration
+   * @return the registration it replaces, or null
+   */
+  public @Nullable RegisteredVersion register(long number, RegisteredVersion version) {
+    return registered.put(number, version);
+  }
+
+  /**
+   * Removes a registration (call {@link #reload} after).
+   *
+   * @param number the version number
+   * @return the registration removed, or null if there was none
+   */
+  public @Nullable RegisteredVersion unregister(long number) {
+    return registered.remove(number);
+  }
+
+  /** @return the registered version labels, by number */
+  public Map<Long, String> registeredLabels() {
+    Map<Long, String> labels = new TreeMap<>();
+    registered.forEach((n, v) -> labels.put(n, v.label()));
+    return labels;
+  }
+
+  /**
    * Brings the loaded versions in line with the disk, the policy and the aliases, then swaps the route.
    *
    * @param retryFailed whether to retry versions that failed even if their files have not changed
    */
   public void reload(boolean retryFailed) {
     Instant now = config.clock().instant();
-    RepositoryLayout layout = config.layout();
+    Repository repository = config.repository();
     List<String> problems = new ArrayList<>();
     TreeMap<Long, String> onDisk = new TreeMap<>();
-    Path modelDir = null;
+    boolean inRepository = false;
     try {
-      modelDir = layout.modelDir(name);
-      onDisk = layout.versions(modelDir, problems);
-      if (onDisk.isEmpty()) {
-        problems.add("no numeric version directory under " + layout.relative(modelDir));
+      TreeMap<Long, String> found = repository.versions(name, problems);
+      if (found != null) {
+        inRepository = true;
+        onDisk = found;
+        if (found.isEmpty() && registered.isEmpty()) {
+          problems.add("no numeric version directory under " + repository.where(name));
+        }
+      } else if (registered.isEmpty()) {
+        problems.add(repository.absent(name));
       }
     } catch (IOException | RuntimeException e) {
       problems.add(message(e));
     }
-    TreeMap<Long, String> disk = onDisk;
-    present = modelDir != null;
+    TreeMap<Long, String> disk = new TreeMap<>(onDisk);
+    registered.forEach((n, v) -> disk.put(n, v.label()));
+    present = inRepository || !registered.isEmpty();
     for (Map.Entry<Long, String> e : disk.entrySet()) {
       records.compute(e.getKey(), (n, r) -> r == null || (!r.label().equals(e.getValue()) && r.served() == null)
           ? new VersionRecord(n, e.getValue(), now) : r);
@@ -139,8 +174,8 @@ final class ModelSlot {
 
     Set<Long> failed = new HashSet<>();
     for (VersionRecord r : records.values()) {
-      if (r.state() == VersionState.FAILED && disk.containsKey(r.number()) && modelDir != null) {
-        if (retryFailed || fingerprint(modelDir.resolve(r.label())) != r.failedFingerprint()) {
+      if (r.state() == VersionState.FAILED && disk.containsKey(r.number())) {
+        if (retryFailed || fingerprint(r) != r.failedFingerprint()) {
           r.forgetFailure(now);
         } else {
           failed.add(r.number());
@@ -148,7 +183,7 @@ final class ModelSlot {
       }
     }
 
-    List<ServedVersion> replaced = modelDir == null ? List.of() : reloadRepublished(disk, modelDir, problems);
+    List<ServedVersion> replaced = reloadRepublished(disk, problems);
 
     Map<String, Long> wantedAliases = aliases();
     VersionPolicy policy = config.policy(name);
@@ -171,7 +206,7 @@ final class ModelSlot {
         if (sv != null && !sv.isRetired()) {
           continue;
         }
-        if (!load(r, modelDir == null ? layout.root() : modelDir.resolve(r.label()))) {
+        if (!load(r)) {
           failed.add(n);
           newFailure = true;
         }
@@ -271,23 +306,24 @@ final class ModelSlot {
    * to be retired once the new route is in place; one that fails leaves the old files serving, says so in
    * the status, and is not retried until the files change again.
    */
-  private List<ServedVersion> reloadRepublished(Map<Long, String> disk, Path modelDir, List<String> problems) {
+  private List<ServedVersion> reloadRepublished(Map<Long, String> disk, List<String> problems) {
     List<ServedVersion> replaced = new ArrayList<>();
     for (VersionRecord r : records.values()) {
       ServedVersion old = r.served();
       if (old == null || old.isRetired() || r.state() != VersionState.READY || !disk.containsKey(r.number())) {
         continue;
       }
-      Path dir = modelDir.resolve(r.label());
-      long now = fingerprint(dir);
+      long now = fingerprint(r);
       if (now == r.loadedFingerprint() || now == r.rejectedFingerprint()) {
         continue;
       }
-      LOG.warn("model {}: the files of version {} changed since it was loaded (republished in place); loading them again",
-          name, r.label());
+      RegisteredVersion reg = registered.get(r.number());
+      LOG.warn("model {}: {}; loading them again", name, reg != null ? "version " + r.label() + " was registered again, from "
+          + reg.what() : "the files of version " + r.label() + " changed since it was loaded (republished in place)");
       try {
-        Model model = loader.load(name, r.label(), dir);
-        ServedVersion sv = new ServedVersion(r.number(), r.label(), model, v -> r.closed(v, config.clock().instant()));
+        LoadedVersion loaded = loadVersion(r);
+        Model model = loaded.model();
+        ServedVersion sv = new ServedVersion(r.number(), r.label(), loaded, v -> r.closed(v, config.clock().instant()));
         r.ready(sv, now, config.clock().instant());
         meters.load(name, true);
         replaced.add(old);
@@ -305,12 +341,13 @@ final class ModelSlot {
     return replaced;
   }
 
-  private boolean load(VersionRecord r, Path versionDir) {
-    long fingerprint = fingerprint(versionDir);
+  private boolean load(VersionRecord r) {
+    long fingerprint = fingerprint(r);
     r.loading(config.clock().instant());
     try {
-      Model model = loader.load(name, r.label(), versionDir);
-      ServedVersion sv = new ServedVersion(r.number(), r.label(), model, v -> r.closed(v, config.clock().instant()));
+      LoadedVersion loaded = loadVersion(r);
+      Model model = loaded.model();
+      ServedVersion sv = new ServedVersion(r.number(), r.label(), loaded, v -> r.closed(v, config.clock().instant()));
       r.ready(sv, fingerprint, config.clock().instant());
       meters.load(name, true);
       LOG.info("model {}: version {} loaded and warm ({})", name, r.label(), model.backend());
@@ -325,12 +362,16 @@ final class ModelSlot {
     }
   }
 
-  private long fingerprint(Path versionDir) {
-    try {
-      return config.layout().fingerprint(versionDir);
-    } catch (IOException | RuntimeException e) {
-      return 0;
-    }
+  /** Loads a version from its registration, if it has one, else from the repository. */
+  private LoadedVersion loadVersion(VersionRecord r) throws IOException {
+    RegisteredVersion reg = registered.get(r.number());
+    return reg != null ? reg.load(loader, name) : config.repository().load(loader, name, r.label());
+  }
+
+  /** A version's fingerprint: its registration's generation, or its files' fingerprint in the repository. */
+  private long fingerprint(VersionRecord r) {
+    RegisteredVersion reg = registered.get(r.number());
+    return reg != null ? reg.generation() : config.repository().fingerprint(name, r.label());
   }
 
   private String why(long version) {

@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  * A model registry's validated configuration, as its builder leaves it. Immutable (the maps are
  * unmodifiable copies), so thread-safe.
  *
- * @param layout the repository
+ * @param repository where the versions come from (besides those registered at run time)
  * @param backends the backends to load with
  * @param loadOptions the options for every version (name, version and warmup calls are set per version)
  * @param defaultPolicy the policy of models without their own
@@ -33,7 +33,7 @@ import org.jspecify.annotations.Nullable;
  * @param canarySampler uniform in [0, 1), drawn per unversioned request when a split is on
  */
 record RegistryConfig(
-    RepositoryLayout layout,
+    Repository repository,
     Backends backends,
     LoadOptions loadOptions,
     VersionPolicy defaultPolicy,

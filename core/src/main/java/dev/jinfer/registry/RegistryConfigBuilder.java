@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  * defaults into a {@link RegistryConfig} in {@link #build()}. Not thread-safe.
  */
 final class RegistryConfigBuilder {
-  private final RepositoryLayout layout;
+  private final Repository repository;
   private @Nullable Backends backends;
   private @Nullable LoadOptions loadOptions;
   private @Nullable VersionPolicy defaultPolicy;
@@ -37,8 +37,8 @@ final class RegistryConfigBuilder {
   private @Nullable Clock clock;
   private @Nullable DoubleSupplier canarySampler;
 
-  RegistryConfigBuilder(RepositoryLayout layout) {
-    this.layout = layout;
+  RegistryConfigBuilder(Repository repository) {
+    this.repository = repository;
   }
 
   RegistryConfigBuilder backends(Backends backends) {
@@ -169,7 +169,7 @@ final class RegistryConfigBuilder {
     Map<String, Map<String, long[]>> shapeCopy = new LinkedHashMap<>();
     warmupShapes.forEach((k, v) -> shapeCopy.put(k, Map.copyOf(v)));
     RegistryConfig config = new RegistryConfig(
-        layout,
+        repository,
         backends != null ? backends : Backends.discover(),
         options,
         defaultPolicy != null ? defaultPolicy : VersionPolicy.latest(),

@@ -23,6 +23,7 @@ final class ServedVersion {
   private final Model model;
   private final Predictor predictor;
   private final Consumer<ServedVersion> onClosed;
+  private final Runnable cleanup;
   private final LeaseCounter leases = new LeaseCounter();
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
@@ -35,11 +36,25 @@ final class ServedVersion {
    * @param onClosed told once the model is closed (on the closing thread; must not throw)
    */
   public ServedVersion(long number, String label, Model model, Consumer<ServedVersion> onClosed) {
+    this(number, label, new LoadedVersion(model, LoadedVersion.NOTHING), onClosed);
+  }
+
+  /**
+   * Wraps a loaded model and what to clean up once it is closed.
+   *
+   * @param number the version number
+   * @param label the version's label
+   * @param loaded the model, now owned by this object, and its cleanup (run after the model closes, before
+   *     {@link #closed()} completes)
+   * @param onClosed told once the model is closed (on the closing thread; must not throw)
+   */
+  public ServedVersion(long number, String label, LoadedVersion loaded, Consumer<ServedVersion> onClosed) {
     this.number = number;
     this.label = label;
-    this.model = model;
+    this.model = loaded.model();
     this.predictor = model.predictor();
     this.onClosed = onClosed;
+    this.cleanup = loaded.cleanup();
   }
 
   /** @return the version number */
@@ -111,6 +126,11 @@ final class ServedVersion {
     } catch (RuntimeException e) {
       LOG.warn("model {}: closing the retired version failed", model.id(), e);
     } finally {
+      try {
+        cleanup.run();
+      } catch (RuntimeException e) {
+        LOG.warn("model {}: cleaning up after the retired version failed", model.id(), e);
+      }
       closed.complete(null);
       try {
         onClosed.accept(this);

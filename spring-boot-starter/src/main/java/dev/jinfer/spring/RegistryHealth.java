@@ -24,7 +24,7 @@ final class RegistryHealth {
     RegistryStatus status = registry.status();
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("live", status.isLive());
-    details.put("root", registry.root().toString());
+    details.put("root", registry.repository());
     Map<String, Object> models = new LinkedHashMap<>();
     for (ModelStatus m : status.models()) {
       Map<String, Object> d = new LinkedHashMap<>();
