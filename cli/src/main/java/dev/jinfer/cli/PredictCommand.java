@@ -63,10 +63,12 @@ final class PredictCommand extends ModelCommand {
     Map<String, Path> files = inputFiles();
     requireDistinct(outputs);
     NamedTensors request = readInputs(files);
+    StartupTrace.mark("inputs read");
 
     long loadStart = System.nanoTime();
     try (Model m = load()) {
       long loadNanos = System.nanoTime() - loadStart;
+      StartupTrace.mark("model loaded");
       Predictor predictor = m.predictor();
       long[] nanos = new long[repeat];
       NamedTensors result = NamedTensors.empty();
@@ -74,8 +76,12 @@ final class PredictCommand extends ModelCommand {
         long start = System.nanoTime();
         result = predictor.predict(request, outputs);
         nanos[r] = System.nanoTime() - start;
+        if (r == 0) {
+          StartupTrace.mark("first prediction");
+        }
       }
       Map<String, Path> written = writeOutputs(result);
+      StartupTrace.mark("outputs written");
 
       int width = Math.max(8, Math.max(maxLength(request.names()), maxLength(result.names())));
       out.printf(Locale.ROOT, "Model    %s  backend %s  device %s  loaded in %s%n", m.id(), m.backend(), m.device(),
@@ -94,6 +100,7 @@ final class PredictCommand extends ModelCommand {
         }
       }
       out.flush();
+      StartupTrace.mark("summary printed");
     }
     return JinferCli.EXIT_OK;
   }
