@@ -196,6 +196,19 @@ class PredictFastPathTest {
     }
   }
 
+  @Test
+  void millis_printsWhatStringFormatPrinted() {
+    java.util.Random random = new java.util.Random(20);
+    long[] fixed = {0, 1, 499, 500, 1_234_500, 3_568_000, 260_487_400, 999_999_999_999L};
+    for (long n : fixed) {
+      assertThat(PredictCommand.millis(n)).isEqualTo(String.format(java.util.Locale.ROOT, "%.3f ms", n / 1e6));
+    }
+    for (int i = 0; i < 10_000; i++) {
+      long n = (long) (random.nextDouble() * 10_000_000_000L);
+      assertThat(PredictCommand.millis(n)).as("%d ns", n).isEqualTo(String.format(java.util.Locale.ROOT, "%.3f ms", n / 1e6));
+    }
+  }
+
   private static void restore(String key, String value) {
     if (value == null) {
       System.clearProperty(key);
