@@ -10,7 +10,8 @@
 #   before                  with BEFORE_TGZ=<an older jinfer-*-linux-x86_64.tar.gz>: that distribution, CDS
 #   java -jar jinfer.jar    the development layout (cli/target/jinfer.jar + target/lib, stock ORT jar)
 #   Lambda init + 1st call  FraudHandler's static init (load + warmup) and one API Gateway event (LocalInvoke),
-#                           from the REST service distribution's lib/: no CDS, CDS, CDS + C1
+#                           from the REST service distribution's lib/: no CDS, CDS, CDS + C1 + SLF4J's provider
+#                           named (what JAVA_TOOL_OPTIONS can give a Lambda function)
 #   Java 25                 when a JDK 25+ is found (JDK25=<its home>, else /usr/lib/jvm/*25*): raw ORT, and
 #                           jinfer predict with the launcher's AOT cache (JINFER_CDS=dump writes one on 25+)
 # Build first:  mvn -B -pl cli,examples,benchmarks -am package -DskipTests
@@ -76,7 +77,7 @@ variants+=(
   -n "jinfer --version, CDS" "${cli}bin/jinfer --version"
   -n "Lambda init + 1st call" "java -Donnxruntime.native.path=${rest}lib/native/onnxruntime -cp $lambda_cp dev.jinfer.examples.lambda.LocalInvoke $event"
   -n "Lambda init + 1st call, CDS" "java -XX:SharedArchiveFile=$lambda_jsa -Xlog:cds=off -Xlog:cds+dynamic=off -Donnxruntime.native.path=${rest}lib/native/onnxruntime -cp $lambda_cp dev.jinfer.examples.lambda.LocalInvoke $event"
-  -n "Lambda init + 1st call, CDS, C1" "java -XX:TieredStopAtLevel=1 -XX:SharedArchiveFile=$lambda_jsa -Xlog:cds=off -Xlog:cds+dynamic=off -Donnxruntime.native.path=${rest}lib/native/onnxruntime -cp $lambda_cp dev.jinfer.examples.lambda.LocalInvoke $event"
+  -n "Lambda init + 1st call, CDS, C1, slf4j.provider" "java -XX:TieredStopAtLevel=1 -Dslf4j.provider=org.slf4j.simple.SimpleServiceProvider -Dslf4j.internal.verbosity=WARN -XX:SharedArchiveFile=$lambda_jsa -Xlog:cds=off -Xlog:cds+dynamic=off -Donnxruntime.native.path=${rest}lib/native/onnxruntime -cp $lambda_cp dev.jinfer.examples.lambda.LocalInvoke $event"
 )
 jdk25=${JDK25:-$(ls -d /usr/lib/jvm/*25* 2>/dev/null | head -1 || true)}
 if [ -n "$jdk25" ] && [ -x "$jdk25/bin/java" ]; then
