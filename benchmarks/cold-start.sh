@@ -13,6 +13,7 @@
 #                           from the REST service distribution's lib/: no CDS, CDS, CDS + C1 + SLF4J's provider
 #                           named (what JAVA_TOOL_OPTIONS can give a Lambda function)
 #   Java 25                 when a JDK 25+ is found (JDK25=<its home>, else /usr/lib/jvm/*25*): raw ORT, and
+#                           raw ORT with the one-shot flags and an AOT cache of its own (the strictest floor), and
 #                           jinfer predict with the launcher's AOT cache (JINFER_CDS=dump writes one on 25+)
 # Build first:  mvn -B -pl cli,examples,benchmarks -am package -DskipTests
 # Run from the repository root, alone on the machine (here: under the build lock):
@@ -83,8 +84,11 @@ jdk25=${JDK25:-$(ls -d /usr/lib/jvm/*25* 2>/dev/null | head -1 || true)}
 if [ -n "$jdk25" ] && [ -x "$jdk25/bin/java" ]; then
   JAVA=$jdk25/bin/java JINFER_CDS=dump "$cli"bin/jinfer $predict >/dev/null 2>&1
   ls "$cli"cds/*.aot >/dev/null
+  "$jdk25"/bin/java -XX:AOTCacheOutput="$work/raw25.aot" -Xlog:aot=off -Xlog:cds=off --enable-native-access=ALL-UNNAMED \
+    $one_shot $raw >/dev/null 2>&1
   variants+=(
     -n "Java 25: raw ORT" "$jdk25/bin/java --enable-native-access=ALL-UNNAMED $raw"
+    -n "Java 25: raw ORT, one-shot flags, its own AOT cache" "$jdk25/bin/java -XX:AOTCache=$work/raw25.aot -Xlog:aot=off -Xlog:cds=off --enable-native-access=ALL-UNNAMED $one_shot $raw"
     -n "Java 25: jinfer predict, AOT cache" "env JAVA=$jdk25/bin/java ${cli}bin/jinfer $predict"
   )
 fi

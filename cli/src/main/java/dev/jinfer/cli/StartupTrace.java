@@ -9,14 +9,15 @@ import java.util.Locale;
 /**
  * Startup time marks for finding where a short command's time goes (issue 20): with the environment variable
  * {@code JINFER_STARTUP_TRACE} set, {@link #mark} records {@link System#nanoTime()} at each phase, and
- * {@link #print} writes them to standard error as milliseconds since the JVM started, with the time since the
- * previous mark. Unset, {@link #mark} is one field read. The JVM's start time comes from the runtime MXBean,
- * read only in {@link #print} (it loads the management classes), to the millisecond.
+ * {@link #print} writes them to standard error as milliseconds since the launcher (or the JVM) started, with the
+ * time since the previous mark. Unset, {@link #mark} is one field read. The clocks are read to the millisecond.
  *
  * <p>Single-threaded use (the CLI's main thread); not thread-safe.
  */
 final class StartupTrace {
   static final String ENV = "JINFER_STARTUP_TRACE";
+  /** Set by {@code bin/jinfer} when tracing: the launcher's start, microseconds since the epoch. */
+  static final String LAUNCH_ENV = "JINFER_LAUNCH_MICROS";
 
   private static final boolean ON = System.getenv(ENV) != null;
   private static final List<String> NAMES = ON ? new ArrayList<>() : List.of();
@@ -45,7 +46,11 @@ final class StartupTrace {
   }
 
   /**
-   * Writes the marks, one line each: {@code startup: <ms since JVM start> (+<ms since previous>) <phase>}.
+   * Writes the marks, one line each: {@code startup: <ms since the origin> (+<ms since previous>) <phase>}. The
+   * origin is the launcher's start when {@code bin/jinfer} passed it ({@code JINFER_LAUNCH_MICROS}, its bash
+   * {@code EPOCHREALTIME}), and then the JVM's recorded start is printed as a phase too; otherwise the JVM's
+   * recorded start ({@link java.lang.management.RuntimeMXBean#getStartTime()}), which HotSpot takes late in
+   * its own creation, so the trace then misses some tens of milliseconds of JVM boot.
    *
    * @param to where
    */
@@ -54,10 +59,19 @@ final class StartupTrace {
       return;
     }
     long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+    double origin = jvmStart;
+    String launch = System.getenv(LAUNCH_ENV);
+    if (launch != null && launch.matches("[0-9]{10,20}")) {
+      origin = Long.parseLong(launch) / 1e3;
+      to.printf(Locale.ROOT, "startup: %8.1f ms                 launcher start%n", 0.0);
+      to.printf(Locale.ROOT, "startup: %8.1f ms                 JVM start (as the runtime MXBean records it)%n",
+          jvmStart - origin);
+    } else {
+      to.printf(Locale.ROOT, "startup: %8.1f ms                 JVM start (as the runtime MXBean records it)%n", 0.0);
+    }
     double previous = 0;
-    to.printf(Locale.ROOT, "startup: %8.1f ms                 JVM start%n", 0.0);
     for (int i = 0; i < NAMES.size(); i++) {
-      double at = ANCHOR_MILLIS - jvmStart + (NANOS.get(i) - ANCHOR_NANOS) / 1e6;
+      double at = ANCHOR_MILLIS - origin + (NANOS.get(i) - ANCHOR_NANOS) / 1e6;
       to.printf(Locale.ROOT, "startup: %8.1f ms  (+%7.1f ms)  %s%n", at, at - previous, NAMES.get(i));
       previous = at;
     }
