@@ -15,7 +15,8 @@ tar xzf "$cli_tgz" -C "$work"
 cli=$(ls -d "$work"/jinfer-*/)
 model=fixtures/onnx/fraud.onnx
 predict="predict $model -i features=fixtures/onnx/fraud_input.npy -d $work/out"
-raw="-Donnxruntime.native.path=${cli}lib/native/onnxruntime -cp benchmarks/target/classes:$(ls "$cli"lib/onnxruntime-*.jar) dev.jinfer.benchmarks.RawOnnxStartup $model"
+jar cf "$work/raw.jar" -C benchmarks/target/classes dev/jinfer/benchmarks/RawOnnxStartup.class
+raw="-Donnxruntime.native.path=${cli}lib/native/onnxruntime -cp $work/raw.jar:$(ls "$cli"lib/onnxruntime-*.jar) dev.jinfer.benchmarks.RawOnnxStartup $model"
 JINFER_CDS=dump "$cli"bin/jinfer $predict >/dev/null 2>&1
 variants=(
   -n "raw ORT" "java $raw"
