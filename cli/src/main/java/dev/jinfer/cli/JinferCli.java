@@ -105,13 +105,70 @@ public final class JinferCli implements Callable<Integer> {
    * @param args the command line
    */
   public static void main(String[] args) {
+    StartupTrace.mark("main");
+    configureLogging(args);
+    int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+    StartupTrace.mark("done");
+    StartupTrace.print(System.err);
+    System.exit(code);
+  }
+
+  /**
+   * Runs the tool as {@link #main} does, without exiting: a plain {@code predict} command line and a bare
+   * {@code --version} run without picocli ({@link PredictFastPath}: the same fields set, the same code run),
+   * everything else through {@link #newCommandLine(String...)}.
+   *
+   * @param args the command line
+   * @param out standard output
+   * @param err standard error
+   * @return the exit code
+   */
+  static int run(String[] args, PrintWriter out, PrintWriter err) {
+    if (PredictFastPath.isVersion(args)) {
+      for (String line : new Version().getVersion()) {
+        out.println(line);
+      }
+      out.flush();
+      return EXIT_OK;
+    }
+    PredictFastPath.Parsed fast = PredictFastPath.parse(args);
+    StartupTrace.mark(fast != null ? "parsed (fast path)" : "fast path declined");
+    if (fast != null) {
+      return fast.command.execute(out, err, "jinfer predict", fast.verbose);
+    }
+    CommandLine cmd = newCommandLine(args);
+    cmd.setOut(out);
+    cmd.setErr(err);
+    return cmd.execute(args);
+  }
+
+  /**
+   * Logging for this process, set before any logger exists: slf4j-simple named as SLF4J's provider (SLF4J then
+   * skips its {@code ServiceLoader} scan of every jar on the class path, and its own messages below WARN, among
+   * them one saying so), debug level with {@code --verbose}.
+   * An explicit {@code -D} setting wins over both.
+   *
+   * @param args the command line
+   */
+  static void configureLogging(String... args) {
+    if (System.getProperty(SLF4J_PROVIDER) == null) {
+      System.setProperty(SLF4J_PROVIDER, SIMPLE_PROVIDER); // the CLI's dependency
+      if (System.getProperty(SLF4J_VERBOSITY) == null) {
+        System.setProperty(SLF4J_VERBOSITY, "WARN"); // not SLF4J's "Attempting to load provider ..." line on every run
+      }
+    }
     if (Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v")) {
-      // before any logger exists; an explicit -D setting wins
       System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
           System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug"));
     }
-    System.exit(newCommandLine(args).execute(args));
   }
+
+  /** SLF4J 2's system property naming its provider class. */
+  static final String SLF4J_PROVIDER = "slf4j.provider";
+  /** SLF4J 2's system property for the level of its own messages. */
+  static final String SLF4J_VERBOSITY = "slf4j.internal.verbosity";
+  /** slf4j-simple's provider. */
+  static final String SIMPLE_PROVIDER = "org.slf4j.simple.SimpleServiceProvider";
 
   /**
    * The command line {@link #main} runs: usage errors print one line and a pointer to {@code --help}
@@ -186,13 +243,25 @@ public final class JinferCli implements Callable<Integer> {
    * @return the exit code
    */
   static int report(Throwable e, CommandSpec command, boolean verbose) {
+    return report(e, command.qualifiedName(), command.commandLine().getErr(), verbose);
+  }
+
+  /**
+   * Prints a failure as one line (plus the stack trace when verbose) and returns its exit code.
+   *
+   * @param e the failure
+   * @param name the (sub)command's qualified name, for the message prefix
+   * @param err where the message goes
+   * @param verbose whether to print the stack trace
+   * @return the exit code
+   */
+  static int report(Throwable e, String name, PrintWriter err, boolean verbose) {
     int code = exitCode(e);
     String message = e.getMessage() == null ? e.toString() : e.getMessage();
     if (code == EXIT_SOFTWARE) {
       message = "unexpected error: " + e + (verbose ? "" : " (run with --verbose for details)");
     }
-    PrintWriter err = command.commandLine().getErr();
-    err.println(command.qualifiedName() + ": " + oneLine(message));
+    err.println(name + ": " + oneLine(message));
     if (verbose) {
       e.printStackTrace(err);
     }

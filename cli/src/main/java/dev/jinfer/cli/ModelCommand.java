@@ -20,6 +20,9 @@ import picocli.CommandLine.Spec;
  * into one line and an exit code. One instance per invocation; not thread-safe.
  */
 abstract class ModelCommand implements Callable<Integer> {
+  /** The ONNX backend's session-pool property ({@code OnnxBackend.SESSIONS}), set to 1 unless given. */
+  static final String ONNX_SESSIONS = "onnx.sessions";
+
   @Spec
   CommandSpec spec;
 
@@ -40,10 +43,24 @@ abstract class ModelCommand implements Callable<Integer> {
 
   @Override
   public final Integer call() {
+    return execute(spec.commandLine().getOut(), spec.commandLine().getErr(), spec.qualifiedName(), parent.verbose);
+  }
+
+  /**
+   * Runs the command with its options already set (by picocli, or by {@link PredictFastPath}), turning a
+   * failure into one line on {@code err} and an exit code.
+   *
+   * @param out where results go
+   * @param err where a failure goes
+   * @param name the command's qualified name, e.g. {@code jinfer predict}, for the message prefix
+   * @param verbose whether to print the stack trace of a failure
+   * @return the exit code
+   */
+  final int execute(PrintWriter out, PrintWriter err, String name, boolean verbose) {
     try {
-      return run(spec.commandLine().getOut());
+      return run(out);
     } catch (RuntimeException | LinkageError e) {
-      return JinferCli.report(e, spec, parent.verbose);
+      return JinferCli.report(e, name, err, verbose);
     }
   }
 
@@ -55,7 +72,11 @@ abstract class ModelCommand implements Callable<Integer> {
    */
   abstract int run(PrintWriter out);
 
-  /** Loads the model, failing with a usage error if the path does not exist. */
+  /**
+   * Loads the model, failing with a usage error if the path does not exist. An ONNX model gets one session
+   * ({@code onnx.sessions=1}) unless {@code --property onnx.sessions=N} says otherwise: {@code inspect} and
+   * {@code predict} call the model from one thread.
+   */
   final Model load() {
     if (!Files.exists(model)) {
       throw CliException.usage("model '" + model + "': expected an existing model file or directory but it does not exist");
@@ -63,6 +84,11 @@ abstract class ModelCommand implements Callable<Integer> {
     LoadOptions.Builder options = LoadOptions.newBuilder();
     if (backend != null) {
       options.backend(backend);
+    }
+    if (!properties.containsKey(ONNX_SESSIONS)) {
+      // one caller: one ONNX Runtime session with every intra-op thread, not the backend's pool of one per
+      // CPU, whose other sessions would only cost start-up time (other backends ignore onnx.* keys)
+      options.property(ONNX_SESSIONS, "1");
     }
     return loadWithProperties(model, options, properties);
   }

@@ -9,6 +9,8 @@ import dev.jinfer.io.Npy;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,10 +65,12 @@ final class PredictCommand extends ModelCommand {
     Map<String, Path> files = inputFiles();
     requireDistinct(outputs);
     NamedTensors request = readInputs(files);
+    StartupTrace.mark("inputs read");
 
     long loadStart = System.nanoTime();
     try (Model m = load()) {
       long loadNanos = System.nanoTime() - loadStart;
+      StartupTrace.mark("model loaded");
       Predictor predictor = m.predictor();
       long[] nanos = new long[repeat];
       NamedTensors result = NamedTensors.empty();
@@ -74,12 +78,16 @@ final class PredictCommand extends ModelCommand {
         long start = System.nanoTime();
         result = predictor.predict(request, outputs);
         nanos[r] = System.nanoTime() - start;
+        if (r == 0) {
+          StartupTrace.mark("first prediction");
+        }
       }
       Map<String, Path> written = writeOutputs(result);
+      StartupTrace.mark("outputs written");
 
       int width = Math.max(8, Math.max(maxLength(request.names()), maxLength(result.names())));
-      out.printf(Locale.ROOT, "Model    %s  backend %s  device %s  loaded in %s%n", m.id(), m.backend(), m.device(),
-          millis(loadNanos));
+      out.println("Model    " + m.id() + "  backend " + m.backend() + "  device " + m.device() + "  loaded in "
+          + millis(loadNanos));
       out.println("Inputs");
       for (Map.Entry<String, Tensor> e : request) {
         out.println("  " + Table.pad(e.getKey(), width) + "  " + typeAndShape(e.getValue()) + "  " + files.get(e.getKey()));
@@ -94,6 +102,7 @@ final class PredictCommand extends ModelCommand {
         }
       }
       out.flush();
+      StartupTrace.mark("summary printed");
     }
     return JinferCli.EXIT_OK;
   }
@@ -182,7 +191,12 @@ final class PredictCommand extends ModelCommand {
         + millis(nanos[0]) + ")";
   }
 
-  private static String millis(long nanos) {
-    return String.format(Locale.ROOT, "%.3f ms", nanos / 1e6);
+  /**
+   * Nanoseconds as milliseconds with three decimals, e.g. {@code 3.568 ms}. BigDecimal rather than
+   * {@code String.format("%.3f")}: a first numeric format loads the JDK's locale data, ~10 ms of a cold
+   * {@code jinfer predict} (issue 20).
+   */
+  static String millis(long nanos) {
+    return BigDecimal.valueOf(nanos, 6).setScale(3, RoundingMode.HALF_UP).toPlainString() + " ms";
   }
 }

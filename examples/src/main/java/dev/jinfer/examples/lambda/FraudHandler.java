@@ -56,7 +56,9 @@ public final class FraudHandler implements RequestHandler<APIGatewayProxyRequest
     useUnpackedNatives(System.getenv("LAMBDA_TASK_ROOT"));
     // loaded once per container and never closed: the container's end frees it
     MODEL = Backends.discover().loadResource(MODEL_RESOURCE,
-        LoadOptions.newBuilder().modelName("fraud").warmupCalls(WARMUP_CALLS).build());
+        // one ONNX Runtime session: a Lambda container serves one request at a time, so the backend's default
+        // pool of one session per CPU would only lengthen the init
+        LoadOptions.newBuilder().modelName("fraud").warmupCalls(WARMUP_CALLS).property("onnx.sessions", "1").build());
     prime();
     INIT_NANOS = System.nanoTime() - t0;
   }
