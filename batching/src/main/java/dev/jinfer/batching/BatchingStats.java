@@ -20,6 +20,9 @@ import java.time.Duration;
  * @param batchWindow the batch window now in force
  * @param fixedCostNanos the fitted fixed cost of an engine call, in nanoseconds
  * @param perRowCostNanos the fitted cost of one more row, in nanoseconds
+ * @param directCalls adaptive mode: sync calls on platform threads that called the delegate directly because
+ *     batching did not pay (see the module README)
+ * @param direct adaptive mode: whether such calls go to the delegate directly now
  */
 public record BatchingStats(
     int queuedRequests,
@@ -34,4 +37,6 @@ public record BatchingStats(
     int batchLimit,
     Duration batchWindow,
     double fixedCostNanos,
-    double perRowCostNanos) {}
+    double perRowCostNanos,
+    long directCalls,
+    boolean direct) {}

@@ -35,6 +35,7 @@ final class Drain {
     try {
       if (state.lifecycle == BatcherState.Lifecycle.RUNNING) {
         state.lifecycle = BatcherState.Lifecycle.DRAINING;
+        state.accepting = false;
         state.drainDeadline = PendingRequest.saturatedAdd(state.ticker.read(), drainTimeoutNanos);
         state.workAvailable.signalAll();
       }
@@ -75,7 +76,7 @@ final class Drain {
       List<PendingRequest> cancelled = null;
       state.lock.lock();
       try {
-        while (state.liveWorkers > 0 && cancelled == null) {
+        while ((state.liveWorkers > 0 || state.inFlight > 0) && cancelled == null) {
           long now = state.ticker.read();
           if (state.lifecycle == BatcherState.Lifecycle.DRAINING && now >= state.drainDeadline) {
             state.lifecycle = BatcherState.Lifecycle.CANCELLING;
