@@ -15,16 +15,10 @@ final class BatchCounters {
   private final LongAdder expired = new LongAdder();
   private final LongAdder shedOnAdmission = new LongAdder();
   private final LongAdder cancelledOnClose = new LongAdder();
-  private final LongAdder direct = new LongAdder();
 
   BatchCounters(BatcherConfig config, BatcherState state) {
     this.metrics = new BatchMetrics(config.meterRegistry(), state.id, state, BatcherState::queuedRequests,
         s -> s.tuning.get().maxRows(), s -> s.tuning.get().windowNanos() / 1e9);
-  }
-
-  /** A blocking caller called the delegate directly (adaptive mode: batching does not pay). */
-  void direct() {
-    direct.increment();
   }
 
   void accepted() {
@@ -75,6 +69,6 @@ final class BatchCounters {
     return new BatchingStats(queuedRequests, queuedRows, accepted.sum(), rejected.sum(), expired.sum(),
         shedOnAdmission.sum() + runner.shed.sum(), cancelled + cancelledOnClose.sum(), runner.calls.sum(),
         runner.splits.sum(), t.maxRows(), Duration.ofNanos(t.windowNanos()), t.cost().fixedNanos(),
-        t.cost().perRowNanos(), direct.sum(), t.directAt(state.ticker.read()));
+        t.cost().perRowNanos(), t.directAt(state.ticker.read()));
   }
 }

@@ -23,11 +23,12 @@ package dev.jinfer.batching;
  * fixed * (1 - 1 / n)} (n the limit): the engine call's fixed cost, shared. What the queue costs such a
  * caller is its hand-off: it parks and is woken by another thread, about {@link #BLOCKING_HANDOFF_NANOS} of
  * CPU. When the fitted saving is below that (the batch time per row does not fall enough with the batch
- * size: a cheap model such as a 10 us fraud MLP), those callers call the delegate directly on their own
- * thread ({@link Tuning#direct()}); every {@link #PROBE_INTERVAL_NANOS} they queue again until
- * {@link #PROBE_BATCHES} batches have refreshed the fit, and the decision is made again. Async and
- * virtual-thread callers always queue (their hand-off is 1-4 us). The decision is made after
- * {@link #DECIDE_BATCHES} batches.
+ * size: a cheap model such as a 10 us fraud MLP), {@link Tuning#direct()} says so (reported by
+ * {@code BatchingStats.direct()}, not acted on); every {@link #PROBE_INTERVAL_NANOS} it is reconsidered
+ * after {@link #PROBE_BATCHES} more batches. Async and virtual-thread callers are not concerned (their
+ * hand-off is 1-4 us). The decision is made after
+ * {@link #DECIDE_BATCHES} batches, and batching is turned off only by a fit whose batch sizes spread by
+ * {@link #MIN_ROW_VARIANCE} rows squared or more (batches of one size cannot separate the fixed cost).
  *
  * <p>Immutable and thread-safe.
  */
@@ -44,6 +45,8 @@ final class BatchTuner {
   static final long BLOCKING_HANDOFF_NANOS = 12_000;
   /** How long blocking callers call directly before a probe measures batches again. */
   static final long PROBE_INTERVAL_NANOS = 100_000_000L;
+  /** The spread of batch sizes, in rows squared, the fit needs before it may turn batching off. */
+  static final double MIN_ROW_VARIANCE = 4;
   /** Batches a probe measures before deciding again. */
   static final int PROBE_BATCHES = 8;
 
@@ -138,7 +141,10 @@ final class BatchTuner {
     if (previous.direct() && probed < PROBE_BATCHES) {
       return new Tuning(cost, limit, 0, true, previous.probeAt(), probed);
     }
-    if (pays(cost, limit)) {
+    // only an identified fit may turn batching off: batches of nearly one size (a saturated batcher, or the
+    // first batches) give the proportional model, whose fixed cost of zero would say batching never pays
+    boolean direct = cost.rowVariance() >= MIN_ROW_VARIANCE ? !pays(cost, limit) : previous.direct();
+    if (!direct) {
       return new Tuning(cost, limit, 0);
     }
     return new Tuning(cost, limit, 0, true, now + PROBE_INTERVAL_NANOS, 0);

@@ -31,8 +31,6 @@ final class BatcherState {
   // guarded by lock
   final BatchQueue queue;
   Lifecycle lifecycle = Lifecycle.RUNNING;
-  /** False once {@link #lifecycle} leaves RUNNING: read without the lock by the direct path. */
-  volatile boolean accepting = true;
   long drainDeadline;
   int idleWorkers;
   long idleUntil = Long.MAX_VALUE;

@@ -275,11 +275,6 @@ public final class BatchingPredictor extends ForwardingPredictor {
       throw new InvalidInputException("options: expected CallOptions but got null");
     }
     requireCallerThread();
-    if (state.tuning.get().directAt(state.ticker.read()) && state.accepting && !VirtualThreads.isVirtual()) {
-      // adaptive mode found that batching does not pay for a blocked platform thread: call the engine here
-      counters.direct();
-      return delegate().predict(inputs, outputNames, options);
-    }
     Deadline deadline = options.deadlineOrNull();
     boolean mayLead = !workers.manual();
     if (deadline == null) {

@@ -35,7 +35,6 @@ final class Drain {
     try {
       if (state.lifecycle == BatcherState.Lifecycle.RUNNING) {
         state.lifecycle = BatcherState.Lifecycle.DRAINING;
-        state.accepting = false;
         state.drainDeadline = PendingRequest.saturatedAdd(state.ticker.read(), drainTimeoutNanos);
         state.workAvailable.signalAll();
       }

@@ -298,7 +298,6 @@ final class Workers {
           if (state.lifecycle == BatcherState.Lifecycle.RUNNING) {
             // only after an unexpected error: nobody is left to serve the queue
             state.lifecycle = BatcherState.Lifecycle.CANCELLING;
-            state.accepting = false;
             failAll(state.queue.removeAll(), "its batcher threads died");
           }
           state.workersExited.signalAll();

@@ -127,7 +127,7 @@ class AdaptiveTuningTest {
     BatchTuner.Tuning s = t.initial();
     long now = 0;
     for (int i = 0; i < BatchTuner.DECIDE_BATCHES - 1; i++) {
-      int n = 1 + i % 8;
+      int n = 1 + 2 * (i % 8); // sizes spread: the fit can separate the fixed cost
       s = t.observe(s, n, 2 * US + 8 * US * n, now += MS); // fixed 2 us: saves 2 us a request, below a hand-off
       assertThat(s.direct()).as("undecided before %d batches", BatchTuner.DECIDE_BATCHES).isFalse();
     }
@@ -140,7 +140,7 @@ class AdaptiveTuningTest {
     // the probe's batches find a large fixed cost: batching pays again after PROBE_BATCHES of them
     now += BatchTuner.PROBE_INTERVAL_NANOS;
     for (int i = 0; i < 60; i++) {
-      int n = 1 + i % 8;
+      int n = 1 + 2 * (i % 8);
       s = t.observe(s, n, 200 * US + 8 * US * n, now += MS);
     }
     assertThat(s.direct()).isFalse();
@@ -159,5 +159,17 @@ class AdaptiveTuningTest {
     assertThat(BatchTuner.pays(perCall, 32)).isTrue();
     assertThat(BatchTuner.pays(perCall, 1)).as("a batch of one shares nothing").isFalse();
     assertThat(BatchTuner.pays(perRow, 32)).isFalse();
+  }
+
+  @Test
+  void tuner_keepsBatching_whenEveryBatchHasTheSameSize_evenIfTheProportionalFitSharesNothing() {
+    BatchTuner t = new BatchTuner(32, 2 * MS, 5 * MS);
+    BatchTuner.Tuning s = t.initial();
+    long now = 0;
+    for (int i = 0; i < 50; i++) {
+      s = t.observe(s, 32, 60 * US + 15 * US * 32, now += MS); // a saturated batcher: always 32 rows
+    }
+    assertThat(s.cost().fixedNanos()).as("the proportional model").isZero();
+    assertThat(s.direct()).as("unidentified fixed cost: no evidence that batching does not pay").isFalse();
   }
 }
