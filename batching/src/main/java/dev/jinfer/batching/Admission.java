@@ -12,6 +12,7 @@ import dev.jinfer.Priority;
 import dev.jinfer.Shape;
 import dev.jinfer.Tensor;
 import dev.jinfer.TensorSpec;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -61,6 +62,11 @@ final class Admission {
     return signature;
   }
 
+  /** @return the builder's default timeout, 0 for none */
+  long defaultTimeoutNanos() {
+    return defaultTimeoutNanos;
+  }
+
   List<String> inputNames() {
     return inputNames;
   }
@@ -95,17 +101,38 @@ final class Admission {
    */
   CompletableFuture<NamedTensors> submit(NamedTensors inputs, List<String> outputNames, Priority priority,
       long timeoutNanos) {
+    return submit(inputs, outputNames, priority, timeoutNanos, false).future();
+  }
+
+  /**
+   * A queued request, and the batch its caller is to run itself (leader/follower), if any.
+   *
+   * @param future the request's future
+   * @param lead a due batch taken for the caller at admission, holding one of the in-flight slots; the
+   *     caller must pass it to {@link Workers#lead}; null if there is none
+   */
+  record Submitted(CompletableFuture<NamedTensors> future, Workers.@Nullable Batch lead) {}
+
+  /**
+   * Queues a request; a caller that will block for its answer ({@code mayLead}) and finds a batch due and
+   * a slot free takes that batch to run it on its own thread, in the same lock hold, instead of waking a
+   * worker. Never throws.
+   *
+   * @param timeoutNanos how long it may stay queued; 0 for no limit
+   * @param mayLead whether the caller blocks until its request completes (sync {@code predict})
+   */
+  Submitted submit(NamedTensors inputs, List<String> outputNames, Priority priority, long timeoutNanos,
+      boolean mayLead) {
     CompletableFuture<NamedTensors> future = new CompletableFuture<>();
     PendingRequest r;
     try {
       signature.validate(inputs, outputNames, false);
       r = newRequest(inputs, outputNames, priority, timeoutNanos, future);
     } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
+      return new Submitted(CompletableFuture.failedFuture(e), null);
     }
     observations.queued(r);
-    enqueue(r);
-    return future;
+    return new Submitted(future, enqueue(r, mayLead));
   }
 
   private PendingRequest newRequest(NamedTensors inputs, List<String> outputNames, Priority priority, long timeoutNanos,
@@ -136,9 +163,11 @@ final class Admission {
         future);
   }
 
-  private void enqueue(PendingRequest r) {
+  private Workers.@Nullable Batch enqueue(PendingRequest r, boolean mayLead) {
     RuntimeException refusal = null;
     PendingRequest displaced = null;
+    Workers.Batch lead = null;
+    List<PendingRequest> expired = null;
     state.lock.lock();
     try {
       if (state.lifecycle != BatcherState.Lifecycle.RUNNING) {
@@ -154,11 +183,31 @@ final class Admission {
         } else {
           displaced = out;
           counters.accepted();
-          state.wakeWorkerIfDue();
+          if (mayLead && state.inFlight < state.workers) {
+            long now = state.ticker.read();
+            expired = new ArrayList<>(0);
+            state.queue.expire(now, expired);
+            BatchTuner.Tuning t = state.tuning.get();
+            List<PendingRequest> batch = state.queue.poll(now, t.maxRows(), t.windowNanos(), false);
+            if (batch != null) {
+              state.inFlight++;
+              lead = new Workers.Batch(batch, now);
+            }
+          }
+          if (lead == null) {
+            state.wakeWorkerIfDue();
+          }
         }
       }
     } finally {
       state.lock.unlock();
+    }
+    if (expired != null && !expired.isEmpty()) {
+      counters.expired(expired.size());
+      for (PendingRequest e : expired) {
+        e.future.completeExceptionally(new DeadlineExceededException("model " + state.id + ": deadline of "
+            + BatcherState.millis(e.timeoutNanos) + " passed while the request was queued; it did not run"));
+      }
     }
     if (refusal != null) {
       r.future.completeExceptionally(refusal);
@@ -169,6 +218,7 @@ final class Admission {
           + ": displaced from the full batching queue (maxQueueSize " + state.maxQueueSize
           + ") by a HIGH-priority request", null));
     }
+    return lead;
   }
 
   /** In adaptive mode: the failure of a request predicted to finish after its deadline. Holds the lock. */

@@ -142,7 +142,8 @@ final class BatchRunner {
       calls.increment();
       metrics.batch(rows, nanos);
       int batchRows = rows;
-      tuning.updateAndGet(t -> tuner.observe(t, batchRows, nanos));
+      long end = start + nanos;
+      tuning.updateAndGet(t -> tuner.observe(t, batchRows, nanos, end));
       results = requests.size() == 1 ? List.of(out) : split(out, requests, rows, outputs);
     } catch (Throwable e) {
       fail(requests, outputs, e);

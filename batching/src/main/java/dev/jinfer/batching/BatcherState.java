@@ -35,6 +35,8 @@ final class BatcherState {
   int idleWorkers;
   long idleUntil = Long.MAX_VALUE;
   int liveWorkers;
+  /** Batches running now, on workers or on callers that lead (at most {@link #workers}). */
+  int inFlight;
 
   BatcherState(BatcherConfig config) {
     this.id = config.delegate().modelId();
@@ -49,8 +51,8 @@ final class BatcherState {
 
   /** Holds the lock. Wakes one sleeping worker if the queue now has work before they would wake. */
   void wakeWorkerIfDue() {
-    if (idleWorkers == 0) {
-      return;
+    if (idleWorkers == 0 || inFlight >= workers) {
+      return; // no worker to wake, or none could take a batch now (the next to finish one looks at the queue)
     }
     BatchTuner.Tuning t = tuning.get();
     long due = queue.nextDueAt(t.maxRows(), t.windowNanos());
@@ -58,6 +60,11 @@ final class BatcherState {
       idleUntil = due;
       workAvailable.signal();
     }
+  }
+
+  /** Holds the lock. Whether another batch may start now (manual mode has no limit: its callers dispatch). */
+  boolean slotFree(boolean manual) {
+    return manual || inFlight < workers;
   }
 
   int queuedRequests() {

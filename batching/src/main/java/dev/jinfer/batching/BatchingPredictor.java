@@ -175,8 +175,8 @@ public final class BatchingPredictor extends ForwardingPredictor {
    * @param inputs every input of the signature, by name, each with the same number of rows
    * @param outputNames the outputs wanted; empty for all
    * @param options the call's deadline and priority
-   * @return a future completed exactly once, on a batcher thread, with this request's rows of the outputs
-   *     (views into the batch's output tensors)
+   * @return a future completed exactly once, on a batcher thread (or a blocking caller's thread leading a
+   *     batch), with this request's rows of the outputs (views into the batch's output tensors)
    */
   public CompletableFuture<NamedTensors> predictAsync(NamedTensors inputs, List<String> outputNames, CallOptions options) {
     return admission.submit(inputs, outputNames, options);
@@ -209,7 +209,8 @@ public final class BatchingPredictor extends ForwardingPredictor {
    * Queues a request with the call's options, as {@link #predictAsync(NamedTensors, List, CallOptions)}, and
    * completes the returned future on {@code executor}, so that its dependent stages do not run on a
    * batcher thread (if the executor rejects the hand-off, the future is completed on the batcher thread
-   * instead). The engine call itself runs on a batcher thread. Never throws. Thread-safe.
+   * instead). The engine call itself runs on a batcher thread, or on a blocking caller's thread leading the
+   * batch. Never throws. Thread-safe.
    *
    * @param inputs every input of the signature, by name
    * @param outputNames the outputs wanted; empty for all
@@ -275,8 +276,14 @@ public final class BatchingPredictor extends ForwardingPredictor {
     }
     requireCallerThread();
     Deadline deadline = options.deadlineOrNull();
+    boolean mayLead = !workers.manual();
     if (deadline == null) {
-      CompletableFuture<NamedTensors> f = admission.submit(inputs, outputNames, options);
+      Admission.Submitted s = admission.submit(inputs, outputNames, options.priority(), admission.defaultTimeoutNanos(),
+          mayLead);
+      CompletableFuture<NamedTensors> f = s.future();
+      if (s.lead() != null) {
+        workers.lead(s.lead(), f);
+      }
       try {
         return f.get();
       } catch (ExecutionException e) {
@@ -289,7 +296,12 @@ public final class BatchingPredictor extends ForwardingPredictor {
     if (remaining <= 0) {
       throw DeadlineExceededException.beforeStart(modelId(), deadline);
     }
-    CompletableFuture<NamedTensors> f = admission.submit(inputs, outputNames, options.priority(), remaining);
+    Admission.Submitted s = admission.submit(inputs, outputNames, options.priority(), remaining, mayLead);
+    CompletableFuture<NamedTensors> f = s.future();
+    if (s.lead() != null) {
+      workers.lead(s.lead(), f);
+      remaining = Math.max(0, deadline.remainingNanos());
+    }
     try {
       NamedTensors out = f.get(remaining, TimeUnit.NANOSECONDS);
       if (deadline.isExpired()) {

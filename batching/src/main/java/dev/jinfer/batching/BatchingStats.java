@@ -20,6 +20,9 @@ import java.time.Duration;
  * @param batchWindow the batch window now in force
  * @param fixedCostNanos the fitted fixed cost of an engine call, in nanoseconds
  * @param perRowCostNanos the fitted cost of one more row, in nanoseconds
+ * @param direct adaptive mode's verdict, from the fitted costs, that batching does not pay for callers blocked
+ *     on platform threads (the shared fixed cost of an engine call is below a hand-off; see the module README).
+ *     (false while a probe re-measures, every 100 ms). Advisory: the batcher reports it and does not act on it
  */
 public record BatchingStats(
     int queuedRequests,
@@ -34,4 +37,5 @@ public record BatchingStats(
     int batchLimit,
     Duration batchWindow,
     double fixedCostNanos,
-    double perRowCostNanos) {}
+    double perRowCostNanos,
+    boolean direct) {}

@@ -75,7 +75,7 @@ final class Drain {
       List<PendingRequest> cancelled = null;
       state.lock.lock();
       try {
-        while (state.liveWorkers > 0 && cancelled == null) {
+        while ((state.liveWorkers > 0 || state.inFlight > 0) && cancelled == null) {
           long now = state.ticker.read();
           if (state.lifecycle == BatcherState.Lifecycle.DRAINING && now >= state.drainDeadline) {
             state.lifecycle = BatcherState.Lifecycle.CANCELLING;

@@ -30,6 +30,8 @@ final class Workers {
   private final BatcherState state;
   private final boolean manual;
   private final List<Thread> threads = new ArrayList<>();
+  /** Set on a caller's thread while it leads batches (see {@link #lead}). */
+  private final ThreadLocal<Boolean> leading = new ThreadLocal<>();
   // set once by start(), before any thread starts (Thread.start orders the write before the threads' reads)
   private @Nullable Started started;
 
@@ -71,8 +73,12 @@ final class Workers {
     return threads;
   }
 
+  /**
+   * @return whether the calling thread runs this batcher's batches now: one of its threads, or a caller
+   *     leading a batch (a dependent stage of a future it completes runs on it)
+   */
   boolean onBatcherThread() {
-    return !threads.isEmpty() && threads.contains(Thread.currentThread());
+    return (!threads.isEmpty() && threads.contains(Thread.currentThread())) || leading.get() != null;
   }
 
   /**
@@ -115,23 +121,47 @@ final class Workers {
    *     when the batcher is closing and the queue is empty
    */
   @Nullable Batch nextBatch(boolean block, List<PendingRequest> expiredOut) {
+    return nextBatch(block, expiredOut, false);
+  }
+
+  /**
+   * {@link #nextBatch(boolean, List)}, first giving back the slot of the batch this thread just ran.
+   *
+   * @param releaseSlot whether this thread ran a batch since its last call (it holds one of the
+   *     {@code workers} slots of batches in flight)
+   */
+  private @Nullable Batch nextBatch(boolean block, List<PendingRequest> expiredOut, boolean releaseSlot) {
     state.lock.lock();
     try {
+      if (releaseSlot) {
+        state.inFlight--;
+      }
       for (;;) {
         long now = state.ticker.read();
         state.queue.expire(now, expiredOut);
         BatchTuner.Tuning t = state.tuning.get();
         boolean flush = state.lifecycle != BatcherState.Lifecycle.RUNNING;
+        if (flush && state.queue.isEmpty()) {
+          return null;
+        }
+        if (!state.slotFree(manual)) {
+          // every slot is taken by callers leading their own batches: wait for one to finish
+          if (!block || !expiredOut.isEmpty()) {
+            return NOTHING_DUE;
+          }
+          awaitUninterruptibly();
+          continue;
+        }
         long window = t.windowNanos();
         List<PendingRequest> requests = state.queue.poll(now, t.maxRows(), window, flush);
         if (requests != null) {
+          if (!manual) {
+            state.inFlight++;
+          }
           if (state.idleWorkers > 0 && state.queue.nextDueAt(t.maxRows(), window) <= now) {
             state.workAvailable.signal();
           }
           return new Batch(requests, now);
-        }
-        if (flush && state.queue.isEmpty()) {
-          return null;
         }
         if (!block || !expiredOut.isEmpty()) {
           return NOTHING_DUE;
@@ -154,6 +184,69 @@ final class Workers {
       }
     } finally {
       state.lock.unlock();
+    }
+  }
+
+  /** Holds the lock. Sleeps as an idle worker until signalled (a slot freed, or work queued). */
+  private void awaitUninterruptibly() {
+    state.idleWorkers++;
+    try {
+      state.workAvailable.await();
+    } catch (InterruptedException e) {
+      // batcher threads stop on close(), not on interrupts
+    } finally {
+      state.idleWorkers--;
+    }
+  }
+
+  /**
+   * Leader/follower: a caller blocked in the sync {@code predict} that took a batch at admission (see
+   * {@link Admission}) runs it on its own thread, instead of waking a batcher thread and parking until it
+   * is done; then, while its own request is still queued, it runs the next due batch if a slot is free.
+   * Gives the slot back at the end and wakes a worker if work is left queued.
+   *
+   * @param first the batch taken at admission (it holds a slot)
+   * @param own the caller's own request's future
+   */
+  void lead(Batch first, java.util.concurrent.CompletableFuture<?> own) {
+    List<PendingRequest> expiredNow = new ArrayList<>(0);
+    leading.set(Boolean.TRUE);
+    try {
+      leadBatches(first, own, expiredNow);
+    } finally {
+      leading.remove();
+    }
+  }
+
+  private void leadBatches(Batch first, java.util.concurrent.CompletableFuture<?> own, List<PendingRequest> expiredNow) {
+    for (Batch b = first; b != null;) {
+      run(b);
+      b = null;
+      state.lock.lock();
+      try {
+        state.inFlight--;
+        if (!own.isDone() && state.lifecycle == BatcherState.Lifecycle.RUNNING) {
+          long now = state.ticker.read();
+          state.queue.expire(now, expiredNow);
+          BatchTuner.Tuning t = state.tuning.get();
+          List<PendingRequest> requests = state.queue.poll(now, t.maxRows(), t.windowNanos(), false);
+          if (requests != null) {
+            state.inFlight++;
+            b = new Batch(requests, now);
+          }
+        }
+        if (b == null) {
+          if (state.idleWorkers > 0 && !state.queue.isEmpty()) {
+            state.workAvailable.signal();
+          }
+          if (state.lifecycle != BatcherState.Lifecycle.RUNNING && state.inFlight == 0) {
+            state.workersExited.signalAll();
+          }
+        }
+      } finally {
+        state.lock.unlock();
+      }
+      failExpired(expiredNow);
     }
   }
 
@@ -182,13 +275,16 @@ final class Workers {
   private void workerLoop() {
     List<PendingRequest> expiredNow = new ArrayList<>();
     try {
+      boolean ran = false;
       for (;;) {
-        Batch b = nextBatch(true, expiredNow);
+        Batch b = nextBatch(true, expiredNow, ran);
+        ran = false;
         failExpired(expiredNow);
         if (b == null) {
           return;
         }
         if (b != NOTHING_DUE) {
+          ran = true;
           run(b);
         }
       }

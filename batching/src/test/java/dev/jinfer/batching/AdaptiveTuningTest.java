@@ -120,4 +120,56 @@ class AdaptiveTuningTest {
     }
     assertThat(s.maxRows()).isBetween(23, 25);
   }
+
+  @Test
+  void tuner_goesDirect_whenABatchSavesLessThanAHandOff_andDecidesAgainAfterAProbe() {
+    BatchTuner t = new BatchTuner(32, 2 * MS, 5 * MS);
+    BatchTuner.Tuning s = t.initial();
+    long now = 0;
+    for (int i = 0; i < BatchTuner.DECIDE_BATCHES - 1; i++) {
+      int n = 1 + 2 * (i % 8); // sizes spread: the fit can separate the fixed cost
+      s = t.observe(s, n, 2 * US + 8 * US * n, now += MS); // fixed 2 us: saves 2 us a request, below a hand-off
+      assertThat(s.direct()).as("undecided before %d batches", BatchTuner.DECIDE_BATCHES).isFalse();
+    }
+    s = t.observe(s, 3, 2 * US + 8 * US * 3, now += MS);
+    assertThat(s.direct()).isTrue();
+    assertThat(s.directAt(now)).isTrue();
+    assertThat(s.directAt(now + BatchTuner.PROBE_INTERVAL_NANOS - 1)).isTrue();
+    assertThat(s.directAt(now + BatchTuner.PROBE_INTERVAL_NANOS)).as("probe time").isFalse();
+
+    // the probe's batches find a large fixed cost: batching pays again after PROBE_BATCHES of them
+    now += BatchTuner.PROBE_INTERVAL_NANOS;
+    for (int i = 0; i < 60; i++) {
+      int n = 1 + 2 * (i % 8);
+      s = t.observe(s, n, 200 * US + 8 * US * n, now += MS);
+    }
+    assertThat(s.direct()).isFalse();
+    assertThat(BatchTuner.pays(s.cost(), s.maxRows())).isTrue();
+  }
+
+  @Test
+  void pays_comparesTheSharedFixedCostWithTheHandOff() {
+    CostModel perCall = CostModel.empty();
+    CostModel perRow = CostModel.empty();
+    for (int i = 0; i < 50; i++) {
+      int n = 1 + i % 16;
+      perCall = perCall.add(n, 60 * US + 15 * US * n); // the wide MLP: 60 us shared per call
+      perRow = perRow.add(n, 1 * US + 1 * US * n);      // a cheap model: 1 us shared
+    }
+    assertThat(BatchTuner.pays(perCall, 32)).isTrue();
+    assertThat(BatchTuner.pays(perCall, 1)).as("a batch of one shares nothing").isFalse();
+    assertThat(BatchTuner.pays(perRow, 32)).isFalse();
+  }
+
+  @Test
+  void tuner_keepsBatching_whenEveryBatchHasTheSameSize_evenIfTheProportionalFitSharesNothing() {
+    BatchTuner t = new BatchTuner(32, 2 * MS, 5 * MS);
+    BatchTuner.Tuning s = t.initial();
+    long now = 0;
+    for (int i = 0; i < 50; i++) {
+      s = t.observe(s, 32, 60 * US + 15 * US * 32, now += MS); // a saturated batcher: always 32 rows
+    }
+    assertThat(s.cost().fixedNanos()).as("the proportional model").isZero();
+    assertThat(s.direct()).as("unidentified fixed cost: no evidence that batching does not pay").isFalse();
+  }
 }

@@ -60,6 +60,52 @@ class BatchingPredictorConcurrencyTest {
     assertThat(batcherThreads()).isEmpty();
   }
 
+  /** Leader/follower: a lone blocking caller whose request is due at once runs the engine call itself. */
+  @Test
+  void loneBlockingCaller_runsItsDueBatchOnItsOwnThread_asyncCallersGoToAWorker() throws Exception {
+    ConcurrentLinkedQueue<String> engineThreads = new ConcurrentLinkedQueue<>();
+    dev.jinfer.Predictor recording = new dev.jinfer.ForwardingPredictor(fake) {
+      @Override
+      public NamedTensors predict(NamedTensors in, List<String> outputNames, CallOptions options) {
+        engineThreads.add(Thread.currentThread().getName());
+        return super.predict(in, outputNames, options);
+      }
+    };
+    for (BatchingPredictor p : List.of(
+        BatchingPredictor.newBuilder(recording).latencyTarget(Duration.ofMillis(5)).workers(1).build(),
+        BatchingPredictor.newBuilder(recording).maxBatchSize(1).maxQueueDelay(Duration.ofMillis(50)).workers(1).build())) {
+      try (p) {
+        engineThreads.clear();
+        for (int i = 0; i < 20; i++) {
+          check(p.predict(request(i, 1, 2)), i, 1, 2);
+        }
+        check(p.predict(request(7, 2, 2), List.of(), CallOptions.of(Deadline.after(Duration.ofSeconds(30)))), 7, 2, 2);
+        assertThat(engineThreads).hasSize(21).containsOnly(Thread.currentThread().getName());
+        engineThreads.clear();
+        check(p.predictAsync(request(3, 1, 2)).get(30, TimeUnit.SECONDS), 3, 1, 2);
+        assertThat(engineThreads).singleElement().asString().startsWith("jinfer-batcher-fake:1-");
+      }
+    }
+  }
+
+  /** A window not yet due: the blocking caller leaves its request to the worker's timer, as before. */
+  @Test
+  void blockingCaller_doesNotLead_aBatchThatIsNotDue() throws Exception {
+    ConcurrentLinkedQueue<String> engineThreads = new ConcurrentLinkedQueue<>();
+    dev.jinfer.Predictor recording = new dev.jinfer.ForwardingPredictor(fake) {
+      @Override
+      public NamedTensors predict(NamedTensors in, List<String> outputNames, CallOptions options) {
+        engineThreads.add(Thread.currentThread().getName());
+        return super.predict(in, outputNames, options);
+      }
+    };
+    try (BatchingPredictor p = BatchingPredictor.newBuilder(recording).maxBatchSize(8)
+        .maxQueueDelay(Duration.ofMillis(1)).workers(1).build()) {
+      check(p.predict(request(5, 1, 2)), 5, 1, 2);
+      assertThat(engineThreads).singleElement().asString().startsWith("jinfer-batcher-fake:1-");
+    }
+  }
+
   /** 64 callers x 10,000 requests with distinct inputs, two shapes and 1 to 3 rows each; each checks its rows. */
   @Test
   void stress_64Callers_x10000Requests_eachGetsItsOwnRows() throws Exception {

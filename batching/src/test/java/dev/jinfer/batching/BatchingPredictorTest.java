@@ -482,6 +482,48 @@ class BatchingPredictorTest {
   }
 
   @Test
+  void adaptive_judgesBatchingNotWorthItForBlockingCallers_whenTheEngineCostIsPerRow_andProbesAgainLater() {
+    fake.ticker = ticker;
+    fake.fixed = Duration.ZERO;
+    fake.perRow = Duration.ofNanos(10_000); // a batch saves nothing: cost(n) / n == cost(1)
+    BatchingPredictor p = manual(b -> b.maxBatchSize(32).latencyTarget(Duration.ofMillis(5)));
+    runBatches(p, 1, 7, 13, 3, 19, 11, 17, 5);
+    assertThat(p.stats().direct()).as("after %d batches: %s", BatchTuner.DECIDE_BATCHES, p.stats()).isTrue();
+
+    // the probe: after the interval, requests queue again until PROBE_BATCHES batches have been measured
+    ticker.advance(Duration.ofNanos(BatchTuner.PROBE_INTERVAL_NANOS));
+    assertThat(p.stats().direct()).isFalse();
+    runBatches(p, 2, 9, 4, 15, 6, 1, 8, 12);
+    assertThat(p.stats().direct()).as("the engine still saves nothing per row in a batch").isTrue();
+  }
+
+  @Test
+  void adaptive_keepsBatching_whenTheEngineCostIsPerCall_andFixedModeNeverGoesDirect() {
+    fake.ticker = ticker;
+    fake.fixed = Duration.ofNanos(100_000); // a batch of 32 saves each request ~97 us
+    fake.perRow = Duration.ofNanos(1_000);
+    BatchingPredictor adaptive = manual(b -> b.maxBatchSize(32).latencyTarget(Duration.ofMillis(5)));
+    BatchingPredictor fixed = manual(b -> b.maxBatchSize(32).maxQueueDelay(Duration.ZERO));
+    for (BatchingPredictor p : List.of(adaptive, fixed)) {
+      for (int round = 0; round < 3; round++) {
+        runBatches(p, 1, 7, 13, 3, 19, 11, 17, 5);
+      }
+      assertThat(p.stats().direct()).as("%s", p.stats()).isFalse();
+    }
+
+    // the same engine turning cost-per-row: adaptive mode follows within some batches; fixed mode never
+    fake.fixed = Duration.ZERO;
+    fake.perRow = Duration.ofNanos(10_000);
+    for (BatchingPredictor p : List.of(adaptive, fixed)) {
+      for (int round = 0; round < 10; round++) {
+        runBatches(p, 1, 7, 13, 3, 19, 11, 17, 5);
+      }
+    }
+    assertThat(adaptive.stats().direct()).as("%s", adaptive.stats()).isTrue();
+    assertThat(fixed.stats().direct()).isFalse();
+  }
+
+  @Test
   void adaptive_shedsRequestsPredictedToMissTheirDeadline_onArrivalAndBeforeRunning() {
     fake.ticker = ticker;
     fake.fixed = Duration.ofMillis(1);
