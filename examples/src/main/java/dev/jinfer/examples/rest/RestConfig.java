@@ -51,6 +51,7 @@ public final class RestConfig {
   private final @Nullable Backends backends;
   private final int keepVersions;
   private final int grpcPort;
+  private final int grpcQueue;
   private final int backlog;
   private final Duration readTimeout;
   private final Duration idleTimeout;
@@ -79,6 +80,7 @@ public final class RestConfig {
     this.backends = b.backends;
     this.keepVersions = b.keepVersions;
     this.grpcPort = b.grpcPort;
+    this.grpcQueue = b.grpcQueue;
     this.backlog = b.backlog;
     this.readTimeout = b.readTimeout;
     this.idleTimeout = b.idleTimeout;
@@ -108,6 +110,8 @@ public final class RestConfig {
     m.put("--sessions", "ONNX Runtime sessions per model version (default: CPUs, at most 4)");
     m.put("--keep-versions", "newest versions of each model kept loaded and servable by version (default 1)");
     m.put("--grpc-port", "port of the Open Inference Protocol's gRPC server; 0 picks a free one; -1 = no gRPC server (default -1)");
+    m.put("--grpc-queue", "gRPC inference calls waiting for one of the --http-threads gRPC threads; beyond, RESOURCE_EXHAUSTED at once"
+        + " (default 256)");
     m.put("--backlog", "connections the kernel queues before the server accepts them (default " + DEFAULT_BACKLOG
         + "; the kernel caps it at net.core.somaxconn)");
     m.put("--read-timeout-ms", "longest wait for the rest of a request once its first byte came; then 408 and close (default 10000)");
@@ -239,6 +243,9 @@ public final class RestConfig {
       case "--grpc-port":
         b.grpcPort(integer(flag, v));
         break;
+      case "--grpc-queue":
+        b.grpcQueue(integer(flag, v));
+        break;
       case "--backlog":
         b.backlog(integer(flag, v));
         break;
@@ -280,6 +287,11 @@ public final class RestConfig {
   /** @return the gRPC server's port (0: a free one), or -1 for no gRPC server */
   public int grpcPort() {
     return grpcPort;
+  }
+
+  /** @return gRPC inference calls that may wait for a gRPC thread; beyond, RESOURCE_EXHAUSTED at once */
+  public int grpcQueue() {
+    return grpcQueue;
   }
 
   /** @return the address to bind */
@@ -410,7 +422,7 @@ public final class RestConfig {
         + ", batchQueue=" + batchQueue + ", batchWorkers=" + batchWorkers + ", cacheSize=" + cacheSize
         + ", breaker=" + breakerFailureRate + "% of " + breakerWindow + " (min " + breakerMinCalls + "), wait " + breakerWait
         + ", intraOpThreads=" + intraOpThreads + ", sessions=" + (sessions == 0 ? "default" : sessions) + ", keepVersions=" + keepVersions
-        + ", grpcPort=" + (grpcPort < 0 ? "off" : grpcPort) + ", backlog=" + backlog + ", readTimeout=" + readTimeout
+        + ", grpcPort=" + (grpcPort < 0 ? "off" : grpcPort + ", grpcQueue=" + grpcQueue) + ", backlog=" + backlog + ", readTimeout=" + readTimeout
         + ", idleTimeout=" + idleTimeout + ", ioThreads=" + ioThreads + "]";
   }
 
@@ -438,6 +450,7 @@ public final class RestConfig {
     private @Nullable Backends backends;
     private int keepVersions = 1;
     private int grpcPort = -1;
+    private int grpcQueue = 256;
     private int backlog = DEFAULT_BACKLOG;
     private Duration readTimeout = Duration.ofSeconds(10);
     private Duration idleTimeout = Duration.ofSeconds(60);
@@ -728,6 +741,17 @@ public final class RestConfig {
         throw new IllegalArgumentException("grpcPort must be -1 (off) or in [0, 65535] but was " + port);
       }
       this.grpcPort = port;
+      return this;
+    }
+
+    /**
+     * @param queue gRPC inference calls that may wait for a gRPC thread (there are {@code httpThreads}), at least 0;
+     *     beyond, a call is answered RESOURCE_EXHAUSTED at once
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder grpcQueue(int queue) {
+      this.grpcQueue = atLeast("grpcQueue", queue, 0);
       return this;
     }
 

@@ -425,8 +425,12 @@ final class RestHandler {
 
   private int v2Infer(HttpCall call, String name, @Nullable String version) throws IOException {
     Deadline deadline = deadline(call);
-    JsonNode body = readJson(call);
-    Inference.Result<OipJson.Request> r = inference.run(name, version, sig -> OipJson.parse(body, sig),
+    JsonFastPath.V2 fast = JsonFastPath.v2(json.getFactory(), call.body()); // the common request, without a tree
+    JsonNode body = fast == null ? readJson(call) : null;
+    Inference.Result<OipJson.Request> r = inference.run(name, version, sig -> {
+          OipJson.Request q = fast == null ? null : fast.toRequest(sig);
+          return q != null ? q : OipJson.parse(body != null ? body : tree(call), sig);
+        },
         (predictor, request) -> run(predictor, request.inputs(), request.outputs(), CallOptions.of(request.priority()), deadline));
     return send(call, 200, g -> OipJson.writeResponse(g, r.served().id().name(), r.served().id().version(), r.request().id(),
         r.outputs()));
@@ -468,8 +472,12 @@ final class RestHandler {
 
   private int predict(HttpCall call, String name, @Nullable String version, long start) throws IOException {
     Deadline deadline = deadline(call);
-    JsonNode body = readJson(call);
-    Inference.Result<TensorJson.Request> r = inference.run(name, version, sig -> TensorJson.parse(body, sig),
+    JsonFastPath.V1 fast = JsonFastPath.v1(json.getFactory(), call.body()); // the common request, without a tree
+    JsonNode body = fast == null ? readJson(call) : null;
+    Inference.Result<TensorJson.Request> r = inference.run(name, version, sig -> {
+          TensorJson.Request q = fast == null ? null : fast.toRequest(sig);
+          return q != null ? q : TensorJson.parse(body != null ? body : tree(call), sig);
+        },
         (predictor, request) -> run(predictor, request.inputs(), request.outputs(), CallOptions.defaults(), deadline));
     double latencyUs = (System.nanoTime() - start) / 1_000.0;
     return send(call, 200, g -> {
@@ -507,6 +515,19 @@ final class RestHandler {
       throw ApiException.badRequest(DEADLINE_HEADER + ": expected a positive whole number of milliseconds but got '" + h + "'");
     }
     return Deadline.after(Duration.ofMillis(ms));
+  }
+
+  /**
+   * The body as a tree, for a request the fast path left to the tree-based parsers (it judges the rest).
+   *
+   * @throws ApiException 400 for malformed JSON
+   */
+  private JsonNode tree(HttpCall call) {
+    try {
+      return readJson(call);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private JsonNode readJson(HttpCall call) throws IOException {
