@@ -46,6 +46,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,8 +78,11 @@ final class RestHandler {
   private final ObjectMapper json = mapper();
   /** HTTP's standard methods: any other counts as {@code OTHER} in the request timer's tags. */
   private static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE");
-  /** Request timers by route, then status and method: a handful of each, so the maps stay small. */
-  private final Map<String, Map<Integer, Timer>> timers = new ConcurrentHashMap<>();
+  /**
+   * Request timers by route, then by status (100-599) and method (an index into {@link #METHODS}, or
+   * {@code OTHER}), in an array so that a lookup boxes nothing.
+   */
+  private final Map<String, AtomicReferenceArray<Timer>> timers = new ConcurrentHashMap<>();
 
   RestHandler(ModelRegistry registry, Pipelines pipelines, RestConfig config, PrometheusMeterRegistry prometheus) {
     this.registry = registry;
@@ -230,17 +234,21 @@ final class RestHandler {
   private Timer timer(String route, String method, int status) {
     int m = METHODS.indexOf(method);
     String methodTag = m < 0 ? "OTHER" : method;
-    int key = status * 16 + (m + 1);
-    Map<Integer, Timer> byStatus = timers.computeIfAbsent(route, r -> new ConcurrentHashMap<>());
-    Timer t = byStatus.get(key);
+    int slot = status >= 100 && status <= 599 ? (status - 100) * (METHODS.size() + 1) + (m + 1) : -1;
+    AtomicReferenceArray<Timer> byStatus = timers.computeIfAbsent(route, r -> new AtomicReferenceArray<>(500 * (METHODS.size() + 1)));
+    Timer t = slot < 0 ? null : byStatus.get(slot);
     if (t == null) {
-      t = byStatus.computeIfAbsent(key, s -> Timer.builder("http.server.requests")
+      // registering is idempotent (Micrometer returns the meter already registered with the same name and tags)
+      t = Timer.builder("http.server.requests")
           .description("HTTP requests of the REST service, from the handler's start to the response sent")
           .tag("method", methodTag)
           .tag("uri", route)
           .tag("status", Integer.toString(status))
           .tag("outcome", Outcome.forStatus(status).name())
-          .register(meters));
+          .register(meters);
+      if (slot >= 0) {
+        byStatus.set(slot, t);
+      }
     }
     return t;
   }
@@ -252,10 +260,17 @@ final class RestHandler {
   }
 
   private static List<String> segments(String path) {
-    List<String> out = new java.util.ArrayList<>();
-    for (String s : path.split("/")) {
-      if (!s.isEmpty()) {
-        out.add(java.net.URLDecoder.decode(s, StandardCharsets.UTF_8));
+    List<String> out = new java.util.ArrayList<>(8);
+    boolean encoded = path.indexOf('%') >= 0 || path.indexOf('+') >= 0;
+    int start = 0;
+    for (int i = 0; i <= path.length(); i++) {
+      if (i == path.length() || path.charAt(i) == '/') {
+        if (i > start) {
+          String s = path.substring(start, i);
+          // only when there is something to decode: the decoder allocates a builder for every segment
+          out.add(encoded ? java.net.URLDecoder.decode(s, StandardCharsets.UTF_8) : s);
+        }
+        start = i + 1;
       }
     }
     return out;
