@@ -62,10 +62,10 @@ wrk -t1 -c1 -d1s --latency -s $B/v1.lua http://127.0.0.1:18080 | grep -E 'Reques
 BENCH="--warmup 2s --window 2s --max-windows 4 --stable-windows 2"
 for form in "http://127.0.0.1:18080" "http://127.0.0.1:18080 --protocol v2" "grpc://127.0.0.1:18081"; do
   echo "== one tool: jinfer bench --url $form, 1 and 16 clients"
-  java -jar cli/target/jinfer.jar bench --url $form --model-name fraud -c 1,16 $BENCH 2>&1 | tail -4
+  java -jar cli/target/jinfer.jar bench --url $form --model-name fraud -c 1,16 $BENCH 2>&1 | grep -v "^\[" || true
 done
 kill $PID; wait $PID 2>/dev/null || true
 echo "== in-process, the same model through a batcher (jinfer bench, the service's default batching), 1 and 16 clients"
-java -jar cli/target/jinfer.jar bench fixtures/onnx/fraud.onnx -c 1,16 --batching --max-batch 32 --adaptive-target 5ms --workers 2 $BENCH 2>&1 | tail -4
+java -jar cli/target/jinfer.jar bench fixtures/onnx/fraud.onnx -c 1,16 --batching --max-batch 32 --adaptive-target 5ms --workers 2 $BENCH 2>&1 | grep -v "^\[" || true
 echo "== in-process, no batcher (the engine alone: the ceiling), 1 and 16 clients"
-java -jar cli/target/jinfer.jar bench fixtures/onnx/fraud.onnx -c 1,16 $BENCH 2>&1 | tail -4
+java -jar cli/target/jinfer.jar bench fixtures/onnx/fraud.onnx -c 1,16 $BENCH 2>&1 | grep -v "^\[" || true
