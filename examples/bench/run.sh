@@ -24,14 +24,18 @@ for i in $(seq 600); do curl -sf 127.0.0.1:18080/health/ready >/dev/null && brea
 head -2 $OUT/service.log
 # CPU seconds (user + system) the service has used so far
 cpu() { awk -v t=$TCK '{printf "%.2f", ($14 + $15) / t}' /proc/$PID/stat; }
-# runs a load generator; prints its own CPU and the service's over the run
+# the machine's busy and stolen CPU seconds so far (/proc/stat: user nice system idle iowait irq softirq steal)
+machine() { awk -v t=$TCK '/^cpu /{printf "%.2f %.2f", ($2 + $3 + $4 + $7 + $8) / t, $9 / t}' /proc/stat; }
+# runs a load generator; prints its own CPU, the service's and everything else's over the run
 measured() {
-  s0=$(cpu)
+  s0=$(cpu); m0=$(machine)
   /usr/bin/time -f "%U %S %e" -o $OUT/time.txt "$@" > $OUT/run.txt
-  s1=$(cpu)
-  grep -E 'Requests/sec|^ +(50|90|99)%|Non-2xx|gRPC ModelInfer' $OUT/run.txt || true
-  awk -v s0=$s0 -v s1=$s1 '{printf "   CPU over %.1f s of 2 cores: load generator %.1f s (%.0f%%), service %.1f s (%.0f%%)\n", $3, $1 + $2,
-    100 * ($1 + $2) / ($3 * 2), s1 - s0, 100 * (s1 - s0) / ($3 * 2)}' $OUT/time.txt
+  s1=$(cpu); m1=$(machine)
+  grep -E 'Requests/sec|^ +(50|90|99)%|Non-2xx|gRPC ModelInfer|client CPU' $OUT/run.txt || true
+  echo "$s0 $s1 $m0 $m1" | awk -v f=$OUT/time.txt '{s = $2 - $1; busy = $5 - $3; steal = $6 - $4; getline l < f; split(l, t, " ");
+    c = t[1] + t[2]; w = t[3];
+    printf "   CPU over %.1f s of %d cores: load generator %.1f s (%.0f%%), service %.1f s (%.0f%%), other processes %.1f s, stolen %.1f s\n",
+      w, 2, c, 100 * c / (w * 2), s, 100 * s / (w * 2), busy - s - c, steal}'
 }
 wrk -t2 -c16 -d5s -s $B/v1.lua http://127.0.0.1:18080 >/dev/null   # warm-up (JIT)
 wrk -t2 -c16 -d5s -s $B/v2.lua http://127.0.0.1:18080 >/dev/null

@@ -31,6 +31,11 @@ import org.HdrHistogram.Recorder;
 public final class GrpcLoad {
   private GrpcLoad() {}
 
+  /** @return the CPU time this process has used (every thread), in nanoseconds; 0 where the OS does not say */
+  private static long cpuNanos() {
+    return ProcessHandle.current().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+  }
+
   /** One client: a channel and a loop of calls, each sent when the previous one completes. */
   private static final class Client implements StreamObserver<ModelInferResponse> {
     private final ManagedChannel channel;
@@ -132,9 +137,11 @@ public final class GrpcLoad {
     }
     Thread.sleep(TimeUnit.SECONDS.toMillis(warmup));
     recorder.getIntervalHistogram(); // drop the warm-up
+    long cpu0 = cpuNanos();
     if (!done.await(seconds + 60L, TimeUnit.SECONDS)) {
       System.err.println("some clients did not finish within a minute of the end");
     }
+    long cpu1 = cpuNanos();
     var h = recorder.getIntervalHistogram();
     long n = 0;
     long failed = 0;
@@ -145,6 +152,8 @@ public final class GrpcLoad {
     System.out.printf("gRPC ModelInfer %s:%d clients=%d seconds=%d requests=%d errors=%d req/s=%.0f p50=%.3f ms p90=%.3f ms "
         + "p99=%.3f ms max=%.3f ms%n", host, port, clients, seconds, n, failed, n / (double) seconds,
         h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(90) / 1e6, h.getValueAtPercentile(99) / 1e6, h.getMaxValue() / 1e6);
+    System.out.printf("gRPC client CPU while measured: %.2f s over %d s (%.0f us per call)%n", (cpu1 - cpu0) / 1e9, seconds,
+        n == 0 ? 0 : (cpu1 - cpu0) / 1e3 / n);
     for (ManagedChannel c : channels) {
       c.shutdownNow();
     }
