@@ -19,10 +19,12 @@ import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.function.Consumer;
+import java.util.zip.CRC32;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -48,6 +50,13 @@ final class StudentTrainer {
       return x.length;
     }
   }
+
+  /**
+   * {@code -Djinfer.distill.trace=true}: one line per epoch on standard error with the exact losses (hexadecimal
+   * floating point), a CRC of every mini-batch loss's bits and hashes of the weights, to find the first epoch where
+   * two runs part (see the README, "Reproducibility").
+   */
+  private static final boolean TRACE = Boolean.getBoolean("jinfer.distill.trace");
 
   private final Config config;
   private final Consumer<EpochProgress> progress;
@@ -100,9 +109,15 @@ final class StudentTrainer {
       order[i] = i;
     }
     double bestLoss = Double.POSITIVE_INFINITY;
+    CRC32 stepLosses = new CRC32();
     int bestEpoch = 0;
     List<float[]> bestWeights = snapshot(layers, "weight");
     List<float[]> bestBiases = snapshot(layers, "bias");
+    if (TRACE) {
+      System.err.printf(Locale.ROOT, "distill trace: data %08x teacher %08x %08x held-out %08x %08x initial weights %08x%n",
+          hash(train.x()), hash(train.q()), hash(train.logQ()), hash(heldOut.x()), hash(heldOut.q()),
+          hash(bestWeights) ^ hash(bestBiases));
+    }
     int epoch = 0;
     while (epoch < config.maxEpochs() && epoch - bestEpoch < config.patience()) {
       epoch++;
@@ -124,6 +139,10 @@ final class StudentTrainer {
           }
           trainer.step();
           lossSum += (double) value * (end - start);
+          if (TRACE) {
+            int bits = Float.floatToRawIntBits(value);
+            stepLosses.update(new byte[] {(byte) bits, (byte) (bits >> 8), (byte) (bits >> 16), (byte) (bits >> 24)});
+          }
         }
       }
       double trainLoss = lossSum / order.length;
@@ -137,6 +156,10 @@ final class StudentTrainer {
         bestEpoch = epoch;
         bestWeights = snapshot(layers, "weight");
         bestBiases = snapshot(layers, "bias");
+      }
+      if (TRACE) {
+        System.err.printf(Locale.ROOT, "distill trace: epoch %d loss %a held-out %a steps %08x weights %08x %08x%n", epoch,
+            trainLoss, h.loss(), stepLosses.getValue(), hash(snapshot(layers, "weight")), hash(snapshot(layers, "bias")));
       }
       progress.accept(new EpochProgress(epoch, trainLoss, h.loss(), h.agreement(), best));
     }
@@ -167,7 +190,7 @@ final class StudentTrainer {
       float[][] rows = new float[all.length][];
       int agree = 0;
       for (int r = 0; r < rows.length; r++) {
-        rows[r] = java.util.Arrays.copyOfRange(flat, r * classes, (r + 1) * classes);
+        rows[r] = Arrays.copyOfRange(flat, r * classes, (r + 1) * classes);
         if (argmax(rows[r]) == heldOut.teacherClass()[r]) {
           agree++;
         }
@@ -228,6 +251,18 @@ final class StudentTrainer {
       values.add(layer.getParameters().get(name).getArray().toFloatArray());
     }
     return values;
+  }
+
+  private static int hash(List<float[]> arrays) {
+    return hash(arrays.toArray(new float[0][]));
+  }
+
+  private static int hash(float[][] arrays) {
+    int h = 1;
+    for (float[] a : arrays) {
+      h = 31 * h + Arrays.hashCode(a);
+    }
+    return h;
   }
 
   private static void restore(List<Linear> layers, String name, List<float[]> values) {
