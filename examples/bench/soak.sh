@@ -1,6 +1,6 @@
 #!/bin/sh
 # The REST service's soak (examples/README.md, "Soak"): the service on a repository holding the fraud model, with
-# its default chain (cache, breaker, adaptive batching), under an open-loop load of RATE requests/s for MINUTES
+# its chain of cache, breaker and adaptive batching (--batch-max-size 32: batching is off by default), under an open-loop load of RATE requests/s for MINUTES
 # minutes from wrk (10 connections, each pausing between requests; rows drawn from a pool of 20,000, so the
 # cache of 10,000 both hits and evicts), while a new model version is published every SWAP_S seconds and the old one deleted (the service
 # polls its repository every second, so it hot-swaps under load). Every 10 s it prints one CSV line:
@@ -23,7 +23,7 @@ OUT=${OUT:-/tmp/jinfer-soak}
 rm -rf "$OUT"; mkdir -p "$OUT/models/fraud/1"
 cp fixtures/onnx/fraud.onnx "$OUT/models/fraud/1/model.onnx"
 java -XX:+UseG1GC -Xms256m -Xmx512m ${NMT:+-XX:NativeMemoryTracking=summary} -cp "$JAR" dev.jinfer.examples.rest.RestService --port "$PORT" \
-  --models "$OUT/models" --poll-ms 1000 > "$OUT/service.log" 2>&1 &
+  --models "$OUT/models" --poll-ms 1000 --batch-max-size 32 > "$OUT/service.log" 2>&1 &
 PID=$!
 LOAD=
 trap 'kill $PID $LOAD 2>/dev/null' EXIT

@@ -61,8 +61,13 @@ public final class BenchCommand implements Callable<Integer> {
   @Nullable Path model;
 
   // ------------------------------------------------------------------ target
-  @Option(names = "--url", paramLabel = "URL", description = "Benchmark a jinfer REST service at http://host:port instead.")
+  @Option(names = "--url", paramLabel = "URL", description = "Benchmark a jinfer REST service at http://host:port instead, "
+      + "or an Open Inference Protocol gRPC service at grpc://host:port.")
   @Nullable String url;
+
+  @Option(names = "--protocol", paramLabel = "v1|v2", description = "With an http:// --url: jinfer's /v1 API (default) or "
+      + "the Open Inference Protocol's /v2 HTTP/JSON API.")
+  @Nullable String protocol;
 
   @Option(names = "--model-name", paramLabel = "NAME", description = "The model's name in the service (with --url).")
   @Nullable String modelName;
@@ -71,11 +76,12 @@ public final class BenchCommand implements Callable<Integer> {
   @Nullable String modelVersion;
 
   @Option(names = "--timeout", paramLabel = "DURATION", converter = Durations.Converter.class,
-      description = "Client-side limit of one HTTP request (default: 30s); past it the request counts as TIMEOUT.")
+      description = "Client-side limit of one request (default: 30s); past it the request counts as TIMEOUT (gRPC: "
+          + "the call's deadline, GRPC DEADLINE_EXCEEDED, unless --deadline is given).")
   @Nullable Duration timeout;
 
   @Option(names = "--deadline", paramLabel = "DURATION", converter = Durations.Converter.class,
-      description = "Server-side budget sent as X-Jinfer-Deadline-Ms (with --url).")
+      description = "Server-side budget sent as X-Jinfer-Deadline-Ms (with --url; over gRPC, the call's deadline).")
   @Nullable Duration deadline;
 
   @Option(names = "--backend", paramLabel = "NAME", description = "Force a backend by name (in-process).")
@@ -310,6 +316,12 @@ public final class BenchCommand implements Callable<Integer> {
       if (modelName == null || modelName.isBlank()) {
         throw BenchException.usage("--url: expected --model-name NAME too (requests go to /v1/models/NAME/predict)");
       }
+      if (protocol != null && !protocol.equals("v1") && !protocol.equals("v2")) {
+        throw BenchException.usage("--protocol: expected v1 or v2 but got '" + protocol + "'");
+      }
+      if (protocol != null && isGrpc(url)) {
+        throw BenchException.usage("--protocol applies to http:// URLs; a grpc:// URL speaks the Open Inference Protocol's gRPC API");
+      }
       rejectWithUrl("--backend", backend != null);
       rejectWithUrl("--intra-op-threads", intraOpThreads != null);
       rejectWithUrl("--inter-op-threads", interOpThreads != null);
@@ -318,6 +330,7 @@ public final class BenchCommand implements Callable<Integer> {
       rejectWithUrl("--cache", cache);
     } else {
       rejectWithoutUrl("--model-name", modelName != null);
+      rejectWithoutUrl("--protocol", protocol != null);
       rejectWithoutUrl("--model-version", modelVersion != null);
       rejectWithoutUrl("--timeout", timeout != null);
       rejectWithoutUrl("--deadline", deadline != null);
@@ -431,6 +444,10 @@ public final class BenchCommand implements Callable<Integer> {
     return files;
   }
 
+  private static boolean isGrpc(String url) {
+    return url.strip().toLowerCase(Locale.ROOT).startsWith("grpc://");
+  }
+
   private static void rejectWithUrl(String option, boolean given) {
     if (given) {
       throw BenchException.usage(option + " applies to a model run in-process, not to --url (configure the service instead)");
@@ -487,8 +504,13 @@ public final class BenchCommand implements Callable<Integer> {
 
   private Opened open() {
     if (url != null) {
-      return new Opened(HttpTarget.connect(url, modelName == null ? "" : modelName, modelVersion,
-          timeout == null ? Duration.ofSeconds(30) : timeout, deadline), null);
+      String name = modelName == null ? "" : modelName;
+      Duration limit = timeout == null ? Duration.ofSeconds(30) : timeout;
+      if (isGrpc(url)) {
+        return new Opened(GrpcTarget.connect(url, name, modelVersion, limit, deadline), null);
+      }
+      HttpTarget.Protocol p = "v2".equals(protocol) ? HttpTarget.Protocol.V2 : HttpTarget.Protocol.V1;
+      return new Opened(HttpTarget.connect(url, p, name, modelVersion, limit, deadline), null);
     }
     Path path = model == null ? Path.of("") : model;
     if (!Files.exists(path)) {

@@ -29,15 +29,28 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A jinfer REST service (the examples module's {@code dev.jinfer.examples.rest.RestService}; its wire contract
- * is in examples/README.md, section "rest-service"): the
+ * is in examples/README.md, section "rest-service") over one of its two HTTP APIs. {@link Protocol#V1}: the
  * signature comes from {@code GET /v1/models/{name}}, each request is a {@code POST} of the named-tensor JSON
- * form to {@code /v1/models/{name}/predict} (or {@code .../versions/{v}/predict}). A 2xx answer is a
- * success; any other status is counted as {@code HTTP <status> <error.code>}, a connection failure as
- * {@code IO <exception>}, a client timeout as {@code TIMEOUT}. Thread-safe (one shared {@link HttpClient}).
+ * form to {@code /v1/models/{name}/predict} (or {@code .../versions/{v}/predict}). {@link Protocol#V2}, the
+ * Open Inference Protocol (KServe v2) that Triton, KServe and MLServer speak too: the signature comes from
+ * {@code GET /v2/models/{name}[/versions/{v}]}, each request is a {@code POST} of the protocol's inference
+ * request to {@code .../infer}. A 2xx answer is a success; any other status is counted as
+ * {@code HTTP <status> <error.code>} ({@code /v1}) or {@code HTTP <status>} ({@code /v2}, whose error body has
+ * no code), a connection failure as {@code IO <exception>}, a client timeout as {@code TIMEOUT}. Thread-safe
+ * (one shared {@link HttpClient}).
  */
 final class HttpTarget implements LoadTarget {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** The service's HTTP API a target speaks. */
+  enum Protocol {
+    /** jinfer's own {@code /v1} API */
+    V1,
+    /** the Open Inference Protocol's {@code /v2} HTTP/JSON API */
+    V2
+  }
+
+  private final Protocol protocol;
   private final HttpClient client;
   private final URI base;
   private final String model;
@@ -47,8 +60,9 @@ final class HttpTarget implements LoadTarget {
   private final Duration timeout;
   private final @Nullable Duration deadline;
 
-  private HttpTarget(HttpClient client, URI base, String model, URI predictUri, ModelSignature signature,
+  private HttpTarget(Protocol protocol, HttpClient client, URI base, String model, URI predictUri, ModelSignature signature,
       String servedVersion, Duration timeout, @Nullable Duration deadline) {
+    this.protocol = protocol;
     this.client = client;
     this.base = base;
     this.model = model;
@@ -63,6 +77,7 @@ final class HttpTarget implements LoadTarget {
    * Connects: checks the URL, fetches the model's description and reads its signature.
    *
    * @param url {@code http://host:port} (a path prefix is kept)
+   * @param protocol the API to speak
    * @param model the model's name in the service
    * @param version a version number or alias, or null for the serving version
    * @param timeout the client-side time limit of each request
@@ -71,12 +86,14 @@ final class HttpTarget implements LoadTarget {
    * @throws BenchException usage for a malformed URL, I/O when the service cannot be reached, model load
    *     when the service does not know the model or describes it in an unexpected way
    */
-  static HttpTarget connect(String url, String model, @Nullable String version, Duration timeout,
+  static HttpTarget connect(String url, Protocol protocol, String model, @Nullable String version, Duration timeout,
       @Nullable Duration deadline) {
     URI base = baseUri(url);
     HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(timeout).build();
-    String modelPath = "/v1/models/" + segment(model);
+    boolean v2 = protocol == Protocol.V2;
+    String modelPath = (v2 ? "/v2/models/" : "/v1/models/") + segment(model)
+        + (v2 && version != null ? "/versions/" + segment(version) : "");
     URI describe = base.resolve(base.getPath() + modelPath);
     HttpResponse<String> answer;
     try {
@@ -101,15 +118,16 @@ final class HttpTarget implements LoadTarget {
     String served;
     try {
       JsonNode root = JSON.readTree(answer.body());
-      signature = ModelSignature.of(specs(root, "inputs"), specs(root, "outputs"));
-      served = root.path("version").asText("?");
+      signature = ModelSignature.of(specs(root, "inputs", v2), specs(root, "outputs", v2));
+      served = v2 ? "serving" : root.path("version").asText("?");
     } catch (JsonProcessingException | IllegalArgumentException | dev.jinfer.InvalidInputException e) {
       throw new BenchException(ExitCode.MODEL_LOAD, "model '" + model + "': expected a model description"
-          + " {\"inputs\": [{\"name\", \"dtype\", \"shape\"}], ...} from GET " + describe + " but: " + e.getMessage(), e);
+          + (v2 ? " {\"inputs\": [{\"name\", \"datatype\", \"shape\"}], ...}" : " {\"inputs\": [{\"name\", \"dtype\", \"shape\"}], ...}")
+          + " from GET " + describe + " but: " + e.getMessage(), e);
     }
-    String predictPath = version == null ? modelPath + "/predict"
+    String predictPath = v2 ? modelPath + "/infer" : version == null ? modelPath + "/predict"
         : modelPath + "/versions/" + segment(version) + "/predict";
-    return new HttpTarget(client, base, model, base.resolve(base.getPath() + predictPath), signature,
+    return new HttpTarget(protocol, client, base, model, base.resolve(base.getPath() + predictPath), signature,
         version == null ? served : version, timeout, deadline);
   }
 
@@ -142,7 +160,7 @@ final class HttpTarget implements LoadTarget {
     return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
-  private static List<TensorSpec> specs(JsonNode root, String field) {
+  private static List<TensorSpec> specs(JsonNode root, String field, boolean v2) {
     JsonNode list = root.get(field);
     if (list == null || !list.isArray()) {
       throw new IllegalArgumentException("no '" + field + "' array");
@@ -150,16 +168,20 @@ final class HttpTarget implements LoadTarget {
     List<TensorSpec> specs = new ArrayList<>();
     for (JsonNode n : list) {
       String name = n.path("name").asText("");
-      String dtype = n.path("dtype").asText("");
+      String dtype = n.path(v2 ? "datatype" : "dtype").asText("");
       JsonNode shape = n.get("shape");
       if (name.isEmpty() || dtype.isEmpty() || shape == null || !shape.isArray()) {
-        throw new IllegalArgumentException("'" + field + "' entry " + n + " lacks a name, dtype or shape");
+        throw new IllegalArgumentException("'" + field + "' entry " + n + " lacks a name, " + (v2 ? "datatype" : "dtype") + " or shape");
       }
       long[] dims = new long[shape.size()];
       for (int i = 0; i < dims.length; i++) {
         dims[i] = shape.get(i).asLong();
       }
-      specs.add(TensorSpec.of(name, DType.valueOf(dtype), dims));
+      DType type = v2 ? OipTypes.dtype(dtype) : DType.valueOf(dtype);
+      if (type == null) {
+        throw new IllegalArgumentException("'" + field + "' entry '" + name + "' has datatype " + dtype + ", which jinfer has no tensor type for");
+      }
+      specs.add(TensorSpec.of(name, type, dims));
     }
     return specs;
   }
@@ -169,6 +191,9 @@ final class HttpTarget implements LoadTarget {
       JsonNode error = JSON.readTree(body).path("error");
       if (error.isObject()) {
         return " (" + error.path("code").asText("?") + ": " + error.path("message").asText("") + ")";
+      }
+      if (error.isTextual()) { // the Open Inference Protocol's {"error": "message"}
+        return " (" + error.asText() + ")";
       }
     } catch (JsonProcessingException e) {
       // not the contract's error body: say nothing more
@@ -195,7 +220,7 @@ final class HttpTarget implements LoadTarget {
   public Call prepare(NamedTensors request) {
     HttpRequest.Builder b = HttpRequest.newBuilder(predictUri).timeout(timeout)
         .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body(request)));
+        .POST(HttpRequest.BodyPublishers.ofByteArray(protocol == Protocol.V2 ? v2Body(request) : body(request)));
     if (deadline != null) {
       b.header("X-Jinfer-Deadline-Ms", Long.toString(Math.max(1, deadline.toMillis())));
     }
@@ -240,61 +265,83 @@ final class HttpTarget implements LoadTarget {
       Tensor t = e.getValue();
       ObjectNode n = inputs.putObject(e.getKey());
       n.put("dtype", t.dtype().name());
-      ArrayNode shape = n.putArray("shape");
-      Shape s = t.shape();
-      for (int i = 0; i < s.rank(); i++) {
-        shape.add(s.dim(i));
-      }
-      ArrayNode data = n.putArray("data");
-      switch (t.dtype()) {
-        case FLOAT32, FLOAT16 -> {
-          for (float v : t.toFloatArray()) {
-            data.add(v);
-          }
-        }
-        case FLOAT64 -> {
-          for (double v : t.toDoubleArray()) {
-            data.add(v);
-          }
-        }
-        case INT8 -> {
-          for (byte v : t.toByteArray()) {
-            data.add(v);
-          }
-        }
-        case UINT8 -> {
-          for (byte v : t.toByteArray()) {
-            data.add(Byte.toUnsignedInt(v));
-          }
-        }
-        case INT16 -> {
-          for (short v : t.toShortArray()) {
-            data.add(v);
-          }
-        }
-        case INT32 -> {
-          for (int v : t.toIntArray()) {
-            data.add(v);
-          }
-        }
-        case INT64 -> {
-          for (long v : t.toLongArray()) {
-            data.add(v);
-          }
-        }
-        case BOOL -> {
-          for (boolean v : t.toBooleanArray()) {
-            data.add(v);
-          }
-        }
-        case STRING -> {
-          for (String v : t.toStringArray()) {
-            data.add(v);
-          }
-        }
-        default -> throw new IllegalStateException("unhandled dtype " + t.dtype());
-      }
+      writeShapeAndData(n, t);
     }
+    return bytes(root);
+  }
+
+  /** The Open Inference Protocol's inference request: {@code {"inputs": [{"name", "shape", "datatype", "data"}]}}. */
+  static byte[] v2Body(NamedTensors request) {
+    ObjectNode root = JSON.createObjectNode();
+    ArrayNode inputs = root.putArray("inputs");
+    for (Map.Entry<String, Tensor> e : request) {
+      Tensor t = e.getValue();
+      ObjectNode n = inputs.addObject();
+      n.put("name", e.getKey());
+      n.put("datatype", OipTypes.name(t.dtype()));
+      writeShapeAndData(n, t);
+    }
+    return bytes(root);
+  }
+
+  private static void writeShapeAndData(ObjectNode n, Tensor t) {
+    ArrayNode shape = n.putArray("shape");
+    Shape s = t.shape();
+    for (int i = 0; i < s.rank(); i++) {
+      shape.add(s.dim(i));
+    }
+    ArrayNode data = n.putArray("data");
+    switch (t.dtype()) {
+      case FLOAT32, FLOAT16 -> {
+        for (float v : t.toFloatArray()) {
+          data.add(v);
+        }
+      }
+      case FLOAT64 -> {
+        for (double v : t.toDoubleArray()) {
+          data.add(v);
+        }
+      }
+      case INT8 -> {
+        for (byte v : t.toByteArray()) {
+          data.add(v);
+        }
+      }
+      case UINT8 -> {
+        for (byte v : t.toByteArray()) {
+          data.add(Byte.toUnsignedInt(v));
+        }
+      }
+      case INT16 -> {
+        for (short v : t.toShortArray()) {
+          data.add(v);
+        }
+      }
+      case INT32 -> {
+        for (int v : t.toIntArray()) {
+          data.add(v);
+        }
+      }
+      case INT64 -> {
+        for (long v : t.toLongArray()) {
+          data.add(v);
+        }
+      }
+      case BOOL -> {
+        for (boolean v : t.toBooleanArray()) {
+          data.add(v);
+        }
+      }
+      case STRING -> {
+        for (String v : t.toStringArray()) {
+          data.add(v);
+        }
+      }
+      default -> throw new IllegalStateException("unhandled dtype " + t.dtype());
+    }
+  }
+
+  private static byte[] bytes(ObjectNode root) {
     try {
       return JSON.writeValueAsBytes(root);
     } catch (JsonProcessingException e) {

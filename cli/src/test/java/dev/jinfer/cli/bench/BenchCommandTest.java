@@ -223,5 +223,26 @@ class BenchCommandTest {
         .contains("--url: expected http://host:port");
     assertThat(fails(JinferCli.EXIT_USAGE, args("--url", "http://127.0.0.1:1", "--model-name", "fraud", "--batching")).err())
         .contains("--batching applies to a model run in-process, not to --url");
+    assertThat(fails(JinferCli.EXIT_USAGE, args("--url", "http://127.0.0.1:1", "--model-name", "fraud", "--protocol", "v3")).err())
+        .contains("--protocol: expected v1 or v2 but got 'v3'");
+    assertThat(fails(JinferCli.EXIT_USAGE, args("--url", "grpc://127.0.0.1:1", "--model-name", "fraud", "--protocol", "v2")).err())
+        .contains("--protocol applies to http:// URLs");
+    assertThat(fails(JinferCli.EXIT_USAGE, args(FRAUD.toString(), "--protocol", "v2")).err())
+        .contains("--protocol applies to --url runs only");
+    assertThat(fails(JinferCli.EXIT_USAGE, args("--url", "grpc://127.0.0.1", "--model-name", "fraud")).err())
+        .contains("--url: expected grpc://host:port (a host and a port, nothing after) but got 'grpc://127.0.0.1'");
+    assertThat(fails(JinferCli.EXIT_USAGE, args("--url", "grpc://127.0.0.1:1/v2", "--model-name", "fraud")).err())
+        .contains("--url: expected grpc://host:port");
+  }
+
+  @Test
+  void grpcUrl_withNothingListening_isAnIoError_namingTheUrl() throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Run r = fails(6, args("--url", "grpc://127.0.0.1:" + port, "--model-name", "fraud", "--timeout", "2s"));
+    assertThat(r.err()).contains("--url grpc://127.0.0.1:" + port + ": expected an Open Inference Protocol gRPC service but"
+        + " ModelMetadata failed: UNAVAILABLE");
   }
 }

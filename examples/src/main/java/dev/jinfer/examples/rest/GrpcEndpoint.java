@@ -3,13 +3,15 @@ package dev.jinfer.examples.rest;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,8 +19,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The service's gRPC server (grpc-java on Netty, its own port): the Open Inference Protocol's
  * {@code inference.GRPCInferenceService} and {@code grpc.health.v1.Health}, with messages up to the body
- * limit (larger ones are refused with RESOURCE_EXHAUSTED before they are parsed) and calls run on
- * {@code --http-threads} threads of their own. Thread-safe.
+ * limit (larger ones are refused with RESOURCE_EXHAUSTED before they are parsed).
+ *
+ * <p>gRPC runs its handlers on the transport's event loops ({@code directExecutor}): the cheap RPCs (health,
+ * liveness, readiness, metadata) are answered there, and {@code ModelInfer} is handed to a bounded pool of
+ * {@code --http-threads} threads with a queue of {@code --grpc-queue} calls; a call beyond that is answered
+ * RESOURCE_EXHAUSTED at once from the event loop, never queued without bound. Thread-safe.
  */
 final class GrpcEndpoint {
   /** The prefix of the gRPC call threads' names. */
@@ -41,18 +47,21 @@ final class GrpcEndpoint {
    */
   static GrpcEndpoint start(RestConfig config, Inference inference, MeterRegistry meters) {
     AtomicInteger n = new AtomicInteger();
-    // unbounded: gRPC must not have a call rejected by its executor; the work in flight is bounded by the
-    // threads, and the batcher's queue answers RESOURCE_EXHAUSTED beyond its capacity
+    // bounded: gRPC itself never sees this pool (its executor is direct), so a full queue is the service's own
+    // refusal (RESOURCE_EXHAUSTED from the event loop), not a task gRPC could not schedule
+    int queue = config.grpcQueue();
     ThreadPoolExecutor executor = new ThreadPoolExecutor(config.httpThreads(), config.httpThreads(), 60, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), r -> {
+        queue == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(queue), r -> {
           Thread t = new Thread(r, THREAD_PREFIX + n.getAndIncrement());
           t.setDaemon(true);
           return t;
         });
-    OipGrpcService service = new OipGrpcService(inference, config.breakerWait(), meters);
+    Gauge.builder("jinfer.grpc.queue.depth", executor, e -> e.getQueue().size())
+        .description("gRPC inference calls waiting for a gRPC thread (at most --grpc-queue)").register(meters);
+    OipGrpcService service = new OipGrpcService(inference, config, executor, meters);
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.grpcPort()),
             InsecureServerCredentials.create())
-        .executor(executor)
+        .directExecutor()
         .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, config.bodyLimitBytes()))
         .addService(OipGrpc.bind(service))
         .addService(OipGrpc.bindHealth(service::check))

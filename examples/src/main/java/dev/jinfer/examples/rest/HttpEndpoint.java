@@ -6,7 +6,11 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -58,15 +62,17 @@ final class HttpEndpoint {
   static HttpEndpoint start(RestConfig config, RestHandler handler, ThreadPoolExecutor executor) {
     // the acceptor thread is not a daemon: it keeps the JVM (and `java -jar rest-service.jar`) running after main
     // returns, as the JDK server's dispatcher did, until close() (the shutdown hook) stops it
-    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("jinfer-http-accept", false),
-        NioIoHandler.newFactory());
-    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("jinfer-http-io", true),
-        NioIoHandler.newFactory());
+    // epoll where its native library loads (Linux x86-64: fewer copies and system calls per request), else NIO
+    boolean epoll = Epoll.isAvailable();
+    IoHandlerFactory transport = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("jinfer-http-accept", false), transport);
+    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(config.ioThreads(), new DefaultThreadFactory("jinfer-http-io", true), transport);
     HttpEndpoint[] self = new HttpEndpoint[1];
     long idleMillis = config.idleTimeout().toMillis();
     HttpDecoderConfig decoder = new HttpDecoderConfig().setMaxInitialLineLength(8192).setMaxHeaderSize(16384)
         .setMaxChunkSize(65536).setValidateHeaders(true);
-    ServerBootstrap b = new ServerBootstrap().group(boss, workers).channel(NioServerSocketChannel.class)
+    ServerBootstrap b = new ServerBootstrap().group(boss, workers)
+        .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, config.backlog())
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.TCP_NODELAY, true)
@@ -107,6 +113,11 @@ final class HttpEndpoint {
 
   void connectionClosed() {
     openConnections.decrementAndGet();
+  }
+
+  /** @return the transport the server runs on: {@code epoll} or {@code nio} */
+  String transport() {
+    return server instanceof EpollServerSocketChannel ? "epoll" : "nio";
   }
 
   /** @return the bound port */

@@ -20,6 +20,7 @@ import dev.jinfer.examples.rest.oip.ServerMetadataResponse;
 import dev.jinfer.examples.rest.oip.ServerReadyRequest;
 import dev.jinfer.examples.rest.oip.ServerReadyResponse;
 import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -30,6 +31,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -38,25 +41,40 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Open Inference Protocol's {@code inference.GRPCInferenceService} (and {@code grpc.health.v1.Health/Check})
- * on the service's registry and serving chains. Each RPC runs on a gRPC executor thread: the call's gRPC
- * deadline becomes the jinfer {@link Deadline} of the predict call, a cancelled call (client gone, deadline
- * passed) interrupts the thread waiting in the batcher, which withdraws the request if it is still queued,
- * and failures map to status codes: INVALID_ARGUMENT (bad input), NOT_FOUND (unknown model or version),
- * RESOURCE_EXHAUSTED (queue full), UNAVAILABLE (open breaker, no ready version, shutting down),
- * DEADLINE_EXCEEDED, CANCELLED, INTERNAL (engine failure). Thread-safe.
+ * on the service's registry and serving chains. The cheap RPCs are answered on the transport's event loop;
+ * {@code ModelInfer} runs on a thread of the bounded call pool (or is refused RESOURCE_EXHAUSTED at once when
+ * its threads and queue are full): the call's gRPC deadline becomes the jinfer {@link Deadline} of the predict
+ * call, a cancelled call (client gone, deadline passed) interrupts the thread waiting in the batcher, which
+ * withdraws the request if it is still queued, and failures map to status codes: INVALID_ARGUMENT (bad
+ * input), NOT_FOUND (unknown model or version), RESOURCE_EXHAUSTED (a full queue), UNAVAILABLE (open breaker,
+ * no ready version, shutting down), DEADLINE_EXCEEDED, CANCELLED, INTERNAL (engine failure). A call whose gRPC
+ * context was cancelled while it ran ends DEADLINE_EXCEEDED or CANCELLED, whatever the interrupted code
+ * threw. Thread-safe.
  */
 final class OipGrpcService implements OipGrpc.Handler {
   private static final Logger LOG = LoggerFactory.getLogger(OipGrpcService.class);
 
   private final Inference inference;
   private final Duration breakerWait;
+  private final Executor calls;
+  private final int threads;
+  private final int queue;
   private final MeterRegistry meters;
   private final Map<String, Map<Status.Code, Timer>> timers = new ConcurrentHashMap<>();
   private volatile boolean shuttingDown;
 
-  OipGrpcService(Inference inference, Duration breakerWait, MeterRegistry meters) {
+  /**
+   * @param inference the calls' way to the serving chains
+   * @param config the breaker's wait (Retry-After), the pool's size and queue (for messages)
+   * @param calls the bounded pool ModelInfer runs on; it throws RejectedExecutionException when full
+   * @param meters where the calls' timers go
+   */
+  OipGrpcService(Inference inference, RestConfig config, Executor calls, MeterRegistry meters) {
     this.inference = inference;
-    this.breakerWait = breakerWait;
+    this.breakerWait = config.breakerWait();
+    this.calls = calls;
+    this.threads = config.httpThreads();
+    this.queue = config.grpcQueue();
     this.meters = meters;
   }
 
@@ -100,36 +118,50 @@ final class OipGrpcService implements OipGrpc.Handler {
 
   @Override
   public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> response) {
-    answer("ModelInfer", response, () -> {
-      String name = modelName(request.getModelName());
-      Context context = Context.current();
-      io.grpc.Deadline grpcDeadline = context.getDeadline();
-      Deadline deadline = null;
-      if (grpcDeadline != null) {
-        long nanos = grpcDeadline.timeRemaining(TimeUnit.NANOSECONDS);
-        if (nanos <= 0) {
-          throw Status.DEADLINE_EXCEEDED.withDescription("model '" + name + "': the call's deadline passed before it started")
-              .asRuntimeException();
-        }
-        deadline = Deadline.after(Duration.ofNanos(nanos));
+    long start = System.nanoTime();
+    Context context = Context.current(); // the call's: its deadline and cancellation, carried to the pool's thread
+    try {
+      calls.execute(context.wrap(() -> answer("ModelInfer", start, response, () -> infer(request, context))));
+    } catch (RejectedExecutionException e) {
+      // on the event loop, at once: the pool's threads are all busy and its queue is full
+      answer("ModelInfer", start, response, () -> {
+        throw Status.RESOURCE_EXHAUSTED.withDescription("the server is busy: all " + threads + " gRPC threads are working and "
+            + queue + " calls are waiting; retry later").asRuntimeException();
+      });
+    }
+  }
+
+  private ModelInferResponse infer(ModelInferRequest request, Context context) {
+    String name = modelName(request.getModelName());
+    if (context.isCancelled()) { // cancelled, or its deadline passed, while it waited for a thread
+      throw cancelled(context, "model '" + name + "': the call ended before it started").asRuntimeException();
+    }
+    io.grpc.Deadline grpcDeadline = context.getDeadline();
+    Deadline deadline = null;
+    if (grpcDeadline != null) {
+      long nanos = grpcDeadline.timeRemaining(TimeUnit.NANOSECONDS);
+      if (nanos <= 0) {
+        throw Status.DEADLINE_EXCEEDED.withDescription("model '" + name + "': the call's deadline passed before it started")
+            .asRuntimeException();
       }
-      Deadline callDeadline = deadline;
-      CallThread thread = new CallThread();
-      Context.CancellationListener onCancel = c -> thread.interrupt();
-      context.addListener(onCancel, Runnable::run);
-      try {
-        Inference.Result<OipProto.Request> r = inference.run(name, version(request.getModelVersion()),
-            sig -> OipProto.parse(request, sig), (predictor, parsed) -> {
-              CallOptions options = CallOptions.of(parsed.priority());
-              return predictor.predict(parsed.inputs(), parsed.outputs(),
-                  callDeadline == null ? options : options.withDeadline(callDeadline));
-            });
-        return OipProto.response(r.served().id().name(), r.served().id().version(), request.getId(), r.outputs(), r.request().raw());
-      } finally {
-        context.removeListener(onCancel);
-        thread.done();
-      }
-    });
+      deadline = Deadline.after(Duration.ofNanos(nanos));
+    }
+    Deadline callDeadline = deadline;
+    CallThread thread = new CallThread();
+    Context.CancellationListener onCancel = c -> thread.interrupt();
+    context.addListener(onCancel, Runnable::run);
+    try {
+      Inference.Result<OipProto.Request> r = inference.run(name, version(request.getModelVersion()),
+          sig -> OipProto.parse(request, sig), (predictor, parsed) -> {
+            CallOptions options = CallOptions.of(parsed.priority());
+            return predictor.predict(parsed.inputs(), parsed.outputs(),
+                callDeadline == null ? options : options.withDeadline(callDeadline));
+          });
+      return OipProto.response(r.served().id().name(), r.served().id().version(), request.getId(), r.outputs(), r.request().raw());
+    } finally {
+      context.removeListener(onCancel);
+      thread.done();
+    }
   }
 
   /** Answers {@code grpc.health.v1.Health/Check}: the server as a whole ("") or the inference service. */
@@ -158,7 +190,10 @@ final class OipGrpcService implements OipGrpc.Handler {
   }
 
   private <R> void answer(String method, StreamObserver<R> response, Supplier<R> call) {
-    long start = System.nanoTime();
+    answer(method, System.nanoTime(), response, call);
+  }
+
+  private <R> void answer(String method, long start, StreamObserver<R> response, Supplier<R> call) {
     Status status;
     try {
       R value = call.get();
@@ -171,6 +206,12 @@ final class OipGrpcService implements OipGrpc.Handler {
       }
     } catch (Throwable t) {
       status = status(t);
+      Context context = Context.current();
+      if (context.isCancelled() && status.getCode() != Status.Code.DEADLINE_EXCEEDED && status.getCode() != Status.Code.CANCELLED) {
+        // the cancellation (the client gone, gRPC's deadline) interrupted the call's thread, and what the
+        // interrupted code threw (an engine's InterruptedException, say) is its consequence, not a failure
+        status = cancelled(context, "the call ended while it ran (" + status.getCode() + ": " + status.getDescription() + ")");
+      }
       if (status.getCode() == Status.Code.INTERNAL) {
         LOG.warn("gRPC {} failed", method, t);
       }
@@ -182,6 +223,12 @@ final class OipGrpcService implements OipGrpc.Handler {
       }
     }
     timer(method, status.getCode()).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+  }
+
+  /** DEADLINE_EXCEEDED or CANCELLED, as gRPC cancelled the context, with a description. */
+  private static Status cancelled(Context context, String why) {
+    Status s = Contexts.statusFromCancelled(context);
+    return (s == null ? Status.CANCELLED : s).withDescription(why);
   }
 
   /** The status of a failed call; the description is the message a REST client would get. */

@@ -51,6 +51,7 @@ public final class RestConfig {
   private final @Nullable Backends backends;
   private final int keepVersions;
   private final int grpcPort;
+  private final int grpcQueue;
   private final int backlog;
   private final Duration readTimeout;
   private final Duration idleTimeout;
@@ -79,6 +80,7 @@ public final class RestConfig {
     this.backends = b.backends;
     this.keepVersions = b.keepVersions;
     this.grpcPort = b.grpcPort;
+    this.grpcQueue = b.grpcQueue;
     this.backlog = b.backlog;
     this.readTimeout = b.readTimeout;
     this.idleTimeout = b.idleTimeout;
@@ -94,7 +96,7 @@ public final class RestConfig {
     m.put("--http-threads", "threads serving requests (default 2 x CPUs, at least 4)");
     m.put("--http-queue", "complete requests waiting for a thread; beyond, 503 at once (default 256)");
     m.put("--body-limit", "largest request body in bytes; beyond, 413 (default 4194304)");
-    m.put("--batch-max-size", "rows per engine call; 0 turns batching off (default 32)");
+    m.put("--batch-max-size", "rows per engine call; 0 (the default) turns batching off: see README, Benchmark");
     m.put("--batch-delay-ms", "fixed batching window in ms; unset = adaptive batching (default unset)");
     m.put("--batch-latency-target-ms", "adaptive batching's latency target in ms (default 5)");
     m.put("--batch-queue", "requests queued per model; beyond, 429 (default 1024)");
@@ -108,11 +110,13 @@ public final class RestConfig {
     m.put("--sessions", "ONNX Runtime sessions per model version (default: CPUs, at most 4)");
     m.put("--keep-versions", "newest versions of each model kept loaded and servable by version (default 1)");
     m.put("--grpc-port", "port of the Open Inference Protocol's gRPC server; 0 picks a free one; -1 = no gRPC server (default -1)");
+    m.put("--grpc-queue", "gRPC inference calls waiting for one of the --http-threads gRPC threads; beyond, RESOURCE_EXHAUSTED at once"
+        + " (default 256)");
     m.put("--backlog", "connections the kernel queues before the server accepts them (default " + DEFAULT_BACKLOG
         + "; the kernel caps it at net.core.somaxconn)");
     m.put("--read-timeout-ms", "longest wait for the rest of a request once its first byte came; then 408 and close (default 10000)");
     m.put("--idle-timeout-ms", "an idle keep-alive connection is closed after this (default 60000)");
-    m.put("--io-threads", "Netty event-loop threads: accept, read, parse HTTP, answer probes (default: CPUs)");
+    m.put("--io-threads", "Netty event-loop threads: accept, read, parse HTTP, answer probes (default: half the CPUs, at least 1)");
     return java.util.Collections.unmodifiableMap(m); // in declaration order, for --help
   }
 
@@ -239,6 +243,9 @@ public final class RestConfig {
       case "--grpc-port":
         b.grpcPort(integer(flag, v));
         break;
+      case "--grpc-queue":
+        b.grpcQueue(integer(flag, v));
+        break;
       case "--backlog":
         b.backlog(integer(flag, v));
         break;
@@ -280,6 +287,11 @@ public final class RestConfig {
   /** @return the gRPC server's port (0: a free one), or -1 for no gRPC server */
   public int grpcPort() {
     return grpcPort;
+  }
+
+  /** @return gRPC inference calls that may wait for a gRPC thread; beyond, RESOURCE_EXHAUSTED at once */
+  public int grpcQueue() {
+    return grpcQueue;
   }
 
   /** @return the address to bind */
@@ -410,7 +422,7 @@ public final class RestConfig {
         + ", batchQueue=" + batchQueue + ", batchWorkers=" + batchWorkers + ", cacheSize=" + cacheSize
         + ", breaker=" + breakerFailureRate + "% of " + breakerWindow + " (min " + breakerMinCalls + "), wait " + breakerWait
         + ", intraOpThreads=" + intraOpThreads + ", sessions=" + (sessions == 0 ? "default" : sessions) + ", keepVersions=" + keepVersions
-        + ", grpcPort=" + (grpcPort < 0 ? "off" : grpcPort) + ", backlog=" + backlog + ", readTimeout=" + readTimeout
+        + ", grpcPort=" + (grpcPort < 0 ? "off" : grpcPort + ", grpcQueue=" + grpcQueue) + ", backlog=" + backlog + ", readTimeout=" + readTimeout
         + ", idleTimeout=" + idleTimeout + ", ioThreads=" + ioThreads + "]";
   }
 
@@ -423,7 +435,9 @@ public final class RestConfig {
     private int httpThreads = Math.max(4, 2 * LoadOptions.availableCpus());
     private int httpQueue = 256;
     private long bodyLimitBytes = 4L << 20;
-    private int batchMaxSize = 32;
+    // off: with the service's blocking request threads, batching pays only for models whose per-row engine time
+    // falls by more than the batcher's hand-off (13-15 us) when batched; not the bundled fraud model (README, Benchmark)
+    private int batchMaxSize = 0;
     private @Nullable Duration batchDelay;
     private Duration batchLatencyTarget = Duration.ofMillis(5);
     private int batchQueue = 1024;
@@ -438,10 +452,13 @@ public final class RestConfig {
     private @Nullable Backends backends;
     private int keepVersions = 1;
     private int grpcPort = -1;
+    private int grpcQueue = 256;
     private int backlog = DEFAULT_BACKLOG;
     private Duration readTimeout = Duration.ofSeconds(10);
     private Duration idleTimeout = Duration.ofSeconds(60);
-    private int ioThreads = LoadOptions.availableCpus();
+    // half the CPUs: on 2 CPUs one event loop left the request threads and the engine a core and served 28% more
+    // requests at 16 clients than two (README, Benchmark)
+    private int ioThreads = Math.max(1, LoadOptions.availableCpus() / 2);
 
     private Builder() {}
 
@@ -728,6 +745,17 @@ public final class RestConfig {
         throw new IllegalArgumentException("grpcPort must be -1 (off) or in [0, 65535] but was " + port);
       }
       this.grpcPort = port;
+      return this;
+    }
+
+    /**
+     * @param queue gRPC inference calls that may wait for a gRPC thread (there are {@code httpThreads}), at least 0;
+     *     beyond, a call is answered RESOURCE_EXHAUSTED at once
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder grpcQueue(int queue) {
+      this.grpcQueue = atLeast("grpcQueue", queue, 0);
       return this;
     }
 

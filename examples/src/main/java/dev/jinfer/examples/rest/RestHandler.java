@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -46,6 +47,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,8 +79,11 @@ final class RestHandler {
   private final ObjectMapper json = mapper();
   /** HTTP's standard methods: any other counts as {@code OTHER} in the request timer's tags. */
   private static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE");
-  /** Request timers by route, then status and method: a handful of each, so the maps stay small. */
-  private final Map<String, Map<Integer, Timer>> timers = new ConcurrentHashMap<>();
+  /**
+   * Request timers by route, then by status (100-599) and method (an index into {@link #METHODS}, or
+   * {@code OTHER}), in an array so that a lookup boxes nothing.
+   */
+  private final Map<String, AtomicReferenceArray<Timer>> timers = new ConcurrentHashMap<>();
 
   RestHandler(ModelRegistry registry, Pipelines pipelines, RestConfig config, PrometheusMeterRegistry prometheus) {
     this.registry = registry;
@@ -230,17 +235,21 @@ final class RestHandler {
   private Timer timer(String route, String method, int status) {
     int m = METHODS.indexOf(method);
     String methodTag = m < 0 ? "OTHER" : method;
-    int key = status * 16 + (m + 1);
-    Map<Integer, Timer> byStatus = timers.computeIfAbsent(route, r -> new ConcurrentHashMap<>());
-    Timer t = byStatus.get(key);
+    int slot = status >= 100 && status <= 599 ? (status - 100) * (METHODS.size() + 1) + (m + 1) : -1;
+    AtomicReferenceArray<Timer> byStatus = timers.computeIfAbsent(route, r -> new AtomicReferenceArray<>(500 * (METHODS.size() + 1)));
+    Timer t = slot < 0 ? null : byStatus.get(slot);
     if (t == null) {
-      t = byStatus.computeIfAbsent(key, s -> Timer.builder("http.server.requests")
+      // registering is idempotent (Micrometer returns the meter already registered with the same name and tags)
+      t = Timer.builder("http.server.requests")
           .description("HTTP requests of the REST service, from the handler's start to the response sent")
           .tag("method", methodTag)
           .tag("uri", route)
           .tag("status", Integer.toString(status))
           .tag("outcome", Outcome.forStatus(status).name())
-          .register(meters));
+          .register(meters);
+      if (slot >= 0) {
+        byStatus.set(slot, t);
+      }
     }
     return t;
   }
@@ -252,10 +261,17 @@ final class RestHandler {
   }
 
   private static List<String> segments(String path) {
-    List<String> out = new java.util.ArrayList<>();
-    for (String s : path.split("/")) {
-      if (!s.isEmpty()) {
-        out.add(java.net.URLDecoder.decode(s, StandardCharsets.UTF_8));
+    List<String> out = new java.util.ArrayList<>(8);
+    boolean encoded = path.indexOf('%') >= 0 || path.indexOf('+') >= 0;
+    int start = 0;
+    for (int i = 0; i <= path.length(); i++) {
+      if (i == path.length() || path.charAt(i) == '/') {
+        if (i > start) {
+          String s = path.substring(start, i);
+          // only when there is something to decode: the decoder allocates a builder for every segment
+          out.add(encoded ? java.net.URLDecoder.decode(s, StandardCharsets.UTF_8) : s);
+        }
+        start = i + 1;
       }
     }
     return out;
@@ -425,8 +441,12 @@ final class RestHandler {
 
   private int v2Infer(HttpCall call, String name, @Nullable String version) throws IOException {
     Deadline deadline = deadline(call);
-    JsonNode body = readJson(call);
-    Inference.Result<OipJson.Request> r = inference.run(name, version, sig -> OipJson.parse(body, sig),
+    JsonFastPath.V2 fast = JsonFastPath.v2(json.getFactory(), call.body()); // the common request, without a tree
+    JsonNode body = fast == null ? readJson(call) : null;
+    Inference.Result<OipJson.Request> r = inference.run(name, version, sig -> {
+          OipJson.Request q = fast == null ? null : fast.toRequest(sig);
+          return q != null ? q : OipJson.parse(body != null ? body : tree(call), sig);
+        },
         (predictor, request) -> run(predictor, request.inputs(), request.outputs(), CallOptions.of(request.priority()), deadline));
     return send(call, 200, g -> OipJson.writeResponse(g, r.served().id().name(), r.served().id().version(), r.request().id(),
         r.outputs()));
@@ -468,8 +488,12 @@ final class RestHandler {
 
   private int predict(HttpCall call, String name, @Nullable String version, long start) throws IOException {
     Deadline deadline = deadline(call);
-    JsonNode body = readJson(call);
-    Inference.Result<TensorJson.Request> r = inference.run(name, version, sig -> TensorJson.parse(body, sig),
+    JsonFastPath.V1 fast = JsonFastPath.v1(json.getFactory(), call.body()); // the common request, without a tree
+    JsonNode body = fast == null ? readJson(call) : null;
+    Inference.Result<TensorJson.Request> r = inference.run(name, version, sig -> {
+          TensorJson.Request q = fast == null ? null : fast.toRequest(sig);
+          return q != null ? q : TensorJson.parse(body != null ? body : tree(call), sig);
+        },
         (predictor, request) -> run(predictor, request.inputs(), request.outputs(), CallOptions.defaults(), deadline));
     double latencyUs = (System.nanoTime() - start) / 1_000.0;
     return send(call, 200, g -> {
@@ -509,6 +533,19 @@ final class RestHandler {
     return Deadline.after(Duration.ofMillis(ms));
   }
 
+  /**
+   * The body as a tree, for a request the fast path left to the tree-based parsers (it judges the rest).
+   *
+   * @throws ApiException 400 for malformed JSON
+   */
+  private JsonNode tree(HttpCall call) {
+    try {
+      return readJson(call);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private JsonNode readJson(HttpCall call) throws IOException {
     ByteBuf body = call.body();
     try {
@@ -544,7 +581,8 @@ final class RestHandler {
   }
 
   private static ObjectMapper mapper() {
-    JsonFactory f = JsonFactory.builder().streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_JSON_DEPTH)
+    // the fast double parser (exact, as Double.parseDouble) allocates less per number than the JDK's FloatingDecimal
+    JsonFactory f = JsonFactory.builder().enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_JSON_DEPTH)
         .maxNumberLength(MAX_JSON_NUMBER_LENGTH).build()).build();
     return new ObjectMapper(f);
   }

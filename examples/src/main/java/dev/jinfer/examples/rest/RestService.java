@@ -102,7 +102,8 @@ public final class RestService implements AutoCloseable {
     RegistryStatus status = service.registry.status();
     System.out.println("jinfer REST service listening on http://" + config.host() + ":" + service.port()
         + (service.grpc == null ? "" : " and gRPC " + config.host() + ":" + service.grpcPort())
-        + " (repository " + service.registry.root() + ", ready=" + (status.isReady() && !status.models().isEmpty()) + ")");
+        + " (repository " + service.registry.root() + ", ready=" + (status.isReady() && !status.models().isEmpty())
+        + ", transport=" + service.server.transport() + ")");
     System.out.println("  " + config);
   }
 

@@ -111,6 +111,51 @@ class OipGrpcFaultsTest {
   }
 
   @Test
+  void cancellingACallWhileTheEngineRuns_endsCancelled_notInternal() throws Exception {
+    // the cancellation interrupts the call's thread inside the engine, which then throws InterruptedException:
+    // that is the cancellation's consequence (recorded CANCELLED), not an engine failure (INTERNAL). The same
+    // interrupt came first under load when gRPC's deadline and jinfer's passed at the same moment (the test above)
+    backend.cancellable = true;
+    start(RestConfig.newBuilder().batchMaxSize(0).cacheSize(0));
+    backend.entered = new CountDownLatch(1);
+    backend.release = new CountDownLatch(1);
+    OipStubs.Async async = OipStubs.async(channel); // no deadline: the engine waits until interrupted
+    CompletableFuture<ModelInferResponse> answer = new CompletableFuture<>();
+    Context.CancellableContext call = Context.current().withCancellation();
+    call.run(() -> async.modelInfer(row(1, 2), observer(answer)));
+    assertThat(backend.entered.await(60, TimeUnit.SECONDS)).as("the call reached the engine").isTrue();
+    call.cancel(null);
+    awaitServerStatus("CANCELLED");
+    assertThat(rest.get("/metrics").body()).doesNotContain("method=\"ModelInfer\",service=\"inference.GRPCInferenceService\","
+        + "statusCode=\"INTERNAL\"");
+    assertThat(backend.release.getCount()).as("the engine was not released: the interrupt ended the call").isEqualTo(1);
+  }
+
+  @Test
+  void callsBeyondTheGrpcThreadsAndQueue_areResourceExhaustedAtOnce() throws Exception {
+    OipStubs.Blocking stub = start(RestConfig.newBuilder().httpThreads(1).grpcQueue(1).batchMaxSize(0).cacheSize(0));
+    backend.entered = new CountDownLatch(1);
+    backend.release = new CountDownLatch(1);
+    OipStubs.Async async = OipStubs.async(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+    CompletableFuture<ModelInferResponse> running = new CompletableFuture<>();
+    async.modelInfer(row(1, 1), observer(running));
+    assertThat(backend.entered.await(60, TimeUnit.SECONDS)).as("the first call holds the only gRPC thread").isTrue();
+    CompletableFuture<ModelInferResponse> queued = new CompletableFuture<>();
+    async.modelInfer(row(2, 2), observer(queued));
+    rest.awaitGet("/metrics", r -> r.body().contains("jinfer_grpc_queue_depth 1.0"));
+    // the third waits for nothing: refused from the event loop while the engine still holds the first
+    assertStatus(() -> stub.modelInfer(row(3, 3)), Status.Code.RESOURCE_EXHAUSTED,
+        "the server is busy: all 1 gRPC threads are working and 1 calls are waiting");
+    assertThat(running).isNotDone();
+    assertThat(stub.serverLive(dev.jinfer.examples.rest.oip.ServerLiveRequest.getDefaultInstance()).getLive())
+        .as("the cheap RPCs are answered on the event loop meanwhile").isTrue();
+    backend.release.countDown();
+    assertThat(running.get(60, TimeUnit.SECONDS).getOutputs(0).getContents().getFp32ContentsList()).containsExactly(2f, 2f);
+    assertThat(queued.get(60, TimeUnit.SECONDS).getOutputs(0).getContents().getFp32ContentsList()).containsExactly(4f, 4f);
+    awaitServerStatus("RESOURCE_EXHAUSTED");
+  }
+
+  @Test
   void cancellingACall_withdrawsItsQueuedRequest_beforeItReachesTheEngine() throws Exception {
     start(RestConfig.newBuilder().batchMaxSize(1).batchDelay(Duration.ZERO).batchQueue(4).batchWorkers(1).cacheSize(0));
     backend.entered = new CountDownLatch(1);

@@ -71,7 +71,7 @@ class OipGrpcTest {
       RestTestSupport.addVersion(repository, "dtype_" + d, "1", onnx.resolve("dtype_" + d + ".onnx"), "model.onnx");
     }
     rest = RestTestSupport.start(RestConfig.newBuilder().models(repository).keepVersions(2).sessions(1).intraOpThreads(1)
-        .httpThreads(4).grpcPort(0).bodyLimitBytes(BODY_LIMIT).pollInterval(null));
+        .httpThreads(4).grpcPort(0).bodyLimitBytes(BODY_LIMIT).pollInterval(null).batchMaxSize(32)); // batcher included
     channel = Grpc.newChannelBuilderForAddress("127.0.0.1", rest.service.grpcPort(), InsecureChannelCredentials.create()).build();
     stub = OipStubs.blocking(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
   }

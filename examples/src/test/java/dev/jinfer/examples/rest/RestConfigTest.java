@@ -16,7 +16,7 @@ class RestConfigTest {
     assertThat(c.port()).isEqualTo(RestConfig.DEFAULT_PORT);
     assertThat(c.models()).isEmpty();
     assertThat(c.pollInterval()).hasValue(Duration.ofSeconds(5));
-    assertThat(c.batchMaxSize()).isEqualTo(32);
+    assertThat(c.batchMaxSize()).isZero();
     assertThat(c.batchDelay()).isEmpty();
     assertThat(c.cacheSize()).isEqualTo(10_000);
     assertThat(c.bodyLimitBytes()).isEqualTo(4L << 20);

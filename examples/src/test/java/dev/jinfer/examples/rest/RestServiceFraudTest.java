@@ -42,7 +42,8 @@ class RestServiceFraudTest {
   @BeforeAll
   static void start() {
     RestTestSupport.addFraud(repository, "1");
-    rest = RestTestSupport.start(RestConfig.newBuilder().models(repository).bodyLimitBytes(BODY_LIMIT).httpThreads(8));
+    rest = RestTestSupport.start(RestConfig.newBuilder().models(repository).bodyLimitBytes(BODY_LIMIT).httpThreads(8)
+        .batchMaxSize(32)); // the whole chain, batcher included (the service's default leaves it out)
     input = Npy.read(RestTestSupport.fixtures().resolve("onnx/fraud_input.npy")).toFloatMatrix();
     expected = Npy.read(RestTestSupport.fixtures().resolve("onnx/fraud_output.npy")).toFloatMatrix();
   }

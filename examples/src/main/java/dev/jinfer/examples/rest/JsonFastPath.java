@@ -1,0 +1,530 @@
+package dev.jinfer.examples.rest;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.jinfer.DType;
+import dev.jinfer.ModelSignature;
+import dev.jinfer.NamedTensors;
+import dev.jinfer.Priority;
+import dev.jinfer.Tensor;
+import dev.jinfer.TensorSpec;
+import io.netty.buffer.ByteBuf;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The allocation-lean way to read the common predict requests: one pass of Jackson's streaming
+ * {@link JsonParser} over the body, numbers straight into a primitive array, no {@code JsonNode} per value.
+ * It reads the {@code /v1} forms ({@code {"features": [...]}} with one row or rows, named {@code inputs} with
+ * {@code dtype}, {@code shape}, {@code data}, and {@code outputs}) and the Open Inference Protocol's
+ * inference request ({@code id}, {@code inputs} with {@code name}, {@code shape}, {@code datatype},
+ * {@code data}, and {@code outputs} by name) when every tensor is FLOAT32 or FLOAT64 as the model declares it.
+ *
+ * <p>It never judges a request: anything else (another dtype, {@code parameters}, a repeated key, an unknown
+ * field or name, a count that does not match the shape, a value out of range, malformed JSON) makes it
+ * answer {@code null}, and the caller parses the body again with the tree-based {@link TensorJson} or
+ * {@link OipJson}, whose answer (the tensors, or the 400 naming the tensor and what was expected) is the
+ * contract. So a request gets the same tensors, or the same error, either way; only the common case is
+ * cheaper. Stateless and thread-safe (a parser per call).
+ */
+final class JsonFastPath {
+  private JsonFastPath() {}
+
+  /** A tensor as the body gave it, before the model's signature is known. */
+  private static final class Raw {
+    final String name;
+    /** the {@code dtype} ({@code /v1}, may be null) or {@code datatype} ({@code /v2}) as given */
+    @Nullable String type;
+    long @Nullable [] shape;
+    double[] values = new double[64];
+    int count;
+
+    Raw(String name) {
+      this.name = name;
+    }
+
+    void add(double v) {
+      if (count == values.length) {
+        values = Arrays.copyOf(values, count * 2);
+      }
+      values[count++] = v;
+    }
+  }
+
+  /** A {@code /v1} predict body, read but not yet checked against a signature. */
+  static final class V1 {
+    private final @Nullable Raw features;
+    private final @Nullable List<Raw> inputs;
+    private final @Nullable List<String> outputs;
+
+    private V1(@Nullable Raw features, @Nullable List<Raw> inputs, @Nullable List<String> outputs) {
+      this.features = features;
+      this.inputs = inputs;
+      this.outputs = outputs;
+    }
+
+    /**
+     * @param signature the resolved version's signature
+     * @return the request, exactly as {@link TensorJson#parse} makes it, or null when that parser must judge it
+     */
+    TensorJson.@Nullable Request toRequest(ModelSignature signature) {
+      List<String> names = outputNames(outputs, signature);
+      if (names == null) {
+        return null;
+      }
+      if (features != null) {
+        if (signature.inputs().size() != 1) {
+          return null;
+        }
+        TensorSpec spec = signature.inputs().get(0);
+        Tensor t = tensor(spec.dtype(), features);
+        return t == null ? null : new TensorJson.Request(NamedTensors.of(spec.name(), t), names);
+      }
+      List<Raw> list = inputs;
+      if (list == null) {
+        return null;
+      }
+      NamedTensors.Builder b = NamedTensors.newBuilder();
+      for (Raw r : list) {
+        Optional<TensorSpec> spec = signature.input(r.name);
+        if (spec.isEmpty()) {
+          return null;
+        }
+        DType dtype = spec.get().dtype();
+        if (r.type != null && !r.type.equals(dtype.name())) {
+          return null;
+        }
+        Tensor t = tensor(dtype, r);
+        if (t == null) {
+          return null;
+        }
+        b.put(r.name, t);
+      }
+      return new TensorJson.Request(b.build(), names);
+    }
+  }
+
+  /** An Open Inference Protocol inference request, read but not yet checked against a signature. */
+  static final class V2 {
+    private final @Nullable String id;
+    private final List<Raw> inputs;
+    private final @Nullable List<String> outputs;
+
+    private V2(@Nullable String id, List<Raw> inputs, @Nullable List<String> outputs) {
+      this.id = id;
+      this.inputs = inputs;
+      this.outputs = outputs;
+    }
+
+    /**
+     * @param signature the resolved version's signature
+     * @return the request, exactly as {@link OipJson#parse} makes it, or null when that parser must judge it
+     */
+    OipJson.@Nullable Request toRequest(ModelSignature signature) {
+      List<String> names = outputNames(outputs, signature);
+      if (names == null) {
+        return null;
+      }
+      NamedTensors.Builder b = NamedTensors.newBuilder();
+      for (Raw r : inputs) {
+        Optional<TensorSpec> spec = signature.input(r.name);
+        if (spec.isEmpty()) {
+          return null;
+        }
+        DType dtype = spec.get().dtype();
+        if (!(dtype == DType.FLOAT32 || dtype == DType.FLOAT64) || !OipDatatype.of(dtype).name().equals(r.type)) {
+          return null;
+        }
+        Tensor t = tensor(dtype, r);
+        if (t == null) {
+          return null;
+        }
+        b.put(r.name, t);
+      }
+      return new OipJson.Request(id, b.build(), names, Priority.NORMAL);
+    }
+  }
+
+  /**
+   * Reads a {@code /v1} predict body.
+   *
+   * @return the request, or null for a body the tree-based parser must read
+   */
+  static @Nullable V1 v1(JsonFactory factory, ByteBuf body) {
+    if (!body.hasArray()) {
+      return null;
+    }
+    try (JsonParser p = factory.createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes())) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      Raw features = null;
+      List<Raw> inputs = null;
+      List<String> outputs = null;
+      boolean outputsSeen = false;
+      for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+        if (t != JsonToken.FIELD_NAME) {
+          return null;
+        }
+        String field = p.currentName();
+        JsonToken v = p.nextToken();
+        if (field.equals("features") && features == null && v == JsonToken.START_ARRAY) {
+          features = features(p);
+          if (features == null) {
+            return null;
+          }
+        } else if (field.equals("inputs") && inputs == null && v == JsonToken.START_OBJECT) {
+          inputs = v1Inputs(p);
+          if (inputs == null) {
+            return null;
+          }
+        } else if (field.equals("outputs") && !outputsSeen) {
+          outputsSeen = true;
+          if (v != JsonToken.VALUE_NULL) {
+            outputs = v1Outputs(p, v);
+            if (outputs == null) {
+              return null;
+            }
+          }
+        } else {
+          return null;
+        }
+      }
+      if ((features == null) == (inputs == null)) {
+        return null;
+      }
+      return new V1(features, inputs, outputs);
+    } catch (IOException | RuntimeException e) {
+      return null; // malformed or beyond the limits: the tree-based parser says so in the contract's words
+    }
+  }
+
+  /** {@code [n, n, ...]} (one row) or {@code [[..], [..]]} (rows of one width); the parser is at the array. */
+  private static @Nullable Raw features(JsonParser p) throws IOException {
+    Raw r = new Raw("features");
+    JsonToken t = p.nextToken();
+    if (isNumber(t)) {
+      do {
+        r.add(p.getDoubleValue());
+        t = p.nextToken();
+      } while (isNumber(t));
+      if (t != JsonToken.END_ARRAY) {
+        return null;
+      }
+      r.shape = new long[] {1, r.count};
+      return r;
+    }
+    int rows = 0;
+    int width = -1;
+    for (; t == JsonToken.START_ARRAY; t = p.nextToken()) {
+      int before = r.count;
+      for (t = p.nextToken(); isNumber(t); t = p.nextToken()) {
+        r.add(p.getDoubleValue());
+      }
+      int w = r.count - before;
+      if (t != JsonToken.END_ARRAY || w == 0 || (width >= 0 && w != width)) {
+        return null;
+      }
+      width = w;
+      rows++;
+    }
+    if (t != JsonToken.END_ARRAY || rows == 0) {
+      return null;
+    }
+    r.shape = new long[] {rows, width};
+    return r;
+  }
+
+  /** {@code {"name": {"dtype", "shape", "data"}, ...}}; the parser is at the object. */
+  private static @Nullable List<Raw> v1Inputs(JsonParser p) throws IOException {
+    List<Raw> list = new ArrayList<>(2);
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+      if (t != JsonToken.FIELD_NAME) {
+        return null;
+      }
+      String name = p.currentName();
+      for (Raw r : list) {
+        if (r.name.equals(name)) {
+          return null;
+        }
+      }
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      Raw r = new Raw(name);
+      boolean dtypeSeen = false;
+      boolean dataSeen = false;
+      for (JsonToken f = p.nextToken(); f != JsonToken.END_OBJECT; f = p.nextToken()) {
+        if (f != JsonToken.FIELD_NAME) {
+          return null;
+        }
+        String field = p.currentName();
+        JsonToken v = p.nextToken();
+        if (field.equals("dtype") && !dtypeSeen && (v == JsonToken.VALUE_STRING || v == JsonToken.VALUE_NULL)) {
+          dtypeSeen = true;
+          r.type = v == JsonToken.VALUE_NULL ? null : p.getText();
+        } else if (field.equals("shape") && r.shape == null && v == JsonToken.START_ARRAY) {
+          r.shape = shape(p);
+          if (r.shape == null) {
+            return null;
+          }
+        } else if (field.equals("data") && !dataSeen && v == JsonToken.START_ARRAY) {
+          dataSeen = true;
+          if (!data(p, r)) {
+            return null;
+          }
+        } else {
+          return null;
+        }
+      }
+      if (r.shape == null || !dataSeen) {
+        return null;
+      }
+      list.add(r);
+    }
+    return list;
+  }
+
+  /** {@code ["name", ...]}; the parser is at its first token {@code v}. */
+  private static @Nullable List<String> v1Outputs(JsonParser p, JsonToken v) throws IOException {
+    if (v != JsonToken.START_ARRAY) {
+      return null;
+    }
+    List<String> names = new ArrayList<>(2);
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+      if (t != JsonToken.VALUE_STRING) {
+        return null;
+      }
+      names.add(p.getText());
+    }
+    return names;
+  }
+
+  /**
+   * Reads an Open Inference Protocol inference request.
+   *
+   * @return the request, or null for a body the tree-based parser must read
+   */
+  static @Nullable V2 v2(JsonFactory factory, ByteBuf body) {
+    if (!body.hasArray()) {
+      return null;
+    }
+    try (JsonParser p = factory.createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes())) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      String id = null;
+      boolean idSeen = false;
+      List<Raw> inputs = null;
+      List<String> outputs = null;
+      boolean outputsSeen = false;
+      for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+        if (t != JsonToken.FIELD_NAME) {
+          return null;
+        }
+        String field = p.currentName();
+        JsonToken v = p.nextToken();
+        if (field.equals("id") && !idSeen && (v == JsonToken.VALUE_STRING || v == JsonToken.VALUE_NULL)) {
+          idSeen = true;
+          id = v == JsonToken.VALUE_NULL ? null : p.getText();
+        } else if (field.equals("inputs") && inputs == null && v == JsonToken.START_ARRAY) {
+          inputs = v2Inputs(p);
+          if (inputs == null) {
+            return null;
+          }
+        } else if (field.equals("outputs") && !outputsSeen) {
+          outputsSeen = true;
+          if (v != JsonToken.VALUE_NULL) {
+            outputs = v2Outputs(p, v);
+            if (outputs == null) {
+              return null;
+            }
+          }
+        } else {
+          return null; // parameters (a priority), an unknown field, a repeated one: the tree-based parser decides
+        }
+      }
+      return inputs == null ? null : new V2(id, inputs, outputs);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** {@code [{"name", "shape", "datatype", "data"}, ...]}; the parser is at the array. */
+  private static @Nullable List<Raw> v2Inputs(JsonParser p) throws IOException {
+    List<Raw> list = new ArrayList<>(2);
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+      if (t != JsonToken.START_OBJECT) {
+        return null;
+      }
+      String name = null;
+      String datatype = null;
+      long[] shape = null;
+      Raw r = new Raw("");
+      boolean dataSeen = false;
+      for (JsonToken f = p.nextToken(); f != JsonToken.END_OBJECT; f = p.nextToken()) {
+        if (f != JsonToken.FIELD_NAME) {
+          return null;
+        }
+        String field = p.currentName();
+        JsonToken v = p.nextToken();
+        if (field.equals("name") && name == null && v == JsonToken.VALUE_STRING) {
+          name = p.getText();
+        } else if (field.equals("datatype") && datatype == null && v == JsonToken.VALUE_STRING) {
+          datatype = p.getText();
+        } else if (field.equals("shape") && shape == null && v == JsonToken.START_ARRAY) {
+          shape = shape(p);
+          if (shape == null) {
+            return null;
+          }
+        } else if (field.equals("data") && !dataSeen && v == JsonToken.START_ARRAY) {
+          dataSeen = true;
+          if (!data(p, r)) {
+            return null;
+          }
+        } else {
+          return null;
+        }
+      }
+      if (name == null || datatype == null || shape == null || !dataSeen) {
+        return null;
+      }
+      for (Raw other : list) {
+        if (other.name.equals(name)) {
+          return null;
+        }
+      }
+      Raw named = new Raw(name);
+      named.type = datatype;
+      named.shape = shape;
+      named.values = r.values;
+      named.count = r.count;
+      list.add(named);
+    }
+    return list;
+  }
+
+  /** {@code [{"name": "..."}, ...]}; the parser is at its first token {@code v}. */
+  private static @Nullable List<String> v2Outputs(JsonParser p, JsonToken v) throws IOException {
+    if (v != JsonToken.START_ARRAY) {
+      return null;
+    }
+    List<String> names = new ArrayList<>(2);
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+      if (t != JsonToken.START_OBJECT || p.nextToken() != JsonToken.FIELD_NAME || !p.currentName().equals("name")
+          || p.nextToken() != JsonToken.VALUE_STRING) {
+        return null;
+      }
+      String name = p.getText();
+      if (p.nextToken() != JsonToken.END_OBJECT || names.contains(name)) {
+        return null;
+      }
+      names.add(name);
+    }
+    return names;
+  }
+
+  /** Whole numbers >= 0 that fit a long; the parser is at the array. */
+  private static long @Nullable [] shape(JsonParser p) throws IOException {
+    long[] dims = new long[4];
+    int n = 0;
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+      if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+        return null;
+      }
+      long d = p.getLongValue();
+      if (d < 0) {
+        return null;
+      }
+      if (n == dims.length) {
+        dims = Arrays.copyOf(dims, n * 2);
+      }
+      dims[n++] = d;
+    }
+    return Arrays.copyOf(dims, n);
+  }
+
+  /** Numbers in arrays nested to any depth, flattened row-major into {@code r}; the parser is at the outer array. */
+  private static boolean data(JsonParser p, Raw r) throws IOException {
+    int depth = 1;
+    while (depth > 0) {
+      JsonToken t = p.nextToken();
+      if (isNumber(t)) {
+        r.add(p.getDoubleValue());
+      } else if (t == JsonToken.START_ARRAY) {
+        depth++;
+      } else if (t == JsonToken.END_ARRAY) {
+        depth--;
+      } else {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isNumber(@Nullable JsonToken t) {
+    return t == JsonToken.VALUE_NUMBER_FLOAT || t == JsonToken.VALUE_NUMBER_INT;
+  }
+
+  /** The output names: none (all outputs), or each an output of the model, none twice; null to let the tree decide. */
+  private static @Nullable List<String> outputNames(@Nullable List<String> names, ModelSignature signature) {
+    if (names == null) {
+      return List.of();
+    }
+    for (int i = 0; i < names.size(); i++) {
+      if (signature.output(names.get(i)).isEmpty() || names.subList(0, i).contains(names.get(i))) {
+        return null;
+      }
+    }
+    return names;
+  }
+
+  /**
+   * The FLOAT32 or FLOAT64 tensor of the values, or null when another dtype, a count that does not match the
+   * shape, or a value beyond the dtype's finite range needs the tree-based parser's judgement.
+   */
+  private static @Nullable Tensor tensor(DType dtype, Raw r) {
+    long[] shape = r.shape;
+    if (shape == null) {
+      return null;
+    }
+    long count = 1;
+    for (long d : shape) {
+      if (d != 0 && count > Long.MAX_VALUE / d) {
+        return null; // more values than a long counts
+      }
+      count *= d;
+    }
+    if (count != r.count) {
+      return null;
+    }
+    double[] v = r.values;
+    int n = r.count;
+    if (dtype == DType.FLOAT32) {
+      float[] a = new float[n];
+      for (int i = 0; i < n; i++) {
+        float f = (float) v[i];
+        if (!Float.isFinite(f)) {
+          return null;
+        }
+        a[i] = f;
+      }
+      return Tensor.ofFloats(a, shape);
+    }
+    if (dtype == DType.FLOAT64) {
+      double[] a = Arrays.copyOf(v, n);
+      for (double d : a) {
+        if (!Double.isFinite(d)) {
+          return null;
+        }
+      }
+      return Tensor.ofDoubles(a, shape);
+    }
+    return null;
+  }
+}
