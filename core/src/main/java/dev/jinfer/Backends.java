@@ -8,11 +8,11 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,13 +29,33 @@ public final class Backends {
 
   private Backends(List<Backend> backends) {
     List<Backend> sorted = new ArrayList<>(backends);
-    sorted.sort(Comparator.comparingInt(Backend::priority).reversed().thenComparing(Backend::name));
+    sorted.sort(Backends::byPriorityThenName);
     this.backends = List.copyOf(sorted);
   }
 
   /**
+   * Highest priority first, then by name. A method of this class rather than {@code Comparator.comparingInt(..)
+   * .reversed().thenComparing(..)}: those lambdas are defined inside {@code java.util.Comparator}, which a JDK 17
+   * dynamic CDS archive cannot hold, so every process spun three classes at run time (issue 20, start-up).
+   */
+  private static int byPriorityThenName(Backend a, Backend b) {
+    int byPriority = Integer.compare(b.priority(), a.priority());
+    return byPriority != 0 ? byPriority : a.name().compareTo(b.name());
+  }
+
+  /**
+   * The system property that names the backends' classes, comma-separated, for {@link #discover()} to instantiate
+   * instead of scanning the class path (e.g. {@code -Djinfer.backends=dev.jinfer.onnx.OnnxBackend}): a
+   * {@link ServiceLoader} scan opens every jar on the class path to look for its service file, which a short-lived
+   * process that knows its backends can skip. When a listed class cannot be loaded or instantiated, or is not a
+   * {@link Backend}, {@link #discover()} logs a warning and scans as if the property were not set.
+   */
+  public static final String BACKENDS_PROPERTY = "jinfer.backends";
+
+  /**
    * The backends listed in {@code META-INF/services/dev.jinfer.spi.Backend} on the thread's context
-   * class loader (or this class's loader when there is none).
+   * class loader (or this class's loader when there is none); or, when the system property
+   * {@value #BACKENDS_PROPERTY} is set, the classes it names, loaded by that loader (see {@link #BACKENDS_PROPERTY}).
    *
    * @return a new instance
    */
@@ -44,9 +64,36 @@ public final class Backends {
     if (cl == null) {
       cl = Backends.class.getClassLoader();
     }
+    String listed = System.getProperty(BACKENDS_PROPERTY, "");
+    if (!listed.isBlank()) {
+      List<Backend> named = named(listed, cl);
+      if (named != null) {
+        return new Backends(named);
+      }
+    }
     List<Backend> found = new ArrayList<>();
     ServiceLoader.load(Backend.class, cl).forEach(found::add);
     return new Backends(found);
+  }
+
+  /** The backends a {@value #BACKENDS_PROPERTY} value names, or null (logged) when one of them cannot be had. */
+  private static @Nullable List<Backend> named(String listed, ClassLoader cl) {
+    List<Backend> named = new ArrayList<>();
+    for (String name : listed.split(",")) {
+      String className = name.strip();
+      if (className.isEmpty()) {
+        continue;
+      }
+      try {
+        named.add(Class.forName(className, false, cl).asSubclass(Backend.class).getConstructor().newInstance());
+      } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+        LOG.warn("system property {}: expected the class name of a jinfer Backend with a public no-argument constructor"
+            + " but '{}' is not one ({}); finding the backends with ServiceLoader instead", BACKENDS_PROPERTY, className,
+            e.toString());
+        return null;
+      }
+    }
+    return named;
   }
 
   /**

@@ -17,23 +17,24 @@ record InputArg(String name, Path file) {
    *
    * @param text the argument
    * @return the parsed argument
-   * @throws TypeConversionException if there is no {@code =}, or nothing before or after it
+   * @throws IllegalArgumentException if there is no {@code =}, or nothing before or after it (a plain JDK exception,
+   *     not picocli's: {@link PredictFastPath} parses without loading picocli, whose classes CDS cannot archive)
    */
   static InputArg parse(String text) {
     int eq = text.indexOf('=');
     if (eq < 0) {
-      throw new TypeConversionException("expected NAME=FILE.npy but got '" + text + "' (no '=')");
+      throw new IllegalArgumentException("expected NAME=FILE.npy but got '" + text + "' (no '=')");
     }
     if (eq == 0) {
-      throw new TypeConversionException("expected NAME=FILE.npy but got '" + text + "' (no input name before '=')");
+      throw new IllegalArgumentException("expected NAME=FILE.npy but got '" + text + "' (no input name before '=')");
     }
     if (eq == text.length() - 1) {
-      throw new TypeConversionException("expected NAME=FILE.npy but got '" + text + "' (no file after '=')");
+      throw new IllegalArgumentException("expected NAME=FILE.npy but got '" + text + "' (no file after '=')");
     }
     try {
       return new InputArg(text.substring(0, eq), Paths.get(text.substring(eq + 1)));
     } catch (java.nio.file.InvalidPathException e) {
-      throw new TypeConversionException("expected NAME=FILE.npy but '" + text.substring(eq + 1) + "' is not a valid path: "
+      throw new IllegalArgumentException("expected NAME=FILE.npy but '" + text.substring(eq + 1) + "' is not a valid path: "
           + e.getReason());
     }
   }
@@ -42,7 +43,11 @@ record InputArg(String name, Path file) {
   static final class Converter implements ITypeConverter<InputArg> {
     @Override
     public InputArg convert(String value) {
-      return parse(value);
+      try {
+        return parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
     }
   }
 }

@@ -100,23 +100,17 @@ public final class JinferCli implements Callable<Integer> {
   public JinferCli() {}
 
   /**
-   * Runs the tool and exits the JVM with its exit code.
+   * Runs the tool and exits the JVM with its exit code; the same as {@link JinferMain#main}, which
+   * {@code bin/jinfer} and the jar's manifest start (it loads no picocli class for a plain predict).
    *
    * @param args the command line
    */
   public static void main(String[] args) {
-    StartupTrace.mark("main");
-    configureLogging(args);
-    int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
-    StartupTrace.mark("done");
-    StartupTrace.print(System.err);
-    System.exit(code);
+    JinferMain.main(args);
   }
 
   /**
-   * Runs the tool as {@link #main} does, without exiting: a plain {@code predict} command line and a bare
-   * {@code --version} run without picocli ({@link PredictFastPath}: the same fields set, the same code run),
-   * everything else through {@link #newCommandLine(String...)}.
+   * Runs the tool as {@link #main} does, without exiting ({@link JinferMain#run}).
    *
    * @param args the command line
    * @param out standard output
@@ -124,18 +118,19 @@ public final class JinferCli implements Callable<Integer> {
    * @return the exit code
    */
   static int run(String[] args, PrintWriter out, PrintWriter err) {
-    if (PredictFastPath.isVersion(args)) {
-      for (String line : new Version().getVersion()) {
-        out.println(line);
-      }
-      out.flush();
-      return EXIT_OK;
-    }
-    PredictFastPath.Parsed fast = PredictFastPath.parse(args);
-    StartupTrace.mark(fast != null ? "parsed (fast path)" : "fast path declined");
-    if (fast != null) {
-      return fast.command.execute(out, err, "jinfer predict", fast.verbose);
-    }
+    return JinferMain.run(args, out, err);
+  }
+
+  /**
+   * Parses and runs a command line with picocli: what {@link JinferMain#run} does with every command line that
+   * {@link PredictFastPath} declines.
+   *
+   * @param args the command line
+   * @param out standard output
+   * @param err standard error
+   * @return the exit code
+   */
+  static int runWithPicocli(String[] args, PrintWriter out, PrintWriter err) {
     CommandLine cmd = newCommandLine(args);
     cmd.setOut(out);
     cmd.setErr(err);
@@ -143,32 +138,20 @@ public final class JinferCli implements Callable<Integer> {
   }
 
   /**
-   * Logging for this process, set before any logger exists: slf4j-simple named as SLF4J's provider (SLF4J then
-   * skips its {@code ServiceLoader} scan of every jar on the class path, and its own messages below WARN, among
-   * them one saying so), debug level with {@code --verbose}.
-   * An explicit {@code -D} setting wins over both.
+   * Logging for this process ({@link JinferMain#configureLogging}).
    *
    * @param args the command line
    */
   static void configureLogging(String... args) {
-    if (System.getProperty(SLF4J_PROVIDER) == null) {
-      System.setProperty(SLF4J_PROVIDER, SIMPLE_PROVIDER); // the CLI's dependency
-      if (System.getProperty(SLF4J_VERBOSITY) == null) {
-        System.setProperty(SLF4J_VERBOSITY, "WARN"); // not SLF4J's "Attempting to load provider ..." line on every run
-      }
-    }
-    if (Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v")) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
-          System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug"));
-    }
+    JinferMain.configureLogging(args);
   }
 
   /** SLF4J 2's system property naming its provider class. */
-  static final String SLF4J_PROVIDER = "slf4j.provider";
+  static final String SLF4J_PROVIDER = JinferMain.SLF4J_PROVIDER;
   /** SLF4J 2's system property for the level of its own messages. */
-  static final String SLF4J_VERBOSITY = "slf4j.internal.verbosity";
+  static final String SLF4J_VERBOSITY = JinferMain.SLF4J_VERBOSITY;
   /** slf4j-simple's provider. */
-  static final String SIMPLE_PROVIDER = "org.slf4j.simple.SimpleServiceProvider";
+  static final String SIMPLE_PROVIDER = JinferMain.SIMPLE_PROVIDER;
 
   /**
    * The command line {@link #main} runs: usage errors print one line and a pointer to {@code --help}
@@ -324,8 +307,7 @@ public final class JinferCli implements Callable<Integer> {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = JinferCli.class.getPackage().getImplementationVersion();
-      return new String[] {"jinfer " + (v == null ? "dev" : v)};
+      return JinferMain.versionLines();
     }
   }
 }
