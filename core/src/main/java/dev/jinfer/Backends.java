@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.stream.Collectors;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,18 +43,8 @@ public final class Backends {
   }
 
   /**
-   * The system property that names the backends' classes, comma-separated, for {@link #discover()} to instantiate
-   * instead of scanning the class path (e.g. {@code -Djinfer.backends=dev.jinfer.onnx.OnnxBackend}): a
-   * {@link ServiceLoader} scan opens every jar on the class path to look for its service file, which a short-lived
-   * process that knows its backends can skip. When a listed class cannot be loaded or instantiated, or is not a
-   * {@link Backend}, {@link #discover()} logs a warning and scans as if the property were not set.
-   */
-  public static final String BACKENDS_PROPERTY = "jinfer.backends";
-
-  /**
    * The backends listed in {@code META-INF/services/dev.jinfer.spi.Backend} on the thread's context
-   * class loader (or this class's loader when there is none); or, when the system property
-   * {@value #BACKENDS_PROPERTY} is set, the classes it names, loaded by that loader (see {@link #BACKENDS_PROPERTY}).
+   * class loader (or this class's loader when there is none).
    *
    * @return a new instance
    */
@@ -64,36 +53,9 @@ public final class Backends {
     if (cl == null) {
       cl = Backends.class.getClassLoader();
     }
-    String listed = System.getProperty(BACKENDS_PROPERTY, "");
-    if (!listed.isBlank()) {
-      List<Backend> named = named(listed, cl);
-      if (named != null) {
-        return new Backends(named);
-      }
-    }
     List<Backend> found = new ArrayList<>();
     ServiceLoader.load(Backend.class, cl).forEach(found::add);
     return new Backends(found);
-  }
-
-  /** The backends a {@value #BACKENDS_PROPERTY} value names, or null (logged) when one of them cannot be had. */
-  private static @Nullable List<Backend> named(String listed, ClassLoader cl) {
-    List<Backend> named = new ArrayList<>();
-    for (String name : listed.split(",")) {
-      String className = name.strip();
-      if (className.isEmpty()) {
-        continue;
-      }
-      try {
-        named.add(Class.forName(className, false, cl).asSubclass(Backend.class).getConstructor().newInstance());
-      } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-        LOG.warn("system property {}: expected the class name of a jinfer Backend with a public no-argument constructor"
-            + " but '{}' is not one ({}); finding the backends with ServiceLoader instead", BACKENDS_PROPERTY, className,
-            e.toString());
-        return null;
-      }
-    }
-    return named;
   }
 
   /**

@@ -7,9 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -165,37 +163,5 @@ class BackendsTest {
   @Test
   void toString_listsTheBackends() {
     assertThat(Backends.of(new ScaleBackend("a", 1, false, ".a")).toString()).isEqualTo("Backends[a (unavailable)]");
-  }
-
-  private static List<String> names(Backends backends) {
-    return backends.all().stream().map(b -> b.name() + "@" + b.getClass().getName()).collect(Collectors.toList());
-  }
-
-  private static Backends discoverWith(String property) {
-    String before = System.getProperty(Backends.BACKENDS_PROPERTY);
-    System.setProperty(Backends.BACKENDS_PROPERTY, property);
-    try {
-      return Backends.discover();
-    } finally {
-      if (before == null) {
-        System.clearProperty(Backends.BACKENDS_PROPERTY);
-      } else {
-        System.setProperty(Backends.BACKENDS_PROPERTY, before);
-      }
-    }
-  }
-
-  @Test
-  void discover_withTheBackendsProperty_instantiatesTheNamedClasses_insteadOfScanning() {
-    assertThat(names(discoverWith(" dev.jinfer.ScaleBackend , "))).containsExactly("scale@dev.jinfer.ScaleBackend");
-  }
-
-  @Test
-  void discover_withABadNameInTheBackendsProperty_fallsBackToTheServiceLoaderScan() {
-    List<String> scanned = names(Backends.discover());
-
-    assertThat(names(discoverWith("dev.jinfer.ScaleBackend,dev.jinfer.NoSuchBackend"))).isEqualTo(scanned);
-    assertThat(names(discoverWith("java.lang.String"))).isEqualTo(scanned); // not a Backend
-    assertThat(scanned).doesNotContain("scale@dev.jinfer.ScaleBackend"); // so the two cases differ
   }
 }
