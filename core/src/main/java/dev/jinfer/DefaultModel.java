@@ -4,6 +4,7 @@ import dev.jinfer.internal.LeaseCounter;
 import dev.jinfer.internal.WarmupInputs;
 import dev.jinfer.spi.BackendSession;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -127,13 +128,12 @@ final class DefaultModel implements Model {
       NamedTensors out = session.run(inputs, outputNames.isEmpty() ? allOutputs : outputNames);
       metrics.success(ticker.read() - start);
       return out;
-    } catch (InferenceException e) {
-      metrics.failure(e.code(), ticker.read() - start);
-      throw e;
-    } catch (Exception | LinkageError e) {
-      BackendException wrapped = new BackendException("model " + id + ": the " + backend + " engine failed: " + e.getMessage(), e);
-      metrics.failure(wrapped.code(), ticker.read() - start);
-      throw wrapped;
+    } catch (Throwable e) {
+      RuntimeException mapped = mapFailure(e, false);
+      if (mapped instanceof InferenceException) {
+        metrics.failure(((InferenceException) mapped).code(), ticker.read() - start);
+      }
+      throw mapped;
     } finally {
       leave();
     }
@@ -195,7 +195,7 @@ final class DefaultModel implements Model {
       metrics.success(ticker.read() - start);
       return out;
     } catch (Throwable e) {
-      RuntimeException mapped = mapFailure(e);
+      RuntimeException mapped = mapFailure(e, handedOff);
       if (mapped instanceof InferenceException) {
         metrics.failure(((InferenceException) mapped).code(), ticker.read() - start);
       }
@@ -218,12 +218,36 @@ final class DefaultModel implements Model {
       throw e.getCause();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new BackendException("model " + id + ": interrupted while waiting for the " + backend + " engine; the call"
-          + " was abandoned (it runs out on a deadline thread, its result discarded)", e);
+      throw new CancelledException("model " + id + ": cancelled (the calling thread was interrupted) while waiting for the "
+          + backend + " engine; the call was abandoned (it runs out on a deadline thread, its result discarded)", e);
     }
   }
 
-  private RuntimeException mapFailure(Throwable e) {
+  /** Whether an InterruptedException (or an interrupted channel) is the failure or one of its causes. */
+  private static boolean byInterrupt(Throwable e) {
+    Throwable t = e;
+    for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+      if (t instanceof InterruptedException || t instanceof ClosedByInterruptException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The exception a failed call throws: jinfer's own as they are; a failure of an engine that ran on the caller's
+   * thread while that thread was interrupted, or because of it, is a {@link CancelledException}; anything else the
+   * engine threw is a {@link BackendException}. A failure from a deadline thread ({@code handedOff}) is never
+   * taken for the caller's cancellation.
+   */
+  private RuntimeException mapFailure(Throwable e, boolean handedOff) {
+    if (!handedOff && e instanceof Exception && (!(e instanceof InferenceException) || e instanceof BackendException)
+        && (Thread.currentThread().isInterrupted() || byInterrupt(e))) {
+      // the engine ran on the caller's thread, which was interrupted (a cancellation), and stopped because of it
+      Thread.currentThread().interrupt(); // an InterruptedException cleared the flag: the caller's code above must see it
+      return new CancelledException("model " + id + ": cancelled (the calling thread was interrupted) while the " + backend
+          + " engine ran; it stopped with: " + e, e);
+    }
     if (e instanceof InferenceException) {
       return (InferenceException) e;
     }

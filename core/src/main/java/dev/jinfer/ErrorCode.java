@@ -25,5 +25,10 @@ public enum ErrorCode {
    * The call reached a closed model, predictor, registry, batcher, cache or serving chain (thrown as
    * {@link ModelClosedException}).
    */
-  MODEL_CLOSED
+  MODEL_CLOSED,
+  /**
+   * The caller cancelled the call (its thread was interrupted) while it waited or ran (thrown as
+   * {@link CancelledException}); not an engine failure.
+   */
+  CANCELLED
 }

@@ -1,5 +1,6 @@
 package dev.jinfer.breaker;
 
+import dev.jinfer.CancelledException;
 import dev.jinfer.InvalidInputException;
 import dev.jinfer.ModelClosedException;
 import dev.jinfer.ModelId;
@@ -9,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
@@ -78,12 +80,13 @@ public final class CircuitBreaker {
     @Override
     public boolean test(Throwable t) {
       return !(t instanceof InvalidInputException) && !(t instanceof ModelClosedException)
-          && !(t instanceof IllegalStateException);
+          && !(t instanceof IllegalStateException) && !(t instanceof CancelledException) && !(t instanceof CancellationException);
     }
 
     @Override
     public String toString() {
-      return "every error but InvalidInputException, ModelClosedException and IllegalStateException";
+      return "every error but InvalidInputException, ModelClosedException, IllegalStateException and a cancellation"
+          + " (CancelledException, CancellationException)";
     }
   };
 
@@ -189,7 +192,8 @@ public final class CircuitBreaker {
 
   /**
    * The default {@link Builder#failurePredicate}: every error counts except {@link InvalidInputException},
-   * {@link ModelClosedException} and {@link IllegalStateException}. Compose it to ignore more, e.g.
+   * {@link ModelClosedException}, {@link IllegalStateException} and a call its caller cancelled
+   * ({@link CancelledException}, {@link CancellationException}). Compose it to ignore more, e.g.
    * {@code defaultFailurePredicate().and(t -> !(t instanceof DeadlineExceededException))}.
    *
    * @return the predicate, thread-safe
@@ -706,7 +710,8 @@ public final class CircuitBreaker {
     /**
      * Which errors count as failures; the others are ignored. Default:
      * {@link CircuitBreaker#defaultFailurePredicate()}, every error except {@link InvalidInputException},
-     * {@link ModelClosedException} and {@link IllegalStateException}. Async failures are unwrapped from {@code CompletionException} first.
+     * {@link ModelClosedException}, {@link IllegalStateException}, {@link CancelledException} and
+     * {@link CancellationException}. Async failures are unwrapped from {@code CompletionException} first.
      *
      * @param isFailure true for an error that counts; called on the calling thread, must be thread-safe; if it
    *     throws, the error counts (and a warning is logged)

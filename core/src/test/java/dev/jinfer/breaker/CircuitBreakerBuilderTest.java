@@ -70,8 +70,13 @@ class CircuitBreakerBuilderTest {
   void of_buildsWithTheDefaults() {
     assertThat(CircuitBreaker.of(MODEL).state()).isEqualTo(State.CLOSED);
     assertThat(CircuitBreaker.defaultFailurePredicate()).hasToString(
-        "every error but InvalidInputException, ModelClosedException and IllegalStateException");
+        "every error but InvalidInputException, ModelClosedException, IllegalStateException and a cancellation"
+            + " (CancelledException, CancellationException)");
     assertThat(CircuitBreaker.defaultFailurePredicate().test(new ModelClosedException("model m:1 is closed")))
+        .isFalse();
+    assertThat(CircuitBreaker.defaultFailurePredicate().test(new dev.jinfer.CancelledException("model m:1: cancelled", null)))
+        .isFalse();
+    assertThat(CircuitBreaker.defaultFailurePredicate().test(new java.util.concurrent.CancellationException("cancelled")))
         .isFalse();
     assertThat(CircuitBreaker.defaultFailurePredicate().test(new BackendException("x"))).isTrue();
     assertThat(CircuitBreaker.defaultFailurePredicate().test(new InvalidInputException("x"))).isFalse();

@@ -116,7 +116,9 @@ public final class ServingChain extends ForwardingPredictor {
 
   /**
    * What the chain's default breaker counts as a failure: the engine failing (or anything unexpected), not
-   * the caller's bad input, a full queue, a deadline the caller chose, or a version retired under the call.
+   * the caller's bad input, a full queue, a deadline the caller chose, a call the caller cancelled
+   * ({@link dev.jinfer.CancelledException}, {@link java.util.concurrent.CancellationException}), or a version
+   * retired under the call.
    *
    * @param t an error a call ended with
    * @return true if it should count towards opening the breaker
@@ -129,7 +131,7 @@ public final class ServingChain extends ForwardingPredictor {
       ErrorCode code = ((InferenceException) t).code();
       return code == ErrorCode.BACKEND_FAILURE || code == ErrorCode.BACKEND_UNAVAILABLE;
     }
-    return !(t instanceof IllegalStateException);
+    return !(t instanceof IllegalStateException) && !(t instanceof java.util.concurrent.CancellationException);
   }
 
   /**

@@ -143,6 +143,8 @@ class ServingChainTest {
     assertThat(ServingChain.isEngineFailure(new dev.jinfer.InvalidInputException("x"))).isFalse();
     assertThat(ServingChain.isEngineFailure(new IllegalStateException("closed"))).isFalse();
     assertThat(ServingChain.isEngineFailure(new ModelClosedException("model m:1 is closed"))).isFalse();
+    assertThat(ServingChain.isEngineFailure(new dev.jinfer.CancelledException("model m:1: cancelled", null))).isFalse();
+    assertThat(ServingChain.isEngineFailure(new java.util.concurrent.CancellationException("interrupted"))).isFalse();
     Recording model = new Recording("1");
     model.fail = true;
     try (ServingChain chain = ServingChain.newBuilder(model)

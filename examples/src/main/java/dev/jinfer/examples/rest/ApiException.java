@@ -1,5 +1,6 @@
 package dev.jinfer.examples.rest;
 
+import dev.jinfer.CancelledException;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.InferenceException;
 import dev.jinfer.InvalidInputException;
@@ -36,7 +37,7 @@ final class ApiException extends RuntimeException {
   /**
    * The HTTP form of any failure of a request: itself for an ApiException, else the contract's status and
    * code for jinfer's exceptions (400 bad input, 404 unknown model, 429 full queue, 503 open circuit or closed model, 504
-   * deadline, 500 the rest).
+   * deadline, 499 a call cancelled while it ran (nginx's "client closed request", as for a client gone), 500 the rest).
    *
    * @param t what the request failed with
    * @param breakerWait the breaker's open time, for Retry-After when the exception does not say
@@ -58,6 +59,9 @@ final class ApiException extends RuntimeException {
     }
     if (t instanceof DeadlineExceededException) {
       return new ApiException(504, "DEADLINE_EXCEEDED", t.getMessage());
+    }
+    if (t instanceof CancelledException) { // its thread was interrupted: the caller gave up, not an engine failure
+      return new ApiException(RestHandler.CLIENT_GONE, "CANCELLED", t.getMessage(), -1, t);
     }
     if (t instanceof ModelClosedException) { // the version was retired (hot swap, shutdown) under a retried call
       return new ApiException(503, "MODEL_CLOSED", t.getMessage(), 1, t);

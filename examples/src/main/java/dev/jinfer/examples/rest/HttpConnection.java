@@ -10,14 +10,18 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ByteProcessor;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -33,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * One HTTP/1.1 connection of the REST service, on its Netty event loop: gathers a request's body (up to the
  * body limit, within the read timeout), hands the complete request to {@link HttpEndpoint#dispatch} and stops
  * reading until it is answered, so requests on one connection are answered in order (pipelined ones wait in
- * a queue). Never blocks: a client that stalls holds a connection and a buffer, never a request thread.
+ * a queue). Never blocks: a client that stalls holds a connection and a buffer, never a request thread. A request
+ * must come whole, head and body, within the read timeout counted from its first byte: then 408 and close.
  * Not thread-safe except {@link #send}, {@link #isOpen} and {@link #alloc}, which any thread may call.
  */
 final class HttpConnection extends ChannelInboundHandlerAdapter {
@@ -46,7 +51,7 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
   static final long DISCARD_CAP = 16L << 20;
 
   private enum State {
-    /** between requests */
+    /** between requests (a head may be arriving in pieces: {@link #headBytes}) */
     IDLE,
     /** gathering a request's body */
     READING,
@@ -70,6 +75,10 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
   private long dropped;
   private boolean closeWhenDrained;
   private @Nullable ArrayDeque<Object> pending;
+  /** Bytes of a request head (other than the blank lines a decoder skips) came while IDLE; cleared by a decoded head. */
+  private boolean headBytes;
+  /** {@link System#nanoTime()} when the first of {@link #headBytes} came. */
+  private long headStart;
 
   HttpConnection(HttpEndpoint endpoint) {
     this.endpoint = endpoint;
@@ -158,7 +167,8 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
 
   private void begin(ChannelHandlerContext ctx, HttpRequest req) {
     request = req;
-    start = System.nanoTime();
+    start = headBytes ? headStart : System.nanoTime();
+    headBytes = false; // a read timer armed by the head's first bytes goes on: the body must come within the same timeout
     state = State.READING;
     dropped = 0;
     closeWhenDrained = false;
@@ -269,16 +279,34 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Called by {@link ReadWatch} with each read's bytes before the HTTP decoder sees them: notes that a request head
+   * began arriving on an idle connection. Costs one comparison per read once a head is under way or a request runs.
+   */
+  private void bytesRead(ByteBuf in) {
+    if (state == State.IDLE && !headBytes && in.forEachByte(ByteProcessor.FIND_NON_CRLF) >= 0) {
+      headBytes = true; // blank lines between requests do not count: the decoder skips them, as RFC 9112 allows
+      headStart = System.nanoTime();
+    }
+  }
+
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (state == State.READING && readTimer == null) { // the body is still coming: bound how long it may take
-      readTimer = ctx.executor().schedule(this::readTimedOut, endpoint.readTimeoutNanos(), TimeUnit.NANOSECONDS);
+    // the body is still coming, or a head came in part (a whole head was decoded by now, and the state is no longer
+    // IDLE): bound how long the rest may take. An idle keep-alive connection (no bytes) keeps the idle timeout.
+    if (readTimer == null && (state == State.READING || state == State.IDLE && headBytes)) {
+      long elapsed = state == State.IDLE ? System.nanoTime() - headStart : 0;
+      readTimer = ctx.executor().schedule(this::readTimedOut, Math.max(0, endpoint.readTimeoutNanos() - elapsed), TimeUnit.NANOSECONDS);
     }
     ctx.fireChannelReadComplete();
   }
 
   private void readTimedOut() {
     readTimer = null;
+    if (state == State.IDLE && headBytes) {
+      headTimedOut();
+      return;
+    }
     if (state != State.READING) {
       return;
     }
@@ -286,6 +314,20 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
     long got = b == null ? 0 : b.readableBytes();
     refuse(new ApiException(408, "REQUEST_TIMEOUT", "request body: " + got + (expected >= 0 ? " of the " + expected : "")
         + " bytes came within the read timeout of " + endpoint.readTimeoutNanos() / 1_000_000 + " ms; the rest did not"), false);
+  }
+
+  /**
+   * A head that began but did not end within the read timeout (a partial request line or headers, then a stall):
+   * 408 with {@code Connection: close}, as RFC 9110 asks of a server that stops waiting for a request, and the same
+   * answer a stalled body gets. The method and path never came, so the answer is a /v1 error counted under
+   * {@code method="OTHER", uri="UNKNOWN"}.
+   */
+  private void headTimedOut() {
+    headBytes = false;
+    request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf("INCOMPLETE"), "/");
+    start = headStart;
+    refuse(new ApiException(408, "REQUEST_TIMEOUT", "request head: the request line and headers did not end within the read timeout of "
+        + endpoint.readTimeoutNanos() / 1_000_000 + " ms"), false);
   }
 
   private void cancelTimer() {
@@ -340,6 +382,28 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
       LOG.warn("HTTP connection {} failed: {}", ctx.channel().remoteAddress(), describe(cause));
     }
     ctx.close();
+  }
+
+  /**
+   * The connection's idle timeout ({@link IdleStateHandler}, first in the pipeline) that also shows each read's bytes
+   * to the connection before the HTTP decoder takes them, so that a head arriving in pieces is timed. Not thread-safe:
+   * one per channel, on its event loop.
+   */
+  static final class ReadWatch extends IdleStateHandler {
+    private final HttpConnection connection;
+
+    ReadWatch(long idleMillis, HttpConnection connection) {
+      super(idleMillis, 0, 0, TimeUnit.MILLISECONDS);
+      this.connection = connection;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+      if (msg instanceof ByteBuf) {
+        connection.bytesRead((ByteBuf) msg);
+      }
+      super.channelRead(ctx, msg);
+    }
   }
 
   static String describe(@Nullable Throwable t) {

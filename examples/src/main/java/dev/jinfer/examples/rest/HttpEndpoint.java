@@ -16,7 +16,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -81,9 +80,10 @@ final class HttpEndpoint {
           @Override
           protected void initChannel(SocketChannel ch) {
             ChannelPipeline p = ch.pipeline();
-            p.addLast("idle", new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
+            HttpConnection connection = new HttpConnection(self[0]);
+            p.addLast("idle", new HttpConnection.ReadWatch(idleMillis, connection));
             p.addLast("http", new HttpServerCodec(decoder));
-            p.addLast("rest", new HttpConnection(self[0]));
+            p.addLast("rest", connection);
           }
         });
     Channel channel;

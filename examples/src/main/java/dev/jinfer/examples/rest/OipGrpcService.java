@@ -1,6 +1,7 @@
 package dev.jinfer.examples.rest;
 
 import dev.jinfer.CallOptions;
+import dev.jinfer.CancelledException;
 import dev.jinfer.Deadline;
 import dev.jinfer.InferenceException;
 import dev.jinfer.ModelNotFoundException;
@@ -207,9 +208,10 @@ final class OipGrpcService implements OipGrpc.Handler {
     } catch (Throwable t) {
       status = status(t);
       Context context = Context.current();
-      if (context.isCancelled() && status.getCode() != Status.Code.DEADLINE_EXCEEDED && status.getCode() != Status.Code.CANCELLED) {
+      if (context.isCancelled() && status.getCode() != Status.Code.DEADLINE_EXCEEDED) {
         // the cancellation (the client gone, gRPC's deadline) interrupted the call's thread, and what the
-        // interrupted code threw (an engine's InterruptedException, say) is its consequence, not a failure
+        // interrupted code threw (jinfer's CancelledException, an engine's InterruptedException) is its consequence,
+        // not a failure: the context says which it was (a CANCELLED from the interrupt may be gRPC's deadline)
         status = cancelled(context, "the call ended while it ran (" + status.getCode() + ": " + status.getDescription() + ")");
       }
       if (status.getCode() == Status.Code.INTERNAL) {
@@ -239,6 +241,9 @@ final class OipGrpcService implements OipGrpc.Handler {
     if (t instanceof CancellationException) {
       return Status.CANCELLED.withDescription("the call was cancelled while it waited: " + t.getMessage());
     }
+    if (t instanceof CancelledException) { // jinfer's code CANCELLED: the call's thread was interrupted
+      return Status.CANCELLED.withDescription(t.getMessage());
+    }
     if (t instanceof IllegalStateException && shuttingDown) {
       return Status.UNAVAILABLE.withDescription("the server is shutting down: " + t.getMessage());
     }
@@ -247,6 +252,7 @@ final class OipGrpcService implements OipGrpc.Handler {
       case 400 -> Status.INVALID_ARGUMENT;
       case 404 -> Status.NOT_FOUND;
       case 413, 429 -> Status.RESOURCE_EXHAUSTED;
+      case RestHandler.CLIENT_GONE -> Status.CANCELLED;
       case 503 -> Status.UNAVAILABLE;
       case 504 -> Status.DEADLINE_EXCEEDED;
       default -> Status.INTERNAL;

@@ -129,6 +129,12 @@ class OipGrpcFaultsTest {
     assertThat(rest.get("/metrics").body()).doesNotContain("method=\"ModelInfer\",service=\"inference.GRPCInferenceService\","
         + "statusCode=\"INTERNAL\"");
     assertThat(backend.release.getCount()).as("the engine was not released: the interrupt ended the call").isEqualTo(1);
+    // jinfer's own meters: the model's call is a cancellation, not an engine failure, and the breaker ignored it
+    String metrics = rest.get("/metrics").body();
+    assertThat(metrics).containsPattern("jinfer_predict_seconds_count\\{error=\"CANCELLED\",[^}]*outcome=\"error\"[^}]*} 1")
+        .doesNotContain("error=\"BACKEND_FAILURE\"")
+        .containsPattern("jinfer_breaker_calls_total\\{[^}]*outcome=\"ignored\"[^}]*} 1")
+        .doesNotContainPattern("jinfer_breaker_calls_total\\{[^}]*outcome=\"failure\"[^}]*} [1-9]");
   }
 
   @Test

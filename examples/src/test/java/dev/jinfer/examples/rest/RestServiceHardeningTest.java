@@ -4,6 +4,7 @@ import static dev.jinfer.examples.rest.RestTestSupport.json;
 import static dev.jinfer.examples.rest.RestTestSupport.namedBody;
 import static dev.jinfer.examples.rest.RestTestSupport.outputData;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jinfer.Backends;
@@ -15,6 +16,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -96,6 +98,65 @@ class RestServiceHardeningTest {
         }
       }
       assertServes(rest);
+    }
+  }
+
+  @Test
+  void stalledPartialHeads_endWithin408AtTheReadTimeout_whileProbesAndPredictAnswer() throws Exception {
+    // the idle timeout stays at its 60 s default: before the head timeout, these clients held their connections that long
+    try (RestTestSupport rest = start(RestConfig.newBuilder().httpThreads(2).httpQueue(0).readTimeout(Duration.ofSeconds(1)))) {
+      String[] heads = {
+          "POST /v1/models/sca", // a partial request line
+          "GET " + RestHandler.LIVE_PATH + " HTTP/1.1\r\nHost: x\r\nX-Slow: a", // a partial header
+          "POST " + PREDICT + " HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n", // headers without their blank line
+          "\r\nG", // a blank line, then a head's first byte
+      };
+      List<Socket> stalled = new ArrayList<>();
+      List<Long> sent = new ArrayList<>();
+      try {
+        for (int i = 0; i < 2 * heads.length; i++) {
+          Socket s = RawHttp.open(rest);
+          s.setSoTimeout(15_000); // well under the 60 s idle timeout
+          RawHttp.write(s, heads[i % heads.length]);
+          stalled.add(s);
+          sent.add(System.nanoTime());
+        }
+        assertThat(rest.get(RestHandler.LIVE_PATH).statusCode()).isEqualTo(200);
+        assertServes(rest);
+        for (int i = 0; i < stalled.size(); i++) {
+          Socket s = stalled.get(i);
+          RawHttp.Response r = RawHttp.read(s);
+          Duration waited = Duration.ofNanos(System.nanoTime() - sent.get(i));
+          assertThat(r.status).as(heads[i % heads.length] + ": " + r.body).isEqualTo(408);
+          assertThat(r.body).contains("REQUEST_TIMEOUT").contains("request head").contains("read timeout of 1000 ms");
+          assertThat(s.getInputStream().read()).as("the connection is closed after the 408").isEqualTo(-1);
+          assertThat(waited).as("ended at the read timeout, not the idle timeout").isGreaterThanOrEqualTo(Duration.ofMillis(900))
+              .isLessThan(Duration.ofSeconds(15));
+        }
+      } finally {
+        for (Socket s : stalled) {
+          s.close();
+        }
+      }
+      assertServes(rest);
+      assertThat(rest.get("/metrics").body()).contains("status=\"408\"").contains("uri=\"UNKNOWN\"");
+    }
+  }
+
+  @Test
+  void anIdleKeepAliveConnection_keepsTheIdleTimeout_notTheReadTimeout() throws Exception {
+    try (RestTestSupport rest = start(RestConfig.newBuilder().readTimeout(Duration.ofMillis(500)))) {
+      try (Socket s = RawHttp.open(rest)) {
+        RawHttp.write(s, "GET " + RestHandler.LIVE_PATH + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(RawHttp.read(s).status).isEqualTo(200);
+        RawHttp.write(s, "\r\n"); // a stray blank line after a request (old clients sent one after a POST body) is no head
+        s.setSoTimeout(2_000); // four read timeouts: nothing may come, the connection stays open
+        assertThat(catchThrowable(() -> s.getInputStream().read()))
+            .isInstanceOf(SocketTimeoutException.class);
+        s.setSoTimeout(30_000);
+        RawHttp.write(s, "GET " + RestHandler.LIVE_PATH + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(RawHttp.read(s).status).as("the same connection still serves").isEqualTo(200);
+      }
     }
   }
 
