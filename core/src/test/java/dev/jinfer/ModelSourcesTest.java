@@ -3,8 +3,6 @@ package dev.jinfer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.jinfer.spi.Backend;
-import dev.jinfer.spi.BackendSession;
 import dev.jinfer.spi.ModelSource;
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
@@ -15,8 +13,6 @@ import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,61 +24,13 @@ class ModelSourcesTest {
   @TempDir
   Path dir;
 
-  /** A {@link ScaleBackend} that records what it was given: whether the source was in memory, and the file it read. */
-  static final class Recording implements Backend {
-    final ScaleBackend scale = new ScaleBackend();
-    final boolean fromMemory;
-    final List<ModelSource> seen = new CopyOnWriteArrayList<>();
-    final List<Boolean> existedAtLoad = new CopyOnWriteArrayList<>();
-
-    Recording(boolean fromMemory) {
-      this.fromMemory = fromMemory;
-    }
-
-    @Override
-    public String name() {
-      return "recording";
-    }
-
-    @Override
-    public boolean isAvailable() {
-      return true;
-    }
-
-    @Override
-    public boolean accepts(ModelSource source) {
-      return scale.accepts(source);
-    }
-
-    @Override
-    public boolean loadsFromMemory() {
-      return fromMemory;
-    }
-
-    @Override
-    public BackendSession load(ModelSource source, LoadOptions options) throws Exception {
-      seen.add(source);
-      existedAtLoad.add(Files.exists(source.path()));
-      if (source.inMemory()) {
-        Path tmp = Files.createTempFile("scale-", ".scale"); // ScaleBackend reads files; the test's own copy
-        try {
-          Files.write(tmp, source.contents());
-          return scale.load(new ModelSource(tmp, source.id()), options);
-        } finally {
-          Files.delete(tmp);
-        }
-      }
-      return scale.load(source, options);
-    }
-  }
-
   private static float[] y(Model m) {
     return m.predictor().predict(ScaleBackend.input(new float[] {1f, 3f})).get("y").toFloatArray();
   }
 
   @Test
   void bytes_toABackendThatNeedsAFile_goThroughATemporaryCopy_deletedOnceLoaded() {
-    Recording backend = new Recording(false);
+    RecordingBackend backend = new RecordingBackend(new ScaleBackend(), false);
     try (Model m = Backends.of(backend).load(DOUBLER, "doubler.scale", LoadOptions.defaults())) {
       assertThat(y(m)).containsExactly(2f, 6f);
       assertThat(m.id()).isEqualTo(new ModelId("doubler", "1"));
@@ -97,7 +45,7 @@ class ModelSourcesTest {
 
   @Test
   void bytes_toABackendThatLoadsFromMemory_areHandedOver_withNoFile() {
-    Recording backend = new Recording(true);
+    RecordingBackend backend = new RecordingBackend(new ScaleBackend(), true);
     try (Model m = Backends.of(backend).load(DOUBLER, "doubler.scale", LoadOptions.newBuilder().modelName("fraud")
         .modelVersion("7").build())) {
       assertThat(y(m)).containsExactly(2f, 6f);

@@ -8,20 +8,19 @@ import dev.jinfer.ModelLoadException;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Predictor;
 import dev.jinfer.Tensor;
+import dev.jinfer.TestJars;
 import dev.jinfer.io.Npy;
 import dev.jinfer.registry.ModelRegistry;
 import dev.jinfer.registry.RegistryStatus;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
@@ -48,22 +47,9 @@ class OnnxRegistrySourcesTest {
   }
 
   private Path jar() throws IOException {
-    Path jar = dir.resolve("app.jar");
-    try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out)) {
-      for (String d : new String[] {"models/", "models/fraud/", "models/fraud/1/", "models/fraud/2/"}) {
-        j.putNextEntry(new JarEntry(d));
-        j.closeEntry();
-      }
-      for (String v : new String[] {"1", "2"}) {
-        j.putNextEntry(new JarEntry("models/fraud/" + v + "/model.onnx"));
-        j.write(Files.readAllBytes(FRAUD));
-        j.closeEntry();
-      }
-      j.putNextEntry(new JarEntry("models/notes.txt"));
-      j.write("not a model".getBytes(StandardCharsets.UTF_8));
-      j.closeEntry();
-    }
-    return jar;
+    byte[] fraud = Files.readAllBytes(FRAUD);
+    return TestJars.write(dir.resolve("app.jar"), Map.of("models/fraud/1/model.onnx", fraud, "models/fraud/2/model.onnx", fraud,
+        "models/notes.txt", "not a model".getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test

@@ -227,6 +227,11 @@ final class ClasspathRepository implements Repository {
   }
 
   @Override
+  public String source(String name, String label) {
+    return describe() + name + "/" + label + "/";
+  }
+
+  @Override
   public long fingerprint(String name, String label) {
     return 1; // immutable: a failed version is retried only by reload()
   }

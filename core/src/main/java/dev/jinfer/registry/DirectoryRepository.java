@@ -54,6 +54,11 @@ final class DirectoryRepository implements Repository {
   }
 
   @Override
+  public String source(String name, String label) {
+    return layout.root().resolve(name).resolve(label).toString();
+  }
+
+  @Override
   public long fingerprint(String name, String label) {
     try {
       return layout.fingerprint(layout.root().resolve(name).resolve(label));

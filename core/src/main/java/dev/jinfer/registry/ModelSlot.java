@@ -167,8 +167,11 @@ final class ModelSlot {
     registered.forEach((n, v) -> disk.put(n, v.label()));
     present = inRepository || !registered.isEmpty();
     for (Map.Entry<Long, String> e : disk.entrySet()) {
-      records.compute(e.getKey(), (n, r) -> r == null || (!r.label().equals(e.getValue()) && r.served() == null)
-          ? new VersionRecord(n, e.getValue(), now) : r);
+      RegisteredVersion reg = registered.get(e.getKey());
+      String source = reg != null ? "registered from " + reg.what() : repository.source(name, e.getValue());
+      VersionRecord record = records.compute(e.getKey(), (n, r) -> r == null || (!r.label().equals(e.getValue()) && r.served() == null)
+          ? new VersionRecord(n, e.getValue(), source, now) : r);
+      record.source(source);
     }
     records.values().removeIf(r -> !disk.containsKey(r.number()) && r.served() == null);
 

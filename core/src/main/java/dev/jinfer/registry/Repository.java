@@ -50,6 +50,11 @@ interface Repository {
     }
 
     @Override
+    public String source(String name, String label) {
+      return "no repository";
+    }
+
+    @Override
     public long fingerprint(String name, String label) {
       return 0;
     }
@@ -108,6 +113,15 @@ interface Repository {
    * @return e.g. {@code fraud} (relative to the root) or {@code classpath:models/fraud}
    */
   String where(String name);
+
+  /**
+   * Where one of its versions is loaded from, for the version's status ({@link VersionStatus#source()}).
+   *
+   * @param name the model name
+   * @param label the version label
+   * @return e.g. {@code /srv/models/fraud/1} or {@code classpath:models/fraud/1/}
+   */
+  String source(String name, String label);
 
   /**
    * A cheap fingerprint of a version's contents, so that a failed version is retried only once it changes

@@ -14,15 +14,30 @@ final class VersionRecord {
   private final long number;
   private final String label;
   private VersionStatus status;
+  private String source;
   private @Nullable ServedVersion served;
   private long failedFingerprint;
   private long loadedFingerprint;
   private long rejectedFingerprint;
 
-  VersionRecord(long number, String label, Instant now) {
+  VersionRecord(long number, String label, String source, Instant now) {
     this.number = number;
     this.label = label;
-    this.status = new VersionStatus(label, VersionState.UNLOADED, now, Optional.empty());
+    this.source = source;
+    this.status = new VersionStatus(label, VersionState.UNLOADED, now, Optional.empty(), source);
+  }
+
+  /**
+   * Sets where the version is loaded from (a registration takes the place of the repository's files, and
+   * unregistering gives it back), keeping the state.
+   *
+   * @param source the source, as {@link VersionStatus#source()} describes it
+   */
+  synchronized void source(String source) {
+    if (!source.equals(this.source)) {
+      this.source = source;
+      status = new VersionStatus(label, status.state(), status.since(), status.error(), source);
+    }
   }
 
   long number() {
@@ -50,7 +65,7 @@ final class VersionRecord {
   }
 
   synchronized void loading(Instant now) {
-    status = new VersionStatus(label, VersionState.LOADING, now, Optional.empty());
+    status = new VersionStatus(label, VersionState.LOADING, now, Optional.empty(), source);
   }
 
   /** @return the fingerprint of the files the served version was loaded from */
@@ -71,18 +86,18 @@ final class VersionRecord {
     served = version;
     loadedFingerprint = fingerprint;
     rejectedFingerprint = 0;
-    status = new VersionStatus(label, VersionState.READY, now, Optional.empty());
+    status = new VersionStatus(label, VersionState.READY, now, Optional.empty(), source);
   }
 
   synchronized void failed(String error, long fingerprint, Instant now) {
     served = null;
     failedFingerprint = fingerprint;
-    status = new VersionStatus(label, VersionState.FAILED, now, Optional.of(error));
+    status = new VersionStatus(label, VersionState.FAILED, now, Optional.of(error), source);
   }
 
   synchronized void forgetFailure(Instant now) {
     if (status.state() == VersionState.FAILED) {
-      status = new VersionStatus(label, VersionState.UNLOADED, now, Optional.empty());
+      status = new VersionStatus(label, VersionState.UNLOADED, now, Optional.empty(), source);
     }
   }
 
@@ -95,7 +110,7 @@ final class VersionRecord {
   synchronized @Nullable ServedVersion unloading(Instant now) {
     ServedVersion v = served;
     if (v != null) {
-      status = new VersionStatus(label, VersionState.UNLOADING, now, Optional.empty());
+      status = new VersionStatus(label, VersionState.UNLOADING, now, Optional.empty(), source);
     }
     return v;
   }
@@ -104,7 +119,7 @@ final class VersionRecord {
     if (served == version) {
       served = null;
       if (status.state() == VersionState.UNLOADING) {
-        status = new VersionStatus(label, VersionState.UNLOADED, now, Optional.empty());
+        status = new VersionStatus(label, VersionState.UNLOADED, now, Optional.empty(), source);
       }
     }
   }

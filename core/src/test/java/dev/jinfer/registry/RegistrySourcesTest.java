@@ -8,14 +8,13 @@ import dev.jinfer.LoadOptions;
 import dev.jinfer.ModelLoadException;
 import dev.jinfer.ModelNotFoundException;
 import dev.jinfer.Predictor;
+import dev.jinfer.RecordingBackend;
 import dev.jinfer.ScaleBackend;
-import dev.jinfer.spi.Backend;
-import dev.jinfer.spi.BackendSession;
+import dev.jinfer.TestJars;
 import dev.jinfer.spi.ModelSource;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
@@ -27,15 +26,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,48 +45,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RegistrySourcesTest {
   @TempDir Path dir;
-
-  /** A backend over ScaleBackend (or a directory backend) that records every source it loads, and says whether it loads from memory. */
-  static final class Recording implements Backend {
-    final Backend delegate;
-    final boolean fromMemory;
-    final List<ModelSource> seen = new CopyOnWriteArrayList<>();
-
-    Recording(Backend delegate, boolean fromMemory) {
-      this.delegate = delegate;
-      this.fromMemory = fromMemory;
-    }
-
-    @Override
-    public String name() {
-      return delegate.name();
-    }
-
-    @Override
-    public boolean isAvailable() {
-      return true;
-    }
-
-    @Override
-    public boolean accepts(ModelSource source) {
-      return delegate.accepts(source);
-    }
-
-    @Override
-    public boolean loadsFromMemory() {
-      return fromMemory;
-    }
-
-    @Override
-    public BackendSession load(ModelSource source, LoadOptions options) throws Exception {
-      seen.add(source);
-      return delegate.load(source, options);
-    }
-
-    List<Path> filesSeen() {
-      return seen.stream().filter(s -> !s.inMemory()).map(ModelSource::path).toList();
-    }
-  }
 
   static float factor(Predictor p) {
     return p.predict(ScaleBackend.input(new float[] {1, 1})).get("y").toFloatArray()[0];
@@ -110,33 +64,66 @@ class RegistrySourcesTest {
     return root;
   }
 
-  /** Writes a jar holding the files, with the directory entries Maven's jar plugin writes. */
+  /** Writes a jar holding the files (entry name to text), with the directory entries Maven's jar plugin writes. */
   private static Path jar(Path file, Map<String, String> files) throws IOException {
-    Set<String> dirs = new java.util.TreeSet<>();
-    for (String name : files.keySet()) {
-      for (int i = name.indexOf('/'); i >= 0; i = name.indexOf('/', i + 1)) {
-        dirs.add(name.substring(0, i + 1));
+    Map<String, byte[]> contents = new java.util.TreeMap<>();
+    files.forEach((name, text) -> contents.put(name, bytes(text)));
+    return TestJars.write(file, contents);
+  }
+
+  // ------------------------------------------------------------------ each version's source in the status
+
+  private static String source(ModelRegistry registry, String model, String version) {
+    return registry.status().model(model).orElseThrow().version(version).orElseThrow().source();
+  }
+
+  @Test
+  void status_namesEachVersionsSource_directoryClasspathBytesStreamResourceAndPath() throws IOException {
+    RegistryRepo repo = new RegistryRepo(dir.resolve("repo"));
+    repo.scale("fraud", "1", 1f);
+    Path outside = Files.writeString(dir.resolve("five.scale"), "5.0");
+    try (ModelRegistry registry = ModelRegistry.newBuilder(repo.root()).backends(Backends.of(new ScaleBackend()))
+        .defaultPolicy(VersionPolicy.all()).build()) {
+      registry.start();
+      Path versionDir = registry.root().resolve("fraud").resolve("1");
+      assertThat(source(registry, "fraud", "1")).isEqualTo(versionDir.toString());
+      registry.register("fraud", "2", bytes("2.0"), "two.scale");
+      registry.register("fraud", "3", new ByteArrayInputStream(bytes("3.0")), "three.scale");
+      ClassLoader before = Thread.currentThread().getContextClassLoader();
+      Thread.currentThread().setContextClassLoader(RegistrySourcesTest.class.getClassLoader());
+      try {
+        registry.registerResource("fraud", "4", "classpath:/jinfer-test-models/fraud/2/model.scale");
+      } finally {
+        Thread.currentThread().setContextClassLoader(before);
       }
+      registry.register("fraud", "5", outside);
+      assertThat(source(registry, "fraud", "2")).isEqualTo("registered from the bytes of two.scale (3 bytes)");
+      assertThat(source(registry, "fraud", "3")).isEqualTo("registered from a stream of three.scale (3 bytes)");
+      assertThat(source(registry, "fraud", "4")).isEqualTo("registered from classpath resource 'jinfer-test-models/fraud/2/model.scale'");
+      assertThat(source(registry, "fraud", "5")).isEqualTo("registered from path " + outside);
+
+      registry.register("fraud", "1", bytes("9.0"), "nine.scale");
+      assertThat(factor(registry.predictor("fraud", "1"))).isEqualTo(9f);
+      assertThat(source(registry, "fraud", "1")).as("a registration takes the repository version's place")
+          .isEqualTo("registered from the bytes of nine.scale (3 bytes)");
+      registry.unregister("fraud", "1");
+      assertThat(factor(registry.predictor("fraud", "1"))).isEqualTo(1f);
+      assertThat(source(registry, "fraud", "1")).as("and gives it back").isEqualTo(versionDir.toString());
     }
-    try (OutputStream out = Files.newOutputStream(file); JarOutputStream jar = new JarOutputStream(out)) {
-      for (String d : dirs) {
-        jar.putNextEntry(new JarEntry(d));
-        jar.closeEntry();
-      }
-      for (Map.Entry<String, String> e : files.entrySet()) {
-        jar.putNextEntry(new JarEntry(e.getKey()));
-        jar.write(bytes(e.getValue()));
-        jar.closeEntry();
-      }
+    try (ModelRegistry registry = ModelRegistry.newClasspathBuilder(RegistrySourcesTest.class.getClassLoader(), "jinfer-test-models")
+        .backends(Backends.of(new ScaleBackend())).build()) {
+      registry.start();
+      assertThat(source(registry, "fraud", "2")).isEqualTo("classpath:jinfer-test-models/fraud/2/");
+      assertThat(source(registry, "fraud", "1")).as("known, not loaded (the policy wants the latest)")
+          .isEqualTo("classpath:jinfer-test-models/fraud/1/");
     }
-    return file;
   }
 
   // ------------------------------------------------------------------ classpath repositories
 
   @Test
   void classpathRepository_onTheTestClassPath_servesTheLatestVersion_fromMemory_withItsChecksumChecked() {
-    Recording scale = new Recording(new ScaleBackend(), true);
+    RecordingBackend scale = new RecordingBackend(new ScaleBackend(), true);
     try (ModelRegistry registry = ModelRegistry.newClasspathBuilder("classpath:/jinfer-test-models/")
         .backends(Backends.of(scale)).integrity(IntegrityMode.IF_PRESENT).pollInterval(Duration.ofMillis(10)).build()) {
       RegistryStatus status = registry.start();
@@ -164,7 +151,7 @@ class RegistrySourcesTest {
         "models/churn/3/model.scale", "3.0",
         "models/README.md", "not a model directory",
         "other/fraud/9/model.scale", "9.0"));
-    Recording scale = new Recording(new ScaleBackend(), true);
+    RecordingBackend scale = new RecordingBackend(new ScaleBackend(), true);
     try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, null);
         ModelRegistry registry = ModelRegistry.newClasspathBuilder(loader, "/models").backends(Backends.of(scale)).build()) {
       RegistryStatus status = registry.start();
@@ -180,7 +167,7 @@ class RegistrySourcesTest {
     Path classes = tree(dir.resolve("classes"), Map.of(
         "models/fraud/1/model.scale", "1.0",
         "models/fraud/1/signature.json", "{\"inputs\": []}"));
-    Recording scale = new Recording(new ScaleBackend(), false);
+    RecordingBackend scale = new RecordingBackend(new ScaleBackend(), false);
     try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, null);
         ModelRegistry registry = ModelRegistry.newClasspathBuilder(loader, "models/").backends(Backends.of(scale)).build()) {
       registry.start();
@@ -205,7 +192,7 @@ class RegistrySourcesTest {
         "models/tf/1/saved_model.pb", "",
         "models/tf/1/factor", "5.0",
         "models/tf/1/variables/variables.index", "x"));
-    Recording dirs = new Recording(new RegistryRepo.DirBackend(), false);
+    RecordingBackend dirs = new RecordingBackend(new RegistryRepo.DirBackend(), false);
     Path copy;
     try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, null);
         ModelRegistry registry = ModelRegistry.newClasspathBuilder(loader, "models").backends(Backends.of(dirs)).build()) {
@@ -228,7 +215,7 @@ class RegistrySourcesTest {
         "models/fraud/2/model.scale.sha256", RegistryRepo.sha256(bytes("3.0")) + "  model.scale\n"));
     try (URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, null)) {
       try (ModelRegistry registry = ModelRegistry.newClasspathBuilder(loader, "models")
-          .backends(Backends.of(new Recording(new ScaleBackend(), true))).build()) {
+          .backends(Backends.of(new RecordingBackend(new ScaleBackend(), true))).build()) {
         ModelStatus fraud = registry.start().model("fraud").orElseThrow();
         assertThat(fraud.version("2").orElseThrow().state()).isEqualTo(VersionState.FAILED);
         assertThat(fraud.version("2").orElseThrow().error().orElseThrow()).contains("sha256 mismatch")
@@ -236,7 +223,7 @@ class RegistrySourcesTest {
         assertThat(fraud.servingVersion()).as("the policy falls back to the version that loads").contains("1");
       }
       try (ModelRegistry registry = ModelRegistry.newClasspathBuilder(loader, "models").integrity(IntegrityMode.REQUIRED)
-          .backends(Backends.of(new Recording(new ScaleBackend(), true))).build()) {
+          .backends(Backends.of(new RecordingBackend(new ScaleBackend(), true))).build()) {
         ModelStatus fraud = registry.start().model("fraud").orElseThrow();
         assertThat(fraud.version("1").orElseThrow().error().orElseThrow())
             .contains("integrity REQUIRED expected a checksum file classpath:models/fraud/1/model.scale.sha256");
@@ -262,7 +249,7 @@ class RegistrySourcesTest {
 
   @Test
   void register_bytesStreamResourceAndPath_swapTraffic_andUnregisterGoesBack() throws IOException {
-    Recording scale = new Recording(new ScaleBackend(), true);
+    RecordingBackend scale = new RecordingBackend(new ScaleBackend(), true);
     Path file = Files.writeString(dir.resolve("four.scale"), "4.0");
     try (ModelRegistry registry = ModelRegistry.newBuilder().backends(Backends.of(scale)).build()) {
       assertThat(registry.start().isReady()).as("nothing required, nothing registered").isTrue();
@@ -311,7 +298,7 @@ class RegistrySourcesTest {
 
   @Test
   void register_fileOnlyBackend_loadsATemporaryCopy_thatIsGoneOnceLoaded() {
-    Recording scale = new Recording(new ScaleBackend(), false);
+    RecordingBackend scale = new RecordingBackend(new ScaleBackend(), false);
     try (ModelRegistry registry = ModelRegistry.newBuilder().backends(Backends.of(scale)).build()) {
       registry.start();
       registry.register("fraud", "1", bytes("3.0"), "fraud.scale");

@@ -9,7 +9,6 @@ import dev.jinfer.registry.VersionState;
 import dev.jinfer.registry.VersionStatus;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,6 +22,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.io.ResourceLoader;
 
 /**
  * Auto-configuration of jinfer from the {@code jinfer.*} properties ({@link JinferProperties}):
@@ -71,23 +71,35 @@ public class JinferAutoConfiguration {
   }
 
   /**
-   * The registry over {@code jinfer.repository.root}, started: every model is loaded (and warmed) before the
+   * The registry over {@code jinfer.repository.root} (a directory, or {@code classpath:<location>}: see
+   * {@link JinferProperties.Repository#getRoot()}), started: every model is loaded (and warmed) before the
    * bean is handed out.
    *
    * @param properties the jinfer properties
    * @param backends the backends
    * @param meters the application's meter registry, if it has one
+   * @param resources the application's resource loader, whose class loader reads a {@code classpath:} repository
    * @return the started registry; Spring closes it after every bean that uses it
-   * @throws ModelStartupException if no model can serve after the initial load, or (with
+   * @throws ModelStartupException if the repository cannot be opened (a missing directory or classpath location),
+   *     no model can serve after the initial load, or (with
    *     {@code jinfer.repository.fail-fast}) a required model cannot
    */
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
-  public ModelRegistry jinferModelRegistry(JinferProperties properties, Backends backends, ObjectProvider<MeterRegistry> meters) {
+  public ModelRegistry jinferModelRegistry(JinferProperties properties, Backends backends, ObjectProvider<MeterRegistry> meters,
+      ResourceLoader resources) {
     JinferProperties.Repository repo = properties.getRepository();
-    Path root = Objects.requireNonNull(repo.getRoot(), "jinfer.repository.root");
-    ModelRegistry.Builder b = ModelRegistry.newBuilder(root).backends(backends).integrity(repo.getIntegrity())
-        .defaultPolicy(VersionPolicies.parse(repo.getVersionPolicy()));
+    String root = Objects.requireNonNull(repo.getRoot(), "jinfer.repository.root");
+    ClassLoader classLoader = resources.getClassLoader();
+    ModelRegistry.Builder b;
+    try {
+      b = RepositoryLocation.parse(root).builder(classLoader != null ? classLoader : JinferAutoConfiguration.class.getClassLoader());
+    } catch (IllegalArgumentException e) {
+      throw new ModelStartupException("jinfer.repository.root", root, e.getMessage(),
+          "Point jinfer.repository.root at an existing directory, or at a resource directory the application's class path holds"
+              + " (classpath:models for src/main/resources/models/<name>/<version>/<artifact>).", e);
+    }
+    b.backends(backends).integrity(repo.getIntegrity()).defaultPolicy(VersionPolicies.parse(repo.getVersionPolicy()));
     LoadOptions.Builder load = LoadOptions.newBuilder();
     MeterRegistry meterRegistry = meters.getIfUnique();
     if (meterRegistry != null) {
@@ -120,7 +132,7 @@ public class JinferAutoConfiguration {
     }
     ModelRegistry registry = b.build();
     try {
-      checkStartup(registry.start(), repo);
+      checkStartup(registry.start(), repo, registry.repository());
     } catch (RuntimeException e) {
       registry.close();
       throw e;
@@ -129,7 +141,7 @@ public class JinferAutoConfiguration {
   }
 
   /** Fails startup when no model can serve, or when fail-fast and a required model cannot. */
-  static void checkStartup(RegistryStatus status, JinferProperties.Repository repo) {
+  static void checkStartup(RegistryStatus status, JinferProperties.Repository repo, String source) {
     List<ModelStatus> required = status.models().stream()
         .filter(m -> repo.getRequiredModels().isEmpty() || repo.getRequiredModels().contains(m.name()))
         .collect(Collectors.toList());
@@ -142,7 +154,7 @@ public class JinferAutoConfiguration {
     String property = repo.isFailFast() ? "jinfer.repository.fail-fast" : "jinfer.repository.root";
     String value = repo.isFailFast() ? "true" : String.valueOf(repo.getRoot());
     throw new ModelStartupException(property, value, (noneReady ? "no model can serve: " : "a required model cannot serve: ") + reasons,
-        "Fix or replace the failing version under " + repo.getRoot() + " (a version loads only when its files change or on"
+        "Fix or replace the failing version under " + source + " (a version loads only when its files change or on"
             + " reload)" + (repo.isFailFast() ? ", or set jinfer.repository.fail-fast=false to start and report it in readiness." : "."),
         null);
   }

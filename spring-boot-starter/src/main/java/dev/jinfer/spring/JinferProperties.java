@@ -96,12 +96,20 @@ public class JinferProperties implements Validator {
     if (!p.enabled) {
       return;
     }
-    Path root = p.repository.root;
-    if (root == null) {
-      reject(errors, "repository.root", "jinfer.required", "must be set to the model repository's root directory");
-    } else if (!Files.isDirectory(root)) {
-      reject(errors, "repository.root", "jinfer.missing",
-          "must be an existing directory, but " + root.toAbsolutePath() + (Files.exists(root) ? " is not a directory" : " does not exist"));
+    String root = p.repository.root;
+    if (root == null || root.isBlank()) {
+      reject(errors, "repository.root", "jinfer.required",
+          "must be set to the model repository: a directory, a file: URL or a classpath: location");
+    } else {
+      try {
+        Path dir = RepositoryLocation.parse(root).directory();
+        if (dir != null && !Files.isDirectory(dir)) {
+          reject(errors, "repository.root", "jinfer.missing",
+              "must be an existing directory, but " + dir.toAbsolutePath() + (Files.exists(dir) ? " is not a directory" : " does not exist"));
+        }
+      } catch (IllegalArgumentException e) {
+        reject(errors, "repository.root", "jinfer.location", e.getMessage());
+      }
     }
     positive(errors, "repository.pollInterval", p.repository.pollInterval);
     checkPolicy(errors, "repository.versionPolicy", p.repository.versionPolicy);
@@ -195,8 +203,12 @@ public class JinferProperties implements Validator {
 
   /** The model repository ({@code jinfer.repository.*}). */
   public static class Repository {
-    /** Root directory of the repository, laid out {@code <root>/<model>/<version>/<artifact>}. Required. */
-    private @Nullable Path root;
+    /**
+     * The repository, laid out {@code <root>/<model>/<version>/<artifact>}: a directory ({@code /srv/models} or
+     * {@code file:/srv/models}) or a resource directory on the class path ({@code classpath:models}, e.g. in the
+     * application's jar; read once at startup, not watched). Required.
+     */
+    private @Nullable String root;
 
     /** How often to scan the repository for new versions; unset: load once at startup, no watching. */
     private @Nullable Duration pollInterval;
@@ -226,13 +238,13 @@ public class JinferProperties implements Validator {
      */
     private boolean failFast;
 
-    /** @return the root directory */
-    public @Nullable Path getRoot() {
+    /** @return the repository's location: a directory path, a {@code file:} URL or a {@code classpath:} location */
+    public @Nullable String getRoot() {
       return root;
     }
 
-    /** @param root the root directory */
-    public void setRoot(@Nullable Path root) {
+    /** @param root the repository's location: a directory path, a {@code file:} URL or a {@code classpath:} location */
+    public void setRoot(@Nullable String root) {
       this.root = root;
     }
 

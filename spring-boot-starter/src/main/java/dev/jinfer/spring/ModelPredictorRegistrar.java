@@ -1,13 +1,10 @@
 package dev.jinfer.spring;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -21,22 +18,26 @@ import org.springframework.boot.context.properties.source.ConfigurationPropertyS
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
 import org.springframework.context.EnvironmentAware;
+import org.springframework.context.ResourceLoaderAware;
 import org.springframework.context.annotation.ImportBeanDefinitionRegistrar;
 import org.springframework.core.env.Environment;
+import org.springframework.core.io.ResourceLoader;
 import org.springframework.core.type.AnnotationMetadata;
 
 /**
  * Registers one {@link ModelPredictor} bean per model: every model named under {@code jinfer.models}, in
- * {@code jinfer.repository.required-models}, or with a directory under {@code jinfer.repository.root}. The
+ * {@code jinfer.repository.required-models}, or with a directory under {@code jinfer.repository.root} (for a
+ * {@code classpath:} root, a resource directory holding {@code <version>/<artifact>}). The
  * bean's name is the model's name and it carries {@code @Qualifier("<name>")}; a bean of that name the
  * application defines itself wins, and none is registered.
  */
-final class ModelPredictorRegistrar implements ImportBeanDefinitionRegistrar, EnvironmentAware {
+final class ModelPredictorRegistrar implements ImportBeanDefinitionRegistrar, EnvironmentAware, ResourceLoaderAware {
   private static final Logger LOG = LoggerFactory.getLogger(ModelPredictorRegistrar.class);
   private static final ConfigurationPropertyName MODELS = ConfigurationPropertyName.of("jinfer.models");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
 
   private @org.jspecify.annotations.Nullable Environment environment;
+  private @org.jspecify.annotations.Nullable ClassLoader classLoader;
 
   @Override
   public void setEnvironment(Environment environment) {
@@ -44,8 +45,13 @@ final class ModelPredictorRegistrar implements ImportBeanDefinitionRegistrar, En
   }
 
   @Override
+  public void setResourceLoader(ResourceLoader resourceLoader) {
+    this.classLoader = resourceLoader.getClassLoader();
+  }
+
+  @Override
   public void registerBeanDefinitions(AnnotationMetadata metadata, BeanDefinitionRegistry registry) {
-    for (String name : modelNames(java.util.Objects.requireNonNull(environment, "environment"))) {
+    for (String name : modelNames(java.util.Objects.requireNonNull(environment, "environment"), classLoader)) {
       if (registry.containsBeanDefinition(name)) {
         LOG.info("model '{}': the application defines a bean named '{}'; jinfer registers no Predictor bean for it", name, name);
         continue;
@@ -60,8 +66,8 @@ final class ModelPredictorRegistrar implements ImportBeanDefinitionRegistrar, En
     }
   }
 
-  /** The names of the models to register beans for, sorted. */
-  static Set<String> modelNames(Environment environment) {
+  /** The names of the models to register beans for, sorted; the class loader reads a classpath repository. */
+  static Set<String> modelNames(Environment environment, @org.jspecify.annotations.Nullable ClassLoader classLoader) {
     Set<String> names = new TreeSet<>();
     for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
       if (source instanceof IterableConfigurationPropertySource) {
@@ -74,11 +80,9 @@ final class ModelPredictorRegistrar implements ImportBeanDefinitionRegistrar, En
     Binder binder = Binder.get(environment);
     try {
       names.addAll(binder.bind("jinfer.repository.required-models", Bindable.listOf(String.class)).orElse(List.of()));
-      Path root = binder.bind("jinfer.repository.root", Path.class).orElse(null);
-      if (root != null && Files.isDirectory(root)) {
-        try (Stream<Path> dirs = Files.list(root)) {
-          dirs.filter(Files::isDirectory).map(d -> d.getFileName().toString()).forEach(names::add);
-        }
+      String root = binder.bind("jinfer.repository.root", String.class).orElse(null);
+      if (root != null && !root.isBlank()) {
+        names.addAll(RepositoryLocation.parse(root).modelNames(classLoader));
       }
     } catch (IOException | RuntimeException e) {
       // the properties' own binding and validation report it with the property's name

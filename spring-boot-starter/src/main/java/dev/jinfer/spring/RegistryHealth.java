@@ -19,7 +19,10 @@ final class RegistryHealth {
     return registry.isReady();
   }
 
-  /** @return the details: liveness, the root, and each model's versions, states and errors */
+  /**
+   * @return the details: liveness, the repository ({@code root}: a directory or {@code classpath:<location>/}), and
+   *     each model's versions, states and errors, and where each version is loaded from ({@code sources})
+   */
   static Map<String, Object> details(ModelRegistry registry) {
     RegistryStatus status = registry.status();
     Map<String, Object> details = new LinkedHashMap<>();
@@ -37,10 +40,13 @@ final class RegistryHealth {
       }
       m.error().ifPresent(e -> d.put("error", e));
       Map<String, Object> versions = new LinkedHashMap<>();
+      Map<String, Object> sources = new LinkedHashMap<>();
       for (VersionStatus v : m.versions()) {
         versions.put(v.version(), v.error().map(e -> v.state() + ": " + e).orElse(v.state().toString()));
+        sources.put(v.version(), v.source());
       }
       d.put("versions", versions);
+      d.put("sources", sources);
       models.put(m.name(), d);
     }
     details.put("models", models);

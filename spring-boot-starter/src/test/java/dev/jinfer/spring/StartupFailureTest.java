@@ -70,7 +70,7 @@ class StartupFailureTest {
   void noRootAtAll_namesTheProperty(CapturedOutput output) {
     assertThatThrownBy(() -> start("jinfer.models.fraud.cache.enabled=true")).isNotNull();
     assertThat(output).contains("APPLICATION FAILED TO START").contains("jinfer.repository.root")
-        .contains("must be set to the model repository's root directory");
+        .contains("must be set to the model repository: a directory, a file: URL or a classpath: location");
   }
 
   @Test

@@ -90,7 +90,7 @@ final class Inference {
    */
   boolean isReady(String name, @Nullable String version) {
     ModelStatus m = registry.status().model(name).orElseThrow(() -> new ModelNotFoundException("model '" + name
-        + "': not in the repository " + registry.root()));
+        + "': not in the repository " + registry.repository()));
     if (version == null) {
       return m.isReady();
     }
@@ -104,8 +104,13 @@ final class Inference {
 
   /** @return the versions of a model that are loaded and can serve, oldest first; empty for an unknown model */
   List<String> readyVersions(String name) {
+    return readyVersionStatus(name).stream().map(VersionStatus::version).toList();
+  }
+
+  /** @return the status of each version of a model that is loaded and can serve, oldest first; empty for an unknown model */
+  List<VersionStatus> readyVersionStatus(String name) {
     return registry.status().model(name).map(m -> m.versions().stream().filter(v -> v.state() == VersionState.READY)
-        .map(VersionStatus::version).toList()).orElse(List.of());
+        .toList()).orElse(List.of());
   }
 
   /** @return whether the registry runs, holds a model and every model has a ready version */

@@ -28,10 +28,12 @@ public final class RestConfig {
 
   /** The flags, their environment variables and their meaning, for {@code --help} and the README. */
   static final Map<String, String> FLAGS = flags();
+  private static final String CLASSPATH = "classpath:";
 
   private final String host;
   private final int port;
   private final @Nullable Path models;
+  private final @Nullable String classpathModels;
   private final @Nullable Duration pollInterval;
   private final int httpThreads;
   private final int httpQueue;
@@ -61,6 +63,7 @@ public final class RestConfig {
     this.host = b.host;
     this.port = b.port;
     this.models = b.models;
+    this.classpathModels = b.classpathModels;
     this.pollInterval = b.pollInterval;
     this.httpThreads = b.httpThreads;
     this.httpQueue = b.httpQueue;
@@ -91,7 +94,8 @@ public final class RestConfig {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("--host", "address to bind (default 0.0.0.0)");
     m.put("--port", "TCP port; 0 picks a free one, printed at start (default " + DEFAULT_PORT + ")");
-    m.put("--models", "model repository <dir>/<name>/<version>/<artifact> (default: a temporary one holding the bundled fraud model)");
+    m.put("--models", "model repository <dir>/<name>/<version>/<artifact>, or classpath:<location> for one packaged as classpath"
+        + " resources (read once, not rescanned) (default: a temporary one holding the bundled fraud model)");
     m.put("--poll-ms", "rescan the repository this often for new versions; 0 = never (default 5000)");
     m.put("--http-threads", "threads serving requests (default 2 x CPUs, at least 4)");
     m.put("--http-queue", "complete requests waiting for a thread; beyond, 503 at once (default 256)");
@@ -182,7 +186,11 @@ public final class RestConfig {
         b.port(integer(flag, v));
         break;
       case "--models":
-        b.models(Path.of(v));
+        if (v.regionMatches(true, 0, CLASSPATH, 0, CLASSPATH.length())) {
+          b.classpathModels(v.substring(CLASSPATH.length()));
+        } else {
+          b.models(Path.of(v));
+        }
         break;
       case "--poll-ms":
         long poll = number(flag, v);
@@ -304,9 +312,17 @@ public final class RestConfig {
     return port;
   }
 
-  /** @return the repository root, or empty for a temporary repository holding the bundled fraud model */
+  /**
+   * @return the repository root, or empty for a classpath repository ({@link #classpathModels()}) or a
+   *     temporary repository holding the bundled fraud model
+   */
   public Optional<Path> models() {
     return Optional.ofNullable(models);
+  }
+
+  /** @return the resource directory of a repository packaged as classpath resources, e.g. {@code models/}; empty if none */
+  public Optional<String> classpathModels() {
+    return Optional.ofNullable(classpathModels);
   }
 
   /** @return how often the repository is rescanned, or empty for never */
@@ -416,7 +432,8 @@ public final class RestConfig {
 
   @Override
   public String toString() {
-    return "RestConfig[" + host + ":" + port + ", models=" + (models == null ? "<bundled fraud model>" : models)
+    return "RestConfig[" + host + ":" + port + ", models=" + (classpathModels != null ? CLASSPATH + classpathModels
+        : models == null ? "<bundled fraud model>" : models)
         + ", poll=" + pollInterval + ", httpThreads=" + httpThreads + ", bodyLimit=" + bodyLimitBytes
         + ", batchMaxSize=" + batchMaxSize + (batchDelay != null ? ", batchDelay=" + batchDelay : ", batchLatencyTarget=" + batchLatencyTarget)
         + ", batchQueue=" + batchQueue + ", batchWorkers=" + batchWorkers + ", cacheSize=" + cacheSize
@@ -431,6 +448,7 @@ public final class RestConfig {
     private String host = "0.0.0.0";
     private int port = DEFAULT_PORT;
     private @Nullable Path models;
+    private @Nullable String classpathModels;
     private @Nullable Duration pollInterval = Duration.ofSeconds(5);
     private int httpThreads = Math.max(4, 2 * LoadOptions.availableCpus());
     private int httpQueue = 256;
@@ -541,6 +559,25 @@ public final class RestConfig {
      */
     public Builder models(Path models) {
       this.models = models;
+      this.classpathModels = null;
+      return this;
+    }
+
+    /**
+     * A repository packaged as classpath resources ({@code ModelRegistry.newClasspathBuilder}), read through the
+     * thread's context class loader when the service starts, instead of a directory.
+     *
+     * @param location the resource directory, e.g. {@code models/}
+     * @return this builder
+     * @throws IllegalArgumentException if blank
+     */
+    public Builder classpathModels(String location) {
+      if (location == null || location.isBlank()) {
+        throw new IllegalArgumentException("--models classpath: needs a resource directory, e.g. classpath:models, but got "
+            + (location == null ? "null" : "'" + location + "'"));
+      }
+      this.classpathModels = location;
+      this.models = null;
       return this;
     }
 

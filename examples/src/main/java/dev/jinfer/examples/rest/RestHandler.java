@@ -287,7 +287,7 @@ final class RestHandler {
     RegistryStatus s = registry.status();
     boolean ready = s.isReady() && !s.models().isEmpty();
     String reason = !s.isLive() ? "the model registry is not running"
-        : s.models().isEmpty() ? "the repository " + registry.root() + " holds no model"
+        : s.models().isEmpty() ? "the repository " + registry.repository() + " holds no model"
         : ready ? "every model is ready" : "some models have no ready version";
     return send(call, ready ? 200 : 503, g -> {
       g.writeStringField("status", ready ? "UP" : "DOWN");
@@ -330,7 +330,7 @@ final class RestHandler {
 
   private int model(HttpCall call, String name, @Nullable String version) throws IOException {
     ModelStatus m = registry.status().model(name).orElseThrow(() -> new ModelNotFoundException("model '" + name
-        + "': not in the repository " + registry.root()));
+        + "': not in the repository " + registry.repository()));
     ModelSignature signature = null;
     String serving = m.servingVersion().orElse(null);
     if (version != null || m.isReady()) {
@@ -425,14 +425,19 @@ final class RestHandler {
   private int v2Metadata(HttpCall call, String name, @Nullable String version) throws IOException {
     Pipelines.Pipeline p = inference.resolve(name, version);
     ModelSignature sig = p.predictor().signature();
-    List<String> versions = inference.readyVersions(name);
+    List<VersionStatus> versions = inference.readyVersionStatus(name);
     return send(call, 200, g -> {
       g.writeStringField("name", name);
       g.writeArrayFieldStart("versions");
-      for (String v : versions) {
-        g.writeString(v);
+      for (VersionStatus v : versions) {
+        g.writeString(v.version());
       }
       g.writeEndArray();
+      g.writeObjectFieldStart("jinfer_sources"); // an extension: the protocol's metadata has no field for it
+      for (VersionStatus v : versions) {
+        g.writeStringField(v.version(), v.source());
+      }
+      g.writeEndObject();
       g.writeStringField("platform", OipServerInfo.PLATFORM);
       OipJson.writeMetadata(g, "inputs", sig.inputs());
       OipJson.writeMetadata(g, "outputs", sig.outputs());
@@ -462,6 +467,7 @@ final class RestHandler {
       g.writeStartObject();
       g.writeStringField("version", v.version());
       g.writeStringField("state", v.state().name());
+      g.writeStringField("source", v.source());
       if (v.error().isPresent()) {
         g.writeStringField("error", v.error().get());
       }

@@ -102,7 +102,7 @@ public final class RestService implements AutoCloseable {
     RegistryStatus status = service.registry.status();
     System.out.println("jinfer REST service listening on http://" + config.host() + ":" + service.port()
         + (service.grpc == null ? "" : " and gRPC " + config.host() + ":" + service.grpcPort())
-        + " (repository " + service.registry.root() + ", ready=" + (status.isReady() && !status.models().isEmpty())
+        + " (repository " + service.registry.repository() + ", ready=" + (status.isReady() && !status.models().isEmpty())
         + ", transport=" + service.server.transport() + ")");
     System.out.println("  " + config);
   }
@@ -114,14 +114,14 @@ public final class RestService implements AutoCloseable {
    * @param config the configuration
    * @return the running service, owned by the caller
    * @throws UncheckedIOException if the port cannot be bound or the bundled model cannot be unpacked
-   * @throws IllegalArgumentException if the repository is not a directory
+   * @throws IllegalArgumentException if the repository is not a directory, or no class path entry holds a classpath one
    */
   public static RestService start(RestConfig config) {
     Path temp = null;
-    Path root;
+    Path root = null;
     if (config.models().isPresent()) {
       root = config.models().get();
-    } else {
+    } else if (config.classpathModels().isEmpty()) {
       temp = bundledRepository();
       root = temp;
     }
@@ -138,7 +138,8 @@ public final class RestService implements AutoCloseable {
     if (config.sessions() > 0) {
       load.property("onnx.sessions", Integer.toString(config.sessions()));
     }
-    ModelRegistry.Builder rb = ModelRegistry.newBuilder(root).loadOptions(load.build()).meterRegistry(prometheus)
+    ModelRegistry.Builder rb = (root != null ? ModelRegistry.newBuilder(root) : ModelRegistry.newClasspathBuilder(config.classpathModels().orElseThrow()))
+        .loadOptions(load.build()).meterRegistry(prometheus)
         .defaultPolicy(VersionPolicy.latest(config.keepVersions()));
     config.pollInterval().ifPresent(rb::pollInterval);
     config.backends().ifPresent(rb::backends);
