@@ -196,10 +196,7 @@ final class InternalRowScorer implements FlatMapFunction<Iterator<InternalRow>, 
     }
 
     private void run(int n) {
-      long[] shape = plan.rankOne() ? new long[] {n} : new long[] {n, plan.width()};
-      Tensor features = floats != null
-          ? Tensor.ofFloats(n == rows.length ? floats : Arrays.copyOf(floats, n * plan.width()), shape)
-          : Tensor.ofDoubles(n == rows.length ? doubles : Arrays.copyOf(doubles, n * plan.width()), shape);
+      Tensor features = plan.batch(floats, doubles, n);
       NamedTensors out = predictor.predict(NamedTensors.of(plan.inputName(), features), outputNames);
       SharedModels.countBatch();
       for (int o = 0; o < outputCount; o++) {

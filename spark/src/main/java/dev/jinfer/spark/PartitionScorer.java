@@ -130,10 +130,7 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
     }
 
     private Object[][] run(int n) {
-      long[] shape = plan.rankOne() ? new long[] {n} : new long[] {n, plan.width()};
-      Tensor features = floats != null
-          ? Tensor.ofFloats(n == rows.length ? floats : Arrays.copyOf(floats, n * plan.width()), shape)
-          : Tensor.ofDoubles(n == rows.length ? doubles : Arrays.copyOf(doubles, n * plan.width()), shape);
+      Tensor features = plan.batch(floats, doubles, n);
       NamedTensors out = predictor.predict(NamedTensors.of(plan.inputName(), features), outputNames);
       SharedModels.countBatch();
       Object[][] columns = new Object[outputNames.size()][];

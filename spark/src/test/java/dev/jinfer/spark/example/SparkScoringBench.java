@@ -64,7 +64,9 @@ import org.apache.spark.unsafe.Platform;
  *       output pinned to another (no allocation per call), on one and on two pool threads: the engine's ceiling;
  *   <li>{@code spark}: Spark {@code local[2]} over the same array (an {@code RDD[InternalRow]} whose two
  *       partitions are its halves), scored by {@link DatasetScorer} into the {@code noop} sink;
- *   <li>opt-in: {@code model-only} (jinfer on {@code float[]} slices, no rows), {@code ort1-main} ({@code ort1}
+ *   <li>opt-in: {@code model-only} (jinfer on {@code float[]} slices, no rows), {@code loop1-direct} and
+ *       {@code loop2-direct} ({@code loop1-pool} and {@code loop2} with each batch made by {@code Tensor.ofFloats}:
+ *       a new direct buffer per batch, as before the ONNX backend reused its input buffers), {@code ort1-main} ({@code ort1}
  *       on the main thread), {@code ort1-intra2} (one caller, one session with 2 intra-op threads that spin),
  *       {@code ort2-shared} (two callers on one session), {@code spark-parquet}, {@code spark-cache} (Spark from
  *       a Parquet file of the same transactions, and from its cache).
@@ -177,6 +179,9 @@ public final class SparkScoringBench {
       available.put("spark", () -> spark(scorer, inMemory.get()));
       // opt-in variants
       available.put("model-only", () -> onThisThread(() -> modelOnly(p, all, rows, batch)));
+      available.put("loop1-direct", () -> onPool(one, () -> scoreRows(p, mem, 0, rows, batch, true)));
+      available.put("loop2-direct", () -> onPool(two, () -> scoreRows(p, mem, 0, rows / 2, batch, true),
+          () -> scoreRows(p, mem, rows / 2, rows, batch, true)));
       available.put("ort1-main", () -> onThisThread(() -> ortRows(env, perThread[0], mem, 0, rows, batch)));
       if (chosen.contains("ort1-intra2")) {
         OrtSession intra2 = session(env, model, 2, true, toClose);
@@ -318,10 +323,17 @@ public final class SparkScoringBench {
     double sum = 0;
     for (int from = 0; from < rows; from += batch) {
       int n = Math.min(batch, rows - from);
-      Tensor in = Tensor.ofFloats(Arrays.copyOfRange(all, from * width, (from + n) * width), n, width);
+      Tensor in = heapFloats(Arrays.copyOfRange(all, from * width, (from + n) * width), n * width, n, width);
       sum += p.predict(NamedTensors.of("features", in)).get("probabilities").getFloat(1);
     }
     return sum;
+  }
+
+  /** The first {@code count} values as a heap-backed FLOAT32 tensor, as {@code DatasetScorer} makes its batches. */
+  static Tensor heapFloats(float[] values, int count, long... shape) {
+    ByteBuffer bytes = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(values, 0, count);
+    return Tensor.fromBuffer(dev.jinfer.DType.FLOAT32, bytes, shape);
   }
 
   /**
@@ -329,17 +341,27 @@ public final class SparkScoringBench {
    * each batch with one call, builds each scored row ({@code UnsafeRow} of the input row and {@code p}).
    */
   static double scoreRows(Predictor p, UnsafeRow[] rows, int from, int to, int batch) {
+    return scoreRows(p, rows, from, to, batch, false);
+  }
+
+  /**
+   * {@link #scoreRows(Predictor, UnsafeRow[], int, int, int)}, its batches made as heap tensors (as
+   * {@code DatasetScorer} makes them: the ONNX backend copies them into a direct buffer it reuses) or, with
+   * {@code direct}, as {@code Tensor.ofFloats} makes them (a new direct buffer per batch, freed at a GC).
+   */
+  static double scoreRows(Predictor p, UnsafeRow[] rows, int from, int to, int batch, boolean direct) {
     Scored scored = new Scored();
     float[] features = new float[batch * FraudTransactions.WIDTH];
     double sum = 0;
     for (int start = from; start < to; start += batch) {
       // one method call per batch, as a Spark task's iterator makes
-      sum += scoreBatch(p, rows, start, Math.min(batch, to - start), features, scored);
+      sum += scoreBatch(p, rows, start, Math.min(batch, to - start), features, scored, direct);
     }
     return sum;
   }
 
-  private static double scoreBatch(Predictor p, UnsafeRow[] rows, int start, int n, float[] features, Scored scored) {
+  private static double scoreBatch(Predictor p, UnsafeRow[] rows, int start, int n, float[] features, Scored scored,
+      boolean direct) {
     int width = FraudTransactions.WIDTH;
     for (int r = 0; r < n; r++) {
       UnsafeRow row = rows[start + r];
@@ -347,7 +369,8 @@ public final class SparkScoringBench {
         features[r * width + j] = row.getFloat(j + 1);
       }
     }
-    Tensor in = Tensor.ofFloats(n * width == features.length ? features : Arrays.copyOf(features, n * width), n, width);
+    Tensor in = direct ? Tensor.ofFloats(n * width == features.length ? features : Arrays.copyOf(features, n * width), n, width)
+        : heapFloats(features, n * width, n, width);
     float[] probabilities = p.predict(NamedTensors.of("features", in)).get("probabilities").toFloatArray();
     return scored.build(rows, start, n, probabilities);
   }
