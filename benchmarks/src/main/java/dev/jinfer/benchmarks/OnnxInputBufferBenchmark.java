@@ -44,6 +44,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       buffers, and still get from {@code ofFloats}.</li>
  *   <li>{@code jinferHeapPerCall}: a heap-backed tensor per call ({@code Tensor.fromBuffer} over a new heap
  *       {@code ByteBuffer}), which the ONNX backend copies into a reused direct buffer of its own.</li>
+ *   <li>{@code jinferReusedDirect}: {@code Tensor.fromBuffer} over the caller's own direct buffer, refilled per
+ *       call (what {@code DatasetScorer} does per task: the engine reads it in place, nothing is allocated).</li>
  * </ul>
  * {@code jinferDirectPerCall} / {@code jinferHeapPerCall} is the gain from the reused buffer for such a caller,
  * in one run. Build, then run from the repository root:
@@ -67,6 +69,8 @@ public class OnnxInputBufferBenchmark {
   private OrtEnvironment env;
   private OrtSession session;
   private FloatBuffer reused;
+  private ByteBuffer reusedBytes;
+  private FloatBuffer reusedFloats;
   private long[] shape;
   private float[] values;
   private Model model;
@@ -91,6 +95,8 @@ public class OnnxInputBufferBenchmark {
       session = env.createSession(BenchmarkModels.fraud().toString(), so);
     }
     reused = ByteBuffer.allocateDirect(values.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    reusedBytes = ByteBuffer.allocateDirect(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    reusedFloats = reusedBytes.asFloatBuffer();
     model = Model.load(BenchmarkModels.fraud(), LoadOptions.newBuilder().backend(OnnxBackend.NAME)
         .intraOpThreads(1).interOpThreads(1).property(OnnxBackend.SESSIONS, "1").build());
     predictor = model.predictor();
@@ -157,5 +163,17 @@ public class OnnxInputBufferBenchmark {
     ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     bytes.asFloatBuffer().put(values);
     return predictor.predict(NamedTensors.of("features", Tensor.fromBuffer(DType.FLOAT32, bytes, shape)));
+  }
+
+  /**
+   * jinfer on a tensor over the caller's own direct buffer, refilled per call.
+   *
+   * @return the outputs
+   */
+  @Benchmark
+  public NamedTensors jinferReusedDirect() {
+    reusedFloats.clear();
+    reusedFloats.put(values);
+    return predictor.predict(NamedTensors.of("features", Tensor.fromBuffer(DType.FLOAT32, reusedBytes.clear(), shape)));
   }
 }
