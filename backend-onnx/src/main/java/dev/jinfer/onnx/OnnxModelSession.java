@@ -25,6 +25,7 @@ import dev.jinfer.Tensor;
 import dev.jinfer.TensorSpec;
 import dev.jinfer.spi.BackendSession;
 import dev.jinfer.spi.ModelSource;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -48,6 +49,7 @@ final class OnnxModelSession implements BackendSession {
   private final Device device;
   private final List<String> allOutputs;
   private final Set<String> allOutputSet;
+  private final StagingBuffers staging = StagingBuffers.forProcessors();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private OnnxModelSession(OrtEnvironment env, SessionPool pool, ModelSignature signature, Map<String, String> metadata,
@@ -166,6 +168,11 @@ final class OnnxModelSession implements BackendSession {
     return device;
   }
 
+  /** @return the reused direct buffers for heap-backed inputs (tests) */
+  StagingBuffers staging() {
+    return staging;
+  }
+
   /** @return the sessions in the pool (tests) */
   SessionPool pool() {
     return pool;
@@ -209,10 +216,21 @@ final class OnnxModelSession implements BackendSession {
   private NamedTensors run(NamedTensors inputs, List<String> outputNames, @Nullable RunOptions runOptions)
       throws OrtException {
     Map<String, OnnxTensor> onnxInputs = new HashMap<>(inputs.size() * 2);
+    ByteBuffer @Nullable [] staged = null;
+    int stagedCount = 0;
     int slot = pool.acquire();
     try {
       for (Map.Entry<String, Tensor> e : inputs) {
-        onnxInputs.put(e.getKey(), OnnxTensors.toOnnx(env, e.getValue()));
+        Tensor tensor = e.getValue();
+        ByteBuffer buffer = null;
+        if (OnnxTensors.needsStaging(tensor)) {
+          buffer = staging.acquire(Math.toIntExact(tensor.byteSize()));
+          if (staged == null) {
+            staged = new ByteBuffer[inputs.size()];
+          }
+          staged[stagedCount++] = buffer;
+        }
+        onnxInputs.put(e.getKey(), OnnxTensors.toOnnx(env, tensor, buffer));
       }
       Set<String> requested = outputNames.equals(allOutputs) ? allOutputSet : new LinkedHashSet<>(outputNames);
       OrtSession session = pool.session(slot);
@@ -233,6 +251,10 @@ final class OnnxModelSession implements BackendSession {
       for (OnnxTensor t : onnxInputs.values()) {
         t.close();
       }
+      // only now, with the tensors over them closed and the outputs copied out
+      for (int i = 0; i < stagedCount; i++) {
+        staging.release(staged[i]);
+      }
       pool.release(slot);
     }
   }
@@ -241,6 +263,7 @@ final class OnnxModelSession implements BackendSession {
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
+      staging.close();
       pool.close();
     }
   }

@@ -87,14 +87,40 @@ final class OnnxTensors {
    * @throws OrtException if the engine refuses it
    */
   static OnnxTensor toOnnx(OrtEnvironment env, Tensor tensor) throws OrtException {
+    return toOnnx(env, tensor, null);
+  }
+
+  /**
+   * Whether {@link #toOnnx(OrtEnvironment, Tensor, ByteBuffer)} needs a direct buffer to copy this tensor into.
+   *
+   * @param tensor the input
+   * @return true for a heap-backed fixed-width tensor
+   */
+  static boolean needsStaging(Tensor tensor) {
+    return tensor.dtype() != DType.STRING && !tensor.isDirect();
+  }
+
+  /**
+   * An ONNX Runtime tensor over a jinfer tensor's data, as {@link #toOnnx(OrtEnvironment, Tensor)}, copying a
+   * heap-backed tensor into {@code staging} (a direct buffer of exactly its byte size, position 0) instead of a
+   * new one. The caller closes the result before it reuses {@code staging}.
+   *
+   * @param env the environment
+   * @param tensor the input
+   * @param staging where a heap-backed tensor goes; null to allocate one
+   * @return a new ONNX Runtime tensor
+   * @throws OrtException if the engine refuses it
+   */
+  static OnnxTensor toOnnx(OrtEnvironment env, Tensor tensor, @Nullable ByteBuffer staging) throws OrtException {
     long[] shape = tensor.shape().toArray();
     if (tensor.dtype() == DType.STRING) {
       return OnnxTensor.createTensor(env, tensor.toStringArray(), shape);
     }
     ByteBuffer data = tensor.buffer();
     if (!data.isDirect()) {
-      // ONNX Runtime would copy a heap buffer too, but only a typed one (a heap ByteBuffer of floats fails)
-      ByteBuffer direct = ByteBuffer.allocateDirect(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+      // ONNX Runtime would copy a heap buffer too, but into a new direct buffer per call, and only a typed one
+      // (a heap ByteBuffer of floats fails)
+      ByteBuffer direct = staging != null ? staging : ByteBuffer.allocateDirect(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
       direct.put(data).flip();
       data = direct;
     }

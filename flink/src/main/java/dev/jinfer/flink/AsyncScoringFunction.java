@@ -4,6 +4,7 @@ import dev.jinfer.CallOptions;
 import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.NamedTensors;
+import dev.jinfer.TensorSpec;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
@@ -19,7 +20,6 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MeterView;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -39,6 +39,7 @@ import org.jspecify.annotations.Nullable;
  *         (t, out) -> new Alert(t.id, out.get("probabilities").getFloat(1)),
  *         TypeInformation.of(Alert.class))
  *     .batching(32, Duration.ofMillis(2))       // or adaptiveBatching(64, 5 ms), or none: a call per event
+ *     .inputs(TensorSpec.of("features", DType.FLOAT32, -1, 32))   // checked against the model in open
  *     .timeout(Duration.ofMillis(500))          // Flink's async timeout and each call's deadline
  *     .maxInFlight(256)                         // AsyncDataStream capacity
  *     .build();
@@ -48,6 +49,11 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Model per TaskManager.</b> In {@code open} a subtask takes a lease on its TaskManager's model
  * ({@link TaskManagerModels}: one model and one chain per location, version and settings, shared by the
  * job's subtasks in that JVM); {@code close} returns it and the last one closes the model.
+ *
+ * <p><b>Checks at start.</b> {@code open} checks the {@link Builder#outputNames outputs} and the
+ * {@link Builder#inputs declared inputs} against the model's signature, so a model that does not fit the job
+ * fails it before any event with {@code InvalidInputException} naming the input or output, what the job
+ * expects and what the model has (the feature function itself can only be checked per event).
  *
  * <p><b>Timeouts and in-flight bound.</b> {@link #unorderedWait} and {@link #orderedWait} pass the timeout
  * and {@code maxInFlight} to {@code AsyncDataStream} (its capacity: beyond it the operator back-pressures),
@@ -60,8 +66,11 @@ import org.jspecify.annotations.Nullable;
  * flight, which {@code AsyncWaitOperator} stores in its checkpoints and replays on restore.
  *
  * <p><b>Metrics</b> in the operator's metric group {@code jinfer}: counters {@code scored}, {@code failed},
- * {@code timeouts}, a meter {@code scoredPerSecond}, a gauge {@code inFlight} and a histogram
- * {@code latencyMicros} (per event, from {@code asyncInvoke} to its result). With {@link Builder#micrometer()},
+ * {@code timeouts}, a meter {@code scoredPerSecond}, a gauge {@code inFlight}, and the histograms
+ * {@code latencyMicros} (per scored event, from {@code asyncInvoke} to its result) and {@code failedLatencyMicros}
+ * (per event that failed in jinfer: rejected, expired in the batcher's queue, engine or result function failure;
+ * not Flink's own timeouts, which only {@code timeouts} counts). The histograms are HdrHistogram's, their
+ * statistics over the last 30 to 60 s. With {@link Builder#micrometer()},
  * the model and chain also record into Micrometer's global registry (the predict timer, the batcher's meters).
  *
  * <p>Thread safety: Flink calls a function instance from one task thread; results complete on jinfer threads.
@@ -77,6 +86,7 @@ public final class AsyncScoringFunction<IN, OUT> extends RichAsyncFunction<IN, O
   private final ResultFunction<IN, OUT> results;
   private final TypeInformation<OUT> outputType;
   private final List<String> outputNames;
+  private final List<SignatureCheck.Declared> inputs;
   private final Duration timeout;
   private final int maxInFlight;
 
@@ -85,6 +95,7 @@ public final class AsyncScoringFunction<IN, OUT> extends RichAsyncFunction<IN, O
   private transient @Nullable Counter failed;
   private transient @Nullable Counter timeouts;
   private transient @Nullable Histogram latency;
+  private transient @Nullable Histogram failedLatency;
   private transient @Nullable AtomicInteger inFlight;
 
   private AsyncScoringFunction(Builder<IN, OUT> b) {
@@ -94,6 +105,7 @@ public final class AsyncScoringFunction<IN, OUT> extends RichAsyncFunction<IN, O
     this.results = b.results;
     this.outputType = b.outputType;
     this.outputNames = b.outputNames;
+    this.inputs = b.inputs;
     this.timeout = b.timeout;
     this.maxInFlight = b.maxInFlight;
   }
@@ -138,19 +150,34 @@ public final class AsyncScoringFunction<IN, OUT> extends RichAsyncFunction<IN, O
   }
 
   /**
-   * Takes a lease on the TaskManager's model and registers the metrics.
+   * Takes a lease on the TaskManager's model, checks the model's signature against the job and registers the
+   * metrics.
    *
    * @throws dev.jinfer.ModelLoadException if this TaskManager cannot read or load the model
+   * @throws dev.jinfer.InvalidInputException if an output name or a declared input does not fit the model
    */
   @Override
   public void open(OpenContext context) {
-    lease = TaskManagerModels.acquire(settings);
-    MetricGroup group = getRuntimeContext().getMetricGroup().addGroup("jinfer");
+    open(getRuntimeContext().getMetricGroup());
+  }
+
+  /** {@link #open(OpenContext)} with the operator's metric group (tests pass their own). */
+  void open(MetricGroup operatorMetrics) {
+    TaskManagerModels.Lease l = TaskManagerModels.acquire(settings);
+    try {
+      SignatureCheck.check(settings.location(), l.signature(), inputs, outputNames);
+    } catch (RuntimeException e) {
+      l.close();
+      throw e;
+    }
+    lease = l;
+    MetricGroup group = operatorMetrics.addGroup("jinfer");
     scored = group.counter("scored");
     failed = group.counter("failed");
     timeouts = group.counter("timeouts");
     group.meter("scoredPerSecond", new MeterView(scored));
-    latency = group.histogram("latencyMicros", new DescriptiveStatisticsHistogram(10_000));
+    latency = group.histogram("latencyMicros", HdrLatencyHistogram.lastMinute());
+    failedLatency = group.histogram("failedLatencyMicros", HdrLatencyHistogram.lastMinute());
     AtomicInteger counter = new AtomicInteger();
     inFlight = counter;
     group.gauge("inFlight", counter::get);
@@ -195,6 +222,7 @@ public final class AsyncScoringFunction<IN, OUT> extends RichAsyncFunction<IN, O
         try {
           result = results.result(event, out);
         } catch (RuntimeException e) {
+          failedLatency.update((System.nanoTime() - start) / 1_000);
           failed.inc();
           resultFuture.completeExceptionally(e);
           return;
@@ -204,6 +232,7 @@ public final class AsyncScoringFunction<IN, OUT> extends RichAsyncFunction<IN, O
         resultFuture.complete(Collections.singleton(result));
       } else {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        failedLatency.update((System.nanoTime() - start) / 1_000);
         (cause instanceof DeadlineExceededException ? timeouts : failed).inc();
         resultFuture.completeExceptionally(cause);
       }
@@ -245,6 +274,7 @@ public final class AsyncScoringFunction<IN, OUT> extends RichAsyncFunction<IN, O
     private final TypeInformation<OUT> outputType;
     private String version = "";
     private List<String> outputNames = List.of();
+    private List<SignatureCheck.Declared> inputs = List.of();
     private boolean batching;
     private int maxBatchSize = 32;
     private Duration maxQueueDelay = Duration.ofMillis(2);
@@ -283,7 +313,7 @@ public final class AsyncScoringFunction<IN, OUT> extends RichAsyncFunction<IN, O
     }
 
     /**
-     * The outputs the result function gets; default all.
+     * The outputs the result function gets; default all. Checked against the model's signature in {@code open}.
      *
      * @param names outputs of the model's signature
      * @return this builder
@@ -292,6 +322,36 @@ public final class AsyncScoringFunction<IN, OUT> extends RichAsyncFunction<IN, O
     public Builder<IN, OUT> outputNames(String... names) {
       once("outputNames");
       this.outputNames = List.of(names);
+      return this;
+    }
+
+    /**
+     * The inputs the feature function makes: name, dtype and shape, {@code -1} for a dimension that varies (the
+     * batch dimension). {@code open} checks them against the model's signature, so a model that does not fit
+     * fails the job at start (an {@code InvalidInputException} naming the input, what the job declares and what
+     * the model has) rather than at its first event; the model's inputs must all be declared, each of the
+     * model's dtype and rank, with equal fixed dimensions. Default: nothing declared, nothing checked at start
+     * (every event is still checked against the signature).
+     *
+     * @param specs one per model input
+     * @return this builder
+     * @throws IllegalArgumentException if none is given or a name repeats
+     * @throws IllegalStateException if set twice
+     */
+    public Builder<IN, OUT> inputs(TensorSpec... specs) {
+      once("inputs");
+      if (specs.length == 0) {
+        throw new IllegalArgumentException("inputs must declare at least one input but was empty");
+      }
+      java.util.Set<String> names = new java.util.HashSet<>();
+      List<SignatureCheck.Declared> declared = new java.util.ArrayList<>();
+      for (TensorSpec spec : specs) {
+        if (!names.add(Objects.requireNonNull(spec, "inputs").name())) {
+          throw new IllegalArgumentException("inputs must name each input once but '" + spec.name() + "' repeats");
+        }
+        declared.add(SignatureCheck.Declared.of(spec));
+      }
+      this.inputs = List.copyOf(declared);
       return this;
     }
 

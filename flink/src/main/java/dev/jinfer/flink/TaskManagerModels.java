@@ -3,6 +3,7 @@ package dev.jinfer.flink;
 import dev.jinfer.LoadOptions;
 import dev.jinfer.Model;
 import dev.jinfer.ModelLoadException;
+import dev.jinfer.ModelSignature;
 import dev.jinfer.serving.ServingChain;
 import io.micrometer.core.instrument.Metrics;
 import java.io.IOException;
@@ -71,6 +72,10 @@ public final class TaskManagerModels {
 
     ServingChain chain() {
       return entry.chain;
+    }
+
+    ModelSignature signature() {
+      return entry.model.signature();
     }
 
     ExecutorService executor() {

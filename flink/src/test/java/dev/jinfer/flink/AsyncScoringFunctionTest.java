@@ -289,6 +289,29 @@ class AsyncScoringFunctionTest {
     assertThat(TaskManagerModels.size()).as("models left open after the failed job").isZero();
   }
 
+  static final java.util.concurrent.atomic.AtomicInteger FEATURES_CALLED = new java.util.concurrent.atomic.AtomicInteger();
+
+  @Test
+  void aModelThatDoesNotFitTheDeclaredInputs_failsTheJobAtOpen_beforeAnyEvent() {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setParallelism(1);
+    FEATURES_CALLED.set(0);
+    // the feature function makes what the model takes: without the check at open every event would score
+    AsyncScoringFunction<Txn, Scored> declared31 = AsyncScoringFunction.newBuilder(FRAUD,
+            (Txn t) -> {
+              FEATURES_CALLED.incrementAndGet();
+              return NamedTensors.of("features", Tensor.ofFloats(t.features, 1, Transactions.WIDTH));
+            },
+            (t, out) -> new Scored(t.id, out.get("probabilities").getFloat(1)), TypeInformation.of(Scored.class))
+        .inputs(dev.jinfer.TensorSpec.of("features", dev.jinfer.DType.FLOAT32, -1, 31)).build();
+
+    assertThatThrownBy(() -> run(env, declared31.unorderedWait(transactions(env, 100)))).hasStackTraceContaining(
+        "dev.jinfer.InvalidInputException: input 'features': model " + FRAUD
+            + " expects FLOAT32 [-1, 32] but the job declares FLOAT32 [-1, 31]");
+    assertThat(FEATURES_CALLED.get()).as("events that reached the function").isZero();
+    assertThat(TaskManagerModels.size()).as("models left open after the failed job").isZero();
+  }
+
   @Test
   void flinksTimeout_failsTheEvent_withDeadlineExceeded() throws Exception {
     AsyncScoringFunction<Txn, Scored> function = scoring(FRAUD).timeout(Duration.ofMillis(250)).build();

@@ -73,6 +73,10 @@ final class InternalRowScorer implements FlatMapFunction<Iterator<InternalRow>, 
     private final int[] validIndex;
     private final float @Nullable [] floats;
     private final double @Nullable [] doubles;
+    private final InputBuffer inputBuffer;
+    private final int @Nullable [] floatColumns;
+    private final @Nullable UnsafeArrayData[] arrays;
+    private final long @Nullable [][] arrayWords;
     private final Object[] outputs;
     private final int[] perRow;
     private final SpecificInternalRow outRow;
@@ -96,6 +100,11 @@ final class InternalRowScorer implements FlatMapFunction<Iterator<InternalRow>, 
       boolean f32 = plan.inputType() == DType.FLOAT32;
       this.floats = f32 ? new float[plan.batchSize() * plan.width()] : null;
       this.doubles = f32 ? null : new double[plan.batchSize() * plan.width()];
+      this.inputBuffer = new InputBuffer(plan);
+      this.floatColumns = f32 && plan.columns().stream().allMatch(c -> c.kind() == ScoringPlan.Kind.FLOAT)
+          ? plan.columns().stream().mapToInt(ScoringPlan.InputColumn::index).toArray() : null;
+      this.arrays = new UnsafeArrayData[outputCount];
+      this.arrayWords = new long[outputCount][];
       this.outputs = new Object[outputCount];
       this.perRow = new int[outputCount];
       this.outRow = new SpecificInternalRow(outputFields(plan));
@@ -196,10 +205,7 @@ final class InternalRowScorer implements FlatMapFunction<Iterator<InternalRow>, 
     }
 
     private void run(int n) {
-      long[] shape = plan.rankOne() ? new long[] {n} : new long[] {n, plan.width()};
-      Tensor features = floats != null
-          ? Tensor.ofFloats(n == rows.length ? floats : Arrays.copyOf(floats, n * plan.width()), shape)
-          : Tensor.ofDoubles(n == rows.length ? doubles : Arrays.copyOf(doubles, n * plan.width()), shape);
+      Tensor features = inputBuffer.batch(floats, doubles, n);
       NamedTensors out = predictor.predict(NamedTensors.of(plan.inputName(), features), outputNames);
       SharedModels.countBatch();
       for (int o = 0; o < outputCount; o++) {
@@ -224,33 +230,62 @@ final class InternalRowScorer implements FlatMapFunction<Iterator<InternalRow>, 
         if (scalar) {
           outRow.setFloat(o, f[v]);
         } else {
-          outRow.update(o, UnsafeArrayData.fromPrimitiveArray(f, Platform.FLOAT_ARRAY_OFFSET + v * per * 4, per, 4));
+          outRow.update(o, array(o, f, Platform.FLOAT_ARRAY_OFFSET + (long) v * per * 4, per, 4));
         }
       } else if (all instanceof double[] d) {
         if (scalar) {
           outRow.setDouble(o, d[v]);
         } else {
-          outRow.update(o, UnsafeArrayData.fromPrimitiveArray(d, Platform.DOUBLE_ARRAY_OFFSET + v * per * 8, per, 8));
+          outRow.update(o, array(o, d, Platform.DOUBLE_ARRAY_OFFSET + (long) v * per * 8, per, 8));
         }
       } else if (all instanceof int[] ints) {
         if (scalar) {
           outRow.setInt(o, ints[v]);
         } else {
-          outRow.update(o, UnsafeArrayData.fromPrimitiveArray(ints, Platform.INT_ARRAY_OFFSET + v * per * 4, per, 4));
+          outRow.update(o, array(o, ints, Platform.INT_ARRAY_OFFSET + (long) v * per * 4, per, 4));
         }
       } else {
         long[] longs = (long[]) all;
         if (scalar) {
           outRow.setLong(o, longs[v]);
         } else {
-          outRow.update(o, UnsafeArrayData.fromPrimitiveArray(longs, Platform.LONG_ARRAY_OFFSET + v * per * 8, per, 8));
+          outRow.update(o, array(o, longs, Platform.LONG_ARRAY_OFFSET + (long) v * per * 8, per, 8));
         }
       }
+    }
+
+    /**
+     * Output {@code o}'s array for one row, in {@link UnsafeArrayData}'s layout (as {@code fromPrimitiveArray}
+     * makes it) in words reused for every row: valid until the next row, like the row it goes into (Spark's scan
+     * projects each row into its own {@code UnsafeRow} at once).
+     */
+    private UnsafeArrayData array(int o, Object values, long offset, int per, int elementSize) {
+      int header = UnsafeArrayData.calculateHeaderPortionInBytes(per);
+      long[] words = arrayWords[o];
+      UnsafeArrayData array = arrays[o];
+      if (words == null || array == null || Platform.getLong(words, Platform.LONG_ARRAY_OFFSET) != per) {
+        words = new long[(int) ((header + (long) per * elementSize + 7) / 8)]; // zeros: null bits and padding stay 0
+        arrayWords[o] = words;
+        array = new UnsafeArrayData();
+        arrays[o] = array;
+        Platform.putLong(words, Platform.LONG_ARRAY_OFFSET, per);
+        array.pointTo(words, Platform.LONG_ARRAY_OFFSET, words.length * 8);
+      }
+      Platform.copyMemory(values, offset, words, Platform.LONG_ARRAY_OFFSET + header, (long) per * elementSize);
+      return array;
     }
 
     /** Writes a row's features at slot {@code at}; false (or a failure, by policy) if the row cannot be scored. */
     private boolean readFeatures(InternalRow row, int at, long rowPosition) {
       int base = at * plan.width();
+      if (floatColumns != null && floats != null && row instanceof UnsafeRow u && !u.anyNull()) {
+        // the common case (float columns into a FLOAT32 model, no null in the row): no per-column dispatch
+        int[] indexes = floatColumns;
+        for (int c = 0; c < indexes.length; c++) {
+          floats[base + c] = u.getFloat(indexes[c]);
+        }
+        return true;
+      }
       List<ScoringPlan.InputColumn> columns = plan.columns();
       for (int c = 0; c < columns.size(); c++) {
         ScoringPlan.InputColumn col = columns.get(c);

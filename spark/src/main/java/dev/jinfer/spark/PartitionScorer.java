@@ -53,6 +53,7 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
     private final boolean[] valid;
     private final float @Nullable [] floats;
     private final double @Nullable [] doubles;
+    private final InputBuffer inputBuffer;
     private final Row[] ready;
     private int readyCount;
     private int next;
@@ -69,6 +70,7 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
       boolean f32 = plan.inputType() == DType.FLOAT32;
       this.floats = f32 ? new float[plan.batchSize() * plan.width()] : null;
       this.doubles = f32 ? null : new double[plan.batchSize() * plan.width()];
+      this.inputBuffer = new InputBuffer(plan);
       this.ready = new Row[plan.batchSize()];
     }
 
@@ -130,10 +132,7 @@ final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
     }
 
     private Object[][] run(int n) {
-      long[] shape = plan.rankOne() ? new long[] {n} : new long[] {n, plan.width()};
-      Tensor features = floats != null
-          ? Tensor.ofFloats(n == rows.length ? floats : Arrays.copyOf(floats, n * plan.width()), shape)
-          : Tensor.ofDoubles(n == rows.length ? doubles : Arrays.copyOf(doubles, n * plan.width()), shape);
+      Tensor features = inputBuffer.batch(floats, doubles, n);
       NamedTensors out = predictor.predict(NamedTensors.of(plan.inputName(), features), outputNames);
       SharedModels.countBatch();
       Object[][] columns = new Object[outputNames.size()][];

@@ -64,7 +64,10 @@ import org.apache.spark.unsafe.Platform;
  *       output pinned to another (no allocation per call), on one and on two pool threads: the engine's ceiling;
  *   <li>{@code spark}: Spark {@code local[2]} over the same array (an {@code RDD[InternalRow]} whose two
  *       partitions are its halves), scored by {@link DatasetScorer} into the {@code noop} sink;
- *   <li>opt-in: {@code model-only} (jinfer on {@code float[]} slices, no rows), {@code ort1-main} ({@code ort1}
+ *   <li>opt-in: {@code model-only} (jinfer on {@code float[]} slices, no rows), {@code loop1-direct} and
+ *       {@code loop2-direct} ({@code loop1-pool} and {@code loop2} with each batch made by {@code Tensor.ofFloats}:
+ *       a new direct buffer per batch, as both the loops and {@code DatasetScorer} did before),
+ *       {@code loop1-heap} (a new heap buffer per batch, copied by the ONNX backend into its reused one), {@code ort1-main} ({@code ort1}
  *       on the main thread), {@code ort1-intra2} (one caller, one session with 2 intra-op threads that spin),
  *       {@code ort2-shared} (two callers on one session), {@code spark-parquet}, {@code spark-cache} (Spark from
  *       a Parquet file of the same transactions, and from its cache).
@@ -177,6 +180,10 @@ public final class SparkScoringBench {
       available.put("spark", () -> spark(scorer, inMemory.get()));
       // opt-in variants
       available.put("model-only", () -> onThisThread(() -> modelOnly(p, all, rows, batch)));
+      available.put("loop1-direct", () -> onPool(one, () -> scoreRows(p, mem, 0, rows, batch, Input.DIRECT_PER_BATCH)));
+      available.put("loop2-direct", () -> onPool(two, () -> scoreRows(p, mem, 0, rows / 2, batch, Input.DIRECT_PER_BATCH),
+          () -> scoreRows(p, mem, rows / 2, rows, batch, Input.DIRECT_PER_BATCH)));
+      available.put("loop1-heap", () -> onPool(one, () -> scoreRows(p, mem, 0, rows, batch, Input.HEAP_PER_BATCH)));
       available.put("ort1-main", () -> onThisThread(() -> ortRows(env, perThread[0], mem, 0, rows, batch)));
       if (chosen.contains("ort1-intra2")) {
         OrtSession intra2 = session(env, model, 2, true, toClose);
@@ -318,10 +325,17 @@ public final class SparkScoringBench {
     double sum = 0;
     for (int from = 0; from < rows; from += batch) {
       int n = Math.min(batch, rows - from);
-      Tensor in = Tensor.ofFloats(Arrays.copyOfRange(all, from * width, (from + n) * width), n, width);
+      Tensor in = heapFloats(Arrays.copyOfRange(all, from * width, (from + n) * width), n * width, n, width);
       sum += p.predict(NamedTensors.of("features", in)).get("probabilities").getFloat(1);
     }
     return sum;
+  }
+
+  /** The first {@code count} values as a heap-backed FLOAT32 tensor, as {@code DatasetScorer} makes its batches. */
+  static Tensor heapFloats(float[] values, int count, long... shape) {
+    ByteBuffer bytes = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(values, 0, count);
+    return Tensor.fromBuffer(dev.jinfer.DType.FLOAT32, bytes, shape);
   }
 
   /**
@@ -329,17 +343,34 @@ public final class SparkScoringBench {
    * each batch with one call, builds each scored row ({@code UnsafeRow} of the input row and {@code p}).
    */
   static double scoreRows(Predictor p, UnsafeRow[] rows, int from, int to, int batch) {
+    return scoreRows(p, rows, from, to, batch, Input.REUSED);
+  }
+
+  /** How a loop makes each batch's input tensor. */
+  enum Input {
+    /** One direct buffer per loop, refilled per batch and read in place by the engine (as {@code DatasetScorer}). */
+    REUSED,
+    /** {@code Tensor.ofFloats} per batch: a new direct buffer each time, freed at a GC (both paths before). */
+    DIRECT_PER_BATCH,
+    /** A new heap buffer per batch, which the ONNX backend copies into a direct buffer it reuses. */
+    HEAP_PER_BATCH
+  }
+
+  /** {@link #scoreRows(Predictor, UnsafeRow[], int, int, int)} with each batch's tensor made as {@code input} says. */
+  static double scoreRows(Predictor p, UnsafeRow[] rows, int from, int to, int batch, Input input) {
     Scored scored = new Scored();
+    ByteBuffer reused = ByteBuffer.allocateDirect(batch * FraudTransactions.WIDTH * 4).order(ByteOrder.LITTLE_ENDIAN);
     float[] features = new float[batch * FraudTransactions.WIDTH];
     double sum = 0;
     for (int start = from; start < to; start += batch) {
       // one method call per batch, as a Spark task's iterator makes
-      sum += scoreBatch(p, rows, start, Math.min(batch, to - start), features, scored);
+      sum += scoreBatch(p, rows, start, Math.min(batch, to - start), features, scored, input, reused);
     }
     return sum;
   }
 
-  private static double scoreBatch(Predictor p, UnsafeRow[] rows, int start, int n, float[] features, Scored scored) {
+  private static double scoreBatch(Predictor p, UnsafeRow[] rows, int start, int n, float[] features, Scored scored,
+      Input input, ByteBuffer reused) {
     int width = FraudTransactions.WIDTH;
     for (int r = 0; r < n; r++) {
       UnsafeRow row = rows[start + r];
@@ -347,7 +378,16 @@ public final class SparkScoringBench {
         features[r * width + j] = row.getFloat(j + 1);
       }
     }
-    Tensor in = Tensor.ofFloats(n * width == features.length ? features : Arrays.copyOf(features, n * width), n, width);
+    Tensor in = switch (input) {
+      case DIRECT_PER_BATCH -> Tensor.ofFloats(n * width == features.length ? features : Arrays.copyOf(features, n * width),
+          n, width);
+      case HEAP_PER_BATCH -> heapFloats(features, n * width, n, width);
+      case REUSED -> {
+        reused.clear();
+        reused.asFloatBuffer().put(features, 0, n * width);
+        yield Tensor.fromBuffer(dev.jinfer.DType.FLOAT32, reused.limit(n * width * 4), n, width);
+      }
+    };
     float[] probabilities = p.predict(NamedTensors.of("features", in)).get("probabilities").toFloatArray();
     return scored.build(rows, start, n, probabilities);
   }
@@ -405,11 +445,21 @@ public final class SparkScoringBench {
     private final SpecificInternalRow outputs = new SpecificInternalRow(new StructType().add("p",
         DataTypes.createArrayType(DataTypes.FloatType, false), true));
     private final JoinedRow joined = new JoinedRow();
+    // each row's p as UnsafeArrayData in words reused for every row, as DatasetScorer writes it
+    private final long[] words = new long[(UnsafeArrayData.calculateHeaderPortionInBytes(2) + 8 + 7) / 8];
+    private final UnsafeArrayData array = new UnsafeArrayData();
+
+    Scored() {
+      Platform.putLong(words, Platform.LONG_ARRAY_OFFSET, 2);
+      array.pointTo(words, Platform.LONG_ARRAY_OFFSET, words.length * 8);
+    }
 
     double build(UnsafeRow[] rows, int start, int n, float[] probabilities) {
       double sum = 0;
+      int header = UnsafeArrayData.calculateHeaderPortionInBytes(2);
       for (int r = 0; r < n; r++) {
-        outputs.update(0, UnsafeArrayData.fromPrimitiveArray(probabilities, Platform.FLOAT_ARRAY_OFFSET + r * 8, 2, 4));
+        Platform.copyMemory(probabilities, Platform.FLOAT_ARRAY_OFFSET + r * 8L, words, Platform.LONG_ARRAY_OFFSET + header, 8);
+        outputs.update(0, array);
         sum += project.apply(joined.apply(rows[start + r], outputs)).getArray(FraudTransactions.WIDTH + 1).getFloat(1);
       }
       return sum;
