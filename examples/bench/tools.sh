@@ -4,6 +4,8 @@
 #  - the ceiling: wrk on GET /health/live (answered on the event loop, fixed body: no JSON, no model),
 #  - /v1 and /v2 with wrk (the same body form and size the tool sends: named tensor, 32 float32 features),
 #  - the same with jinfer bench --url,
+#  - gRPC: jinfer bench --url grpc:// against the service and against GrpcCeiling (a grpc-java server answering
+#    ModelInfer with a fixed response on the event loop: no model, no serving chain),
 # at 1 and 16 clients. PIN=1 pins the service to core 0 and every load generator to core 1 (taskset), so the two
 # do not share a core; without it both float over the two cores.
 # Run from the repository root after mvn -B -pl examples,cli -am package -DskipTests, under the build lock:
@@ -22,7 +24,7 @@ PID=$!
 trap 'kill $PID 2>/dev/null' EXIT
 for i in $(seq 600); do curl -sf 127.0.0.1:18080/health/ready >/dev/null && break; sleep 0.2; done
 head -1 $OUT/service.log
-echo "pinning: ${PIN:+service on core 0, load generator on core 1}${PIN:-none}"
+if [ -n "$PIN" ]; then echo "pinning: services on core 0, load generators on core 1"; else echo "pinning: none"; fi
 # the bodies: 32 seeded standard-normal float32 features, printed with up to 9 significant digits like Java's Float.toString
 python3 - $OUT <<'PY'
 import json, random, struct, sys
@@ -46,6 +48,14 @@ BENCH="--warmup 2s --window ${S}s --max-windows 1 --stable-windows 1"
 for p in v1 v2; do
   echo "== jinfer bench --url --protocol $p, 1 and 16 clients"
   $LOAD java -jar cli/target/jinfer.jar bench --url http://127.0.0.1:18080 --protocol $p --model-name fraud -c 1,16 $BENCH 2>&1 \
-    | grep -v '^\[' || true
+    | grep -E '^ +(1|16) |^conc' || true
 done
-kill $PID; wait $PID 2>/dev/null || true
+$SVC java -XX:+UseG1GC -Xms256m -Xmx256m -cp $JAR dev.jinfer.examples.rest.GrpcCeiling 18082 > $OUT/ceiling.log 2>&1 &
+CPID=$!
+trap 'kill $PID $CPID 2>/dev/null' EXIT
+for i in $(seq 100); do grep -q ceiling $OUT/ceiling.log && break; sleep 0.1; done
+for u in grpc://127.0.0.1:18081 grpc://127.0.0.1:18082; do
+  echo "== jinfer bench --url $u, 1 and 16 clients ($([ $u = grpc://127.0.0.1:18082 ] && echo 'the ceiling: GrpcCeiling' || echo 'the service'))"
+  $LOAD java -jar cli/target/jinfer.jar bench --url $u --model-name fraud -c 1,16 $BENCH 2>&1 | grep -E '^ +(1|16) ' || true
+done
+kill $PID $CPID; wait $PID $CPID 2>/dev/null || true
