@@ -47,6 +47,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *       caller's next request with {@code predictAsync},</li>
  *   <li>{@code virtual}: the fixed batcher with N virtual-thread callers blocked in {@code predict} (only on a
  *       JDK with virtual threads, 21 or later; skipped on 17),</li>
+ *   <li>{@code handoff}: no jinfer batcher, the floor for blocking platform-thread callers: each caller puts a bare
+ *       future on a queue and blocks on it; {@code workers} threads take {@code batch} futures at a time, call the
+ *       model's predictor once on a prebuilt batch of {@code batch} rows and complete them (no validation,
+ *       concatenation, split or meters: the engine at that batch size plus the callers' park and wake-up),</li>
  * </ul>
  * on the fraud MLP ({@code fixtures/onnx/fraud.onnx}, 32-256-256-2), on a wider MLP 256-1024-1024-128 that
  * {@link MlpOnnxWriter} writes at start-up ({@code wide}), on the same architecture exported by PyTorch
@@ -63,7 +67,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>CPU per request is the process CPU time over the measured period divided by the requests completed in it
  * (all threads: callers, batcher, engine, GC, JIT); "engine" is the batcher's engine time per request in the
  * same period ({@code jinfer.batch.compute}), so the difference is the batcher's own cost (queue, hand-off,
- * park and wake of the callers, concatenation and split).
+ * park and wake of the callers, concatenation and split). On Linux it also reports the <b>system CPU</b> share
+ * (kernel time over user + kernel, {@code /proc/self/stat}) over the same period.
  *
  * <p>This is a load tool, not a JMH benchmark: JMH measures one operation per thread, while what matters here
  * is the whole system's throughput and tail latency at a fixed concurrency. Build, then run from the
@@ -79,16 +84,18 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class BatchingLoadBenchmark {
   private static final int ROWS_PER_CALLER = 64;
-  private static final List<String> MODES = List.of("direct", "batching", "adaptive", "async", "virtual");
+  private static final List<String> MODES = List.of("direct", "batching", "adaptive", "async", "virtual", "handoff");
 
   private BatchingLoadBenchmark() {}
 
   /** One measured configuration. */
   private record Result(String model, String mode, int callers, double throughput, double p50Ms, double p99Ms,
-      double meanBatchRows, double meanComputeMs, double boundMs, double cpuUsPerRequest, double engineUsPerRequest) {}
+      double meanBatchRows, double meanComputeMs, double boundMs, double cpuUsPerRequest, double engineUsPerRequest,
+      double sysShare) {}
 
   /** What a run measured: the latencies (sorted) and the process CPU and engine time over the measured period. */
-  private record Measured(long[] sortedNanos, long cpuNanos, long engineNanos, long engineCalls, double engineRows) {}
+  private record Measured(long[] sortedNanos, long cpuNanos, long engineNanos, long engineCalls, double engineRows,
+      OsCounters os) {}
 
   /** Reads the batcher's engine timer, if there is one. */
   private interface EngineClock {
@@ -112,7 +119,8 @@ public final class BatchingLoadBenchmark {
    *
    * @param args {@code key=value}: seconds, warmup, callers, models, modes, target (ms), batch (rows), delay (ms),
    *     workers, sessions (the ONNX backend's {@code onnx.sessions}), intra (intra-op threads in all), widept (path
-   *     of the PyTorch-exported wide MLP), raw (the raw ceiling's batch sizes, or {@code none})
+   *     of the PyTorch-exported wide MLP), raw (the raw ceiling's batch sizes, or {@code none}), rows (rows per request
+   *     of the platform and virtual callers, default 1; the throughput column stays in requests per second)
    * @throws Exception if a model cannot be written or loaded, or a caller fails
    */
   public static void main(String[] args) throws Exception {
@@ -130,6 +138,7 @@ public final class BatchingLoadBenchmark {
     opts.put("intra", "default");
     opts.put("widept", "/tmp/jinfer-large/wide_mlp.onnx");
     opts.put("raw", "1,32");
+    opts.put("rows", "1");
     for (String a : args) {
       String[] kv = a.split("=", 2);
       if (kv.length != 2 || !opts.containsKey(kv[0])) {
@@ -150,6 +159,7 @@ public final class BatchingLoadBenchmark {
     int maxBatch = Integer.parseInt(opts.get("batch"));
     Duration maxDelay = Duration.ofMillis(Long.parseLong(opts.get("delay")));
     int workers = Integer.parseInt(opts.get("workers"));
+    int rowsPerCall = Integer.parseInt(opts.get("rows"));
     int[] rawBatches = opts.get("raw").equals("none") ? new int[0]
         : Arrays.stream(opts.get("raw").split(",")).mapToInt(Integer::parseInt).toArray();
     int cpus = LoadOptions.availableCpus();
@@ -202,7 +212,7 @@ public final class BatchingLoadBenchmark {
             }
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             Predictor p = switch (mode) {
-              case "direct" -> model.predictor();
+              case "direct", "handoff" -> model.predictor();
               case "adaptive" -> BatchingPredictor.newBuilder(model.predictor()).maxBatchSize(4 * maxBatch)
                   .maxQueueSize(10_000).workers(workers).latencyTarget(target).meterRegistry(registry).build();
               default -> BatchingPredictor.newBuilder(model.predictor()).maxBatchSize(maxBatch).maxQueueDelay(maxDelay)
@@ -212,8 +222,9 @@ public final class BatchingLoadBenchmark {
               EngineClock clock = engineClock(registry);
               Measured m = switch (mode) {
                 case "async" -> runAsync((BatchingPredictor) p, input, width, callers, warmup, seconds, clock);
-                case "virtual" -> run(p, input, width, 1, callers, warmup, seconds, virtual, clock);
-                default -> run(p, input, width, 1, callers, warmup, seconds, platformThreads(), clock);
+                case "virtual" -> run(p, input, width, rowsPerCall, callers, warmup, seconds, virtual, clock);
+                case "handoff" -> runHandoff(p, input, width, maxBatch, workers, callers, warmup, seconds);
+                default -> run(p, input, width, rowsPerCall, callers, warmup, seconds, platformThreads(), clock);
               };
               double meanRows = 0;
               double computeMs = 0;
@@ -235,20 +246,23 @@ public final class BatchingLoadBenchmark {
     }
     System.out.println();
     System.out.println("| model | callers | mode | throughput (req/s) | vs direct | p50 (ms) | p99 (ms) | mean batch (rows) "
-        + "| mean batch time (ms) | p99 <= delay + 2 batch times | CPU us/request | engine us/request | batcher us/request |");
-    System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
+        + "| mean batch time (ms) | p99 <= delay + 2 batch times | CPU us/request | engine us/request | batcher us/request "
+        + "| system CPU |");
+    System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|");
     for (Result r : results) {
       Result direct = results.stream().filter(d -> d.model().equals(r.model()) && d.callers() == r.callers()
           && d.mode().equals("direct")).findFirst().orElse(null);
       boolean batched = !r.mode().equals("direct");
-      System.out.printf(Locale.ROOT, "| %s | %d | %s | %,.0f | %s | %.3f | %.3f | %s | %s | %s | %.1f | %s | %s |%n", r.model(),
+      System.out.printf(Locale.ROOT, "| %s | %d | %s | %,.0f | %s | %.3f | %.3f | %s | %s | %s | %.1f | %s | %s | %.0f%% |%n",
+          r.model(),
           r.callers(), r.mode(), r.throughput(),
           direct == null ? "" : String.format(Locale.ROOT, "%.2fx", r.throughput() / direct.throughput()), r.p50Ms(),
           r.p99Ms(), batched ? String.format(Locale.ROOT, "%.1f", r.meanBatchRows()) : "",
           batched ? String.format(Locale.ROOT, "%.3f", r.meanComputeMs()) : "",
           batched ? (r.p99Ms() <= r.boundMs() ? "yes" : "no") + String.format(Locale.ROOT, " (%.2f ms)", r.boundMs()) : "",
           r.cpuUsPerRequest(), batched ? String.format(Locale.ROOT, "%.1f", r.engineUsPerRequest()) : "",
-          batched ? String.format(Locale.ROOT, "%.1f", r.cpuUsPerRequest() - r.engineUsPerRequest()) : "");
+          batched ? String.format(Locale.ROOT, "%.1f", r.cpuUsPerRequest() - r.engineUsPerRequest()) : "",
+          100 * r.sysShare());
     }
     if (ceilings.isEmpty()) {
       return;
@@ -267,7 +281,8 @@ public final class BatchingLoadBenchmark {
       Result direct = results.stream().filter(d -> d.model().equals(c.model()) && d.callers() == most
           && d.mode().equals("direct")).findFirst().orElse(null);
       double best = results.stream().filter(d -> d.model().equals(c.model()) && d.callers() == most
-          && !d.mode().equals("direct")).mapToDouble(Result::throughput).max().orElse(Double.NaN);
+          && !d.mode().equals("direct") && !d.mode().equals("handoff")).mapToDouble(Result::throughput).max()
+          .orElse(Double.NaN);
       System.out.printf(Locale.ROOT, "| %s | %s | %d | %,.0f | %.1f | %.3f | %s | %s | %s | %s |%n", c.model(), c.mode(),
           c.callers(), c.throughput(), c.cpuUsPerRequest(), c.p50Ms(),
           one == null ? "" : String.format(Locale.ROOT, "%.2fx", c.throughput() / one.throughput()),
@@ -318,7 +333,7 @@ public final class BatchingLoadBenchmark {
       Measured m = drive(callers, warmupSeconds, seconds, platformThreads(), EngineClock.NONE);
       Result r = result(name, "raw@" + rows, threads, seconds, m, rows, Double.NaN, Double.NaN);
       return new Result(r.model(), r.mode(), r.callers(), r.throughput() * rows, r.p50Ms(), r.p99Ms(), rows, r.p50Ms(),
-          Double.NaN, r.cpuUsPerRequest() / rows, Double.NaN);
+          Double.NaN, r.cpuUsPerRequest() / rows, Double.NaN, r.sysShare());
     } finally {
       for (OrtSession s : sessions) {
         s.close();
@@ -412,6 +427,110 @@ public final class BatchingLoadBenchmark {
   }
 
   /**
+   * The floor for blocking platform-thread callers, without jinfer's batcher: each caller puts a bare
+   * {@link CompletableFuture} on a locked queue and blocks in {@code join()}; {@code servers} threads, woken when
+   * {@code batch} futures are queued, each take them, run the model's predictor once on a prebuilt batch of
+   * {@code batch} rows and complete the futures with its output. No validation, concatenation, split, deadline or
+   * meter: what is left is the engine at that batch size and the callers' park and wake-up.
+   */
+  private static Measured runHandoff(Predictor p, String input, int width, int batch, int servers, int callers,
+      int warmupSeconds, int seconds) throws Exception {
+    java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+    java.util.concurrent.locks.Condition full = lock.newCondition();
+    java.util.ArrayDeque<CompletableFuture<NamedTensors>> pending = new java.util.ArrayDeque<>();
+    NamedTensors in = NamedTensors.of(input, Tensor.ofFloats(BenchmarkModels.gaussian(batch, width, 99), batch, width));
+    java.util.concurrent.atomic.LongAdder engineNanos = new java.util.concurrent.atomic.LongAdder();
+    java.util.concurrent.atomic.LongAdder calls = new java.util.concurrent.atomic.LongAdder();
+    Flags serving = new Flags();
+    AtomicReference<Throwable> error = new AtomicReference<>();
+    List<Thread> serverThreads = new ArrayList<>();
+    for (int s = 0; s < servers; s++) {
+      Thread t = new Thread(() -> {
+        List<CompletableFuture<NamedTensors>> taken = new ArrayList<>(batch);
+        try {
+          while (!serving.stop) {
+            lock.lock();
+            try {
+              // woken once per full batch; a partial batch only at the end, when the callers have stopped
+              if (pending.size() < batch) {
+                full.await(200, TimeUnit.MILLISECONDS);
+              }
+              while (!pending.isEmpty() && taken.size() < batch) {
+                taken.add(pending.poll());
+              }
+              if (pending.size() >= batch) {
+                full.signal();
+              }
+            } finally {
+              lock.unlock();
+            }
+            if (taken.isEmpty()) {
+              continue;
+            }
+            long t0 = System.nanoTime();
+            NamedTensors out = p.predict(in);
+            engineNanos.add(System.nanoTime() - t0);
+            calls.increment();
+            for (CompletableFuture<NamedTensors> f : taken) {
+              f.complete(out);
+            }
+            taken.clear();
+          }
+        } catch (Throwable e) {
+          error.compareAndSet(null, e);
+          taken.forEach(f -> f.completeExceptionally(e));
+        }
+      }, "handoff-server-" + s);
+      t.setDaemon(true);
+      serverThreads.add(t);
+      t.start();
+    }
+    EngineClock clock = new EngineClock() {
+      @Override
+      public long totalNanos() {
+        return engineNanos.sum();
+      }
+
+      @Override
+      public long calls() {
+        return calls.sum();
+      }
+
+      @Override
+      public double rows() {
+        return calls.sum() * (double) batch;
+      }
+    };
+    Caller[] calls0 = new Caller[callers];
+    for (int c = 0; c < callers; c++) {
+      calls0[c] = () -> {
+        CompletableFuture<NamedTensors> f = new CompletableFuture<>();
+        lock.lock();
+        try {
+          pending.add(f);
+          if (pending.size() >= batch) {
+            full.signal();
+          }
+        } finally {
+          lock.unlock();
+        }
+        f.join();
+      };
+    }
+    try {
+      return drive(calls0, warmupSeconds, seconds, platformThreads(), clock);
+    } finally {
+      serving.stop = true;
+      for (Thread t : serverThreads) {
+        t.join(TimeUnit.SECONDS.toMillis(10));
+      }
+      if (error.get() != null) {
+        throw new IllegalStateException("a hand-off server failed", error.get());
+      }
+    }
+  }
+
+  /**
    * Async callers: {@code callers} logical callers, none holding a thread: each completion records the latency
    * and submits the caller's next request with {@code predictAsync} (on the batcher thread that completed it).
    */
@@ -491,15 +610,34 @@ public final class BatchingLoadBenchmark {
   }
 
   /** The process CPU and engine readings at the start of the measured period, and their deltas at its end. */
-  private record Window(long cpuNanos, long engineNanos, long engineCalls, double engineRows) {
+  private record Window(long cpuNanos, long engineNanos, long engineCalls, double engineRows, OsCounters os) {
     Measured measured(long[] sorted) {
-      return new Measured(sorted, cpuNanos, engineNanos, engineCalls, engineRows);
+      return new Measured(sorted, cpuNanos, engineNanos, engineCalls, engineRows, os);
+    }
+  }
+
+  /** The process's user and system CPU time in clock ticks (Linux {@code /proc/self/stat}; zeros elsewhere). */
+  private record OsCounters(long userTicks, long systemTicks) {
+    static OsCounters read() {
+      try {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // after the command: state is field 3 of the line (index 0 here), utime field 14, stime field 15
+        return new OsCounters(Long.parseLong(f[11]), Long.parseLong(f[12]));
+      } catch (java.io.IOException | RuntimeException e) {
+        return new OsCounters(0, 0);
+      }
+    }
+
+    OsCounters minus(OsCounters start) {
+      return new OsCounters(userTicks - start.userTicks, systemTicks - start.systemTicks);
     }
   }
 
   private static Window measure(Flags flags, int warmupSeconds, int seconds, EngineClock clock)
       throws InterruptedException {
     Thread.sleep(TimeUnit.SECONDS.toMillis(warmupSeconds));
+    OsCounters os0 = OsCounters.read();
     long cpu0 = processCpuNanos();
     long engine0 = clock.totalNanos();
     long calls0 = clock.calls();
@@ -507,8 +645,9 @@ public final class BatchingLoadBenchmark {
     flags.measuring = true;
     Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
     flags.stop = true;
-    return new Window(processCpuNanos() - cpu0, clock.totalNanos() - engine0, clock.calls() - calls0,
-        clock.rows() - rows0);
+    long cpu = processCpuNanos() - cpu0;
+    return new Window(cpu, clock.totalNanos() - engine0, clock.calls() - calls0, clock.rows() - rows0,
+        OsCounters.read().minus(os0));
   }
 
   private static long processCpuNanos() {
@@ -568,13 +707,17 @@ public final class BatchingLoadBenchmark {
     double p99 = sorted.length == 0 ? Double.NaN : sorted[(int) Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)] / 1e6;
     double cpuUs = sorted.length == 0 ? Double.NaN : m.cpuNanos() / 1e3 / sorted.length;
     double engineUs = sorted.length == 0 ? Double.NaN : m.engineNanos() / 1e3 / sorted.length;
+    OsCounters os = m.os();
+    long ticks = os.userTicks() + os.systemTicks();
+    double sys = ticks == 0 ? Double.NaN : os.systemTicks() / (double) ticks;
     return new Result(model, mode, callers, sorted.length / (double) seconds, p50, p99, meanRows, computeMs, bound, cpuUs,
-        engineUs);
+        engineUs, sys);
   }
 
   private static void print(Result r) {
     System.out.printf(Locale.ROOT, "%-8s %-9s callers=%-3d %,10.0f req/s  p50 %8.3f ms  p99 %8.3f ms  batch %6.1f rows"
-        + "  %7.3f ms  cpu %6.1f us/req%n", r.model(), r.mode(), r.callers(), r.throughput(), r.p50Ms(), r.p99Ms(),
-        r.meanBatchRows(), r.meanComputeMs(), r.cpuUsPerRequest());
+        + "  %7.3f ms  cpu %6.1f us/req  sys %3.0f%%%n", r.model(), r.mode(), r.callers(),
+        r.throughput(), r.p50Ms(), r.p99Ms(), r.meanBatchRows(), r.meanComputeMs(), r.cpuUsPerRequest(),
+        100 * r.sysShare());
   }
 }

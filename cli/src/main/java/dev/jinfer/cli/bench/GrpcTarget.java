@@ -159,6 +159,11 @@ final class GrpcTarget implements LoadTarget {
   }
 
   @Override
+  public boolean remote() {
+    return true;
+  }
+
+  @Override
   public String description() {
     return model + ":" + (version == null ? "serving" : version) + " at grpc://" + host + ":" + port + " (" + SERVICE
         + "/ModelInfer, raw contents, a channel per client)";

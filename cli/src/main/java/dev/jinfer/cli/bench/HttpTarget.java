@@ -245,6 +245,11 @@ final class HttpTarget implements LoadTarget {
   }
 
   @Override
+  public boolean remote() {
+    return true;
+  }
+
+  @Override
   public String description() {
     return model + ":" + servedVersion + " at " + base + " (POST " + predictUri.getPath() + ")";
   }

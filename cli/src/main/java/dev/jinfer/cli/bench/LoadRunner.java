@@ -60,6 +60,9 @@ final class LoadRunner {
   static final int RING = 64;
   /** The share of the clients' time spent preparing requests above which a level is flagged. */
   static final int GENERATION_WARNING_PERCENT = 5;
+
+  /** With a remote target: the share of the machine's CPUs used by the tool above which a level is flagged. */
+  static final int CLIENT_CPU_WARNING_PERCENT = 90;
   /**
    * How a level is measured.
    *
@@ -107,6 +110,7 @@ final class LoadRunner {
     LoadTarget.Call[][] rings = rings(concurrency);
     LongAdder preparing = new LongAdder();
     LongAdder busy = new LongAdder();
+    LongAdder calling = new LongAdder();
     for (int c = 0; c < concurrency; c++) {
       LoadTarget.Call @Nullable [] ring = rings == null ? null : rings[c];
       Thread t = new Thread(() -> {
@@ -134,17 +138,22 @@ final class LoadRunner {
             error = clientError(e);
           }
           long end = System.nanoTime();
-          busy.add(end - prepareStart);
+          calling.add(end - start);
           record(recorder, errors, error, end - start);
+          busy.add(System.nanoTime() - prepareStart);
         }
       }, "jinfer-bench-client-" + c);
       t.setDaemon(true);
       clients.add(t);
     }
+    long cpu0 = processCpuNanos();
+    long wall0 = System.nanoTime();
     clients.forEach(Thread::start);
     try {
       return measure(concurrency, 0, recorder, errors, null);
     } finally {
+      long cpuNanos = processCpuNanos() - cpu0;
+      long wallNanos = System.nanoTime() - wall0;
       running.set(false);
       long deadline = System.nanoTime() + plan.drainTimeout().toNanos();
       int stuck = 0;
@@ -157,14 +166,61 @@ final class LoadRunner {
         warnings.add("concurrency " + concurrency + ": " + stuck + " requests still running after the drain timeout ("
             + Durations.format(plan.drainTimeout()) + ")");
       }
-      long busyNanos = busy.sum();
-      long preparingNanos = preparing.sum();
-      if (busyNanos > 0 && preparingNanos * 100 > busyNanos * GENERATION_WARNING_PERCENT) {
-        warnings.add(String.format(java.util.Locale.ROOT, "concurrency %d: the clients spent %.0f%% of their time"
-            + " generating and preparing requests: the tool, not the target, may be the bottleneck", concurrency,
-            100.0 * preparingNanos / busyNanos));
-      }
+      warnings.addAll(selfCheck("concurrency " + concurrency, busy.sum(), preparing.sum(), calling.sum(), cpuNanos,
+          wallNanos, Runtime.getRuntime().availableProcessors(), target.remote()));
     }
+  }
+
+  /**
+   * The tool's check on itself after a closed-loop level: whether it, rather than the target, may have limited
+   * the throughput. Flags a level whose clients spent more than {@value #GENERATION_WARNING_PERCENT}% of their
+   * time generating and preparing requests, or more than that share outside the calls on their own bookkeeping
+   * (recording latencies, counting; with a fast target on few CPUs, that is CPU taken from it), and, with a
+   * remote target (this process is the tool alone), a process that used at least
+   * {@value #CLIENT_CPU_WARNING_PERCENT}% of the machine's CPUs.
+   *
+   * @param level the level's name in the warning
+   * @param busyNanos the clients' summed time in the loop
+   * @param preparingNanos of which generating and preparing requests
+   * @param callingNanos of which inside the calls
+   * @param cpuNanos the process's CPU time over the level
+   * @param wallNanos the level's wall time
+   * @param cpus the CPUs available
+   * @param remote whether the target runs in another process
+   * @return the warnings, empty when the tool kept out of the way
+   */
+  static List<String> selfCheck(String level, long busyNanos, long preparingNanos, long callingNanos, long cpuNanos,
+      long wallNanos, int cpus, boolean remote) {
+    List<String> out = new ArrayList<>(0);
+    if (remote && cpuNanos > 0 && wallNanos > 0 && cpus > 0
+        && cpuNanos * 100 >= (double) wallNanos * cpus * CLIENT_CPU_WARNING_PERCENT) {
+      out.add(String.format(java.util.Locale.ROOT, "%s: the tool used %.0f%% of the machine's %d CPUs: its clients,"
+          + " not the service, may be the bottleneck (run it on another machine)", level,
+          100.0 * cpuNanos / ((double) wallNanos * cpus), cpus));
+    }
+    if (busyNanos <= 0) {
+      return out;
+    }
+    if (preparingNanos * 100 > busyNanos * GENERATION_WARNING_PERCENT) {
+      out.add(String.format(java.util.Locale.ROOT, "%s: the clients spent %.0f%% of their time"
+          + " generating and preparing requests: the tool, not the target, may be the bottleneck", level,
+          100.0 * preparingNanos / busyNanos));
+    }
+    long bookkeeping = busyNanos - preparingNanos - callingNanos;
+    if (bookkeeping * 100 > busyNanos * GENERATION_WARNING_PERCENT) {
+      out.add(String.format(java.util.Locale.ROOT, "%s: the clients spent %.0f%% of their time outside the calls on"
+          + " their own bookkeeping (recording latencies): the tool, not the target, may be the bottleneck", level,
+          100.0 * bookkeeping / busyNanos));
+    }
+    return out;
+  }
+
+  private static long processCpuNanos() {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean) {
+      return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
+    }
+    return -1;
   }
 
   /**
@@ -201,10 +257,16 @@ final class LoadRunner {
     Recorder recorder = new Recorder(3);
     ErrorCounter errors = new ErrorCounter();
     Sender sender = new Sender(arrival, new ArrivalSchedule(arrival, rate, plan.seed()), recorder, errors);
+    long cpu0 = processCpuNanos();
+    long wall0 = System.nanoTime();
     sender.start();
     try {
       return measure(0, rate, recorder, errors, sender);
     } finally {
+      // the open loop's request threads prepare their next request off the clock and time only the call; what is
+      // left to check is the tool's CPU against a remote service
+      warnings.addAll(selfCheck("rate " + Units.compact(rate) + "/s", 0, 0, 0, processCpuNanos() - cpu0,
+          System.nanoTime() - wall0, Runtime.getRuntime().availableProcessors(), target.remote()));
       if (!sender.finished) {
         // measure() failed before finishing the measured period: stop at once
         sender.stop();

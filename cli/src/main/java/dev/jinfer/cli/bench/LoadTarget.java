@@ -45,6 +45,16 @@ interface LoadTarget extends AutoCloseable {
     return false;
   }
 
+  /**
+   * Whether the target runs in another process (a service), so that this process's CPU is the tool's alone and a
+   * process using every CPU means the tool, not the target, is saturated.
+   *
+   * @return true for a remote service, false for a predictor in this process
+   */
+  default boolean remote() {
+    return false;
+  }
+
   /** Clears state that would carry from one level to the next (the cache), so each level starts cold. */
   default void resetBetweenLevels() {}
 

@@ -281,4 +281,26 @@ class LoadRunnerTest {
     assertThat(runner.warnings()).singleElement().asString()
         .contains("concurrency 1: the clients spent").contains("generating and preparing requests");
   }
+
+  @Test
+  void selfCheck_flagsTheToolWhenItsOwnWorkOrCpuMayLimitTheRun() {
+    long second = Duration.ofSeconds(1).toNanos();
+    // 1% preparing, 2% bookkeeping, a remote target using 50% of 2 CPUs: the tool kept out of the way
+    assertThat(LoadRunner.selfCheck("concurrency 4", 100 * second, second, 97 * second, second, second, 2, true))
+        .isEmpty();
+    // 10% of the clients' time outside the calls on bookkeeping
+    assertThat(LoadRunner.selfCheck("concurrency 4", 100 * second, 0, 90 * second, 0, second, 2, false))
+        .singleElement().asString().contains("concurrency 4: the clients spent 10% of their time outside the calls");
+    // 6% preparing
+    assertThat(LoadRunner.selfCheck("concurrency 4", 100 * second, 6 * second, 94 * second, 0, second, 2, false))
+        .singleElement().asString().contains("6% of their time generating and preparing requests");
+    // the tool's process used 1.9 of 2 CPUs: flagged for a service, not for a predictor in the same process
+    assertThat(LoadRunner.selfCheck("rate 1k/s", 100 * second, 0, 100 * second, 19 * second / 10, second, 2, true))
+        .singleElement().asString().contains("rate 1k/s: the tool used 95% of the machine's 2 CPUs");
+    assertThat(LoadRunner.selfCheck("rate 1k/s", 100 * second, 0, 100 * second, 19 * second / 10, second, 2, false))
+        .isEmpty();
+    assertThat(LoadRunner.selfCheck("concurrency 1", 0, 0, 0, 0, second, 2, true)).isEmpty();
+    // the open loop passes no client times: only the CPU check applies
+    assertThat(LoadRunner.selfCheck("rate 1k/s", 0, 0, 0, 19 * second / 10, second, 2, true)).hasSize(1);
+  }
 }
