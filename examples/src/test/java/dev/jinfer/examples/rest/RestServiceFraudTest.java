@@ -112,7 +112,11 @@ class RestServiceFraudTest {
     assertThat(m.get("name").asText()).isEqualTo("fraud");
     assertThat(m.get("version").asText()).isEqualTo("1");
     assertThat(m.get("ready").asBoolean()).isTrue();
-    assertThat(m.get("versions").toString()).isEqualTo("[{\"version\":\"1\",\"state\":\"READY\"}]");
+    assertThat(m.get("versions")).hasSize(1);
+    JsonNode v = m.get("versions").get(0);
+    assertThat(v.get("version").asText()).isEqualTo("1");
+    assertThat(v.get("state").asText()).isEqualTo("READY");
+    assertThat(v.get("source").asText()).isEqualTo(repository.resolve("fraud").resolve("1").toString());
     assertThat(m.get("inputs").toString()).isEqualTo("[{\"name\":\"features\",\"dtype\":\"FLOAT32\",\"shape\":[-1,32]}]");
     assertThat(m.get("outputs").toString()).isEqualTo("[{\"name\":\"probabilities\",\"dtype\":\"FLOAT32\",\"shape\":[-1,2]}]");
     assertThat(json(rest.get("/v1/models/fraud/versions/1")).get("inputs")).isEqualTo(m.get("inputs"));
