@@ -16,10 +16,15 @@ import java.util.stream.Collectors;
 public final class ModelSignature {
   private final Map<String, TensorSpec> inputs;
   private final Map<String, TensorSpec> outputs;
+  /** {@link #inputs} and {@link #outputs} as lists, made once: every request reads them, and a copy per call cost an array. */
+  private final List<TensorSpec> inputList;
+  private final List<TensorSpec> outputList;
 
   private ModelSignature(Map<String, TensorSpec> inputs, Map<String, TensorSpec> outputs) {
     this.inputs = inputs;
     this.outputs = outputs;
+    this.inputList = List.copyOf(inputs.values());
+    this.outputList = List.copyOf(outputs.values());
   }
 
   /**
@@ -53,7 +58,7 @@ public final class ModelSignature {
    * @return an unmodifiable list
    */
   public List<TensorSpec> inputs() {
-    return List.copyOf(inputs.values());
+    return inputList;
   }
 
   /**
@@ -62,7 +67,7 @@ public final class ModelSignature {
    * @return an unmodifiable list
    */
   public List<TensorSpec> outputs() {
-    return List.copyOf(outputs.values());
+    return outputList;
   }
 
   /**
@@ -169,8 +174,8 @@ public final class ModelSignature {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ModelSignature && List.copyOf(inputs.values()).equals(List.copyOf(((ModelSignature) o).inputs.values()))
-        && List.copyOf(outputs.values()).equals(List.copyOf(((ModelSignature) o).outputs.values()));
+    return o instanceof ModelSignature && inputList.equals(((ModelSignature) o).inputList)
+        && outputList.equals(((ModelSignature) o).outputList);
   }
 
   @Override

@@ -30,29 +30,69 @@ import org.jspecify.annotations.Nullable;
  * answer {@code null}, and the caller parses the body again with the tree-based {@link TensorJson} or
  * {@link OipJson}, whose answer (the tensors, or the 400 naming the tensor and what was expected) is the
  * contract. So a request gets the same tensors, or the same error, either way; only the common case is
- * cheaper. Stateless and thread-safe (a parser per call).
+ * cheaper. Thread-safe (a parser per call); the numbers a body holds are read into an array of the calling
+ * thread that the thread's next parse reuses, so {@code toRequest} must run on the thread that read the body,
+ * before it reads another (as {@link RestHandler} does).
  */
 final class JsonFastPath {
   private JsonFastPath() {}
 
-  /** A tensor as the body gave it, before the model's signature is known. */
+  /**
+   * The numbers of one parse, all tensors one after another: one array per thread, reused by every request the
+   * thread reads, so that a request's values cost no array until its tensor is made. Not thread-safe: one per thread.
+   */
+  private static final class Scratch {
+    double[] values = new double[256];
+    int size;
+
+    void add(double v) {
+      if (size == values.length) {
+        values = Arrays.copyOf(values, size * 2);
+      }
+      values[size++] = v;
+    }
+  }
+
+  private static final float[] NO_FLOATS = new float[0];
+  private static final double[] NO_DOUBLES = new double[0];
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+  /** The thread's scratch, emptied for a new parse (whose values then live there until the thread's next parse). */
+  private static Scratch scratch() {
+    Scratch s = SCRATCH.get();
+    s.size = 0;
+    return s;
+  }
+
+  /** A tensor as the body gave it, before the model's signature is known: its values are a run of the scratch. */
   private static final class Raw {
-    final String name;
+    String name;
     /** the {@code dtype} ({@code /v1}, may be null) or {@code datatype} ({@code /v2}) as given */
     @Nullable String type;
     long @Nullable [] shape;
-    double[] values = new double[64];
-    int count;
+    final Scratch scratch;
+    /** where the values start in {@link #scratch}; the tensors of a body never interleave their values */
+    final int start;
+    /** where the values end in {@link #scratch}, once {@link #end} is called; -1 while they are being read */
+    private int end = -1;
 
-    Raw(String name) {
+    Raw(String name, Scratch scratch) {
       this.name = name;
+      this.scratch = scratch;
+      this.start = scratch.size;
     }
 
     void add(double v) {
-      if (count == values.length) {
-        values = Arrays.copyOf(values, count * 2);
-      }
-      values[count++] = v;
+      scratch.add(v);
+    }
+
+    /** The values are all read: the next tensor's go after them. */
+    void end() {
+      end = scratch.size;
+    }
+
+    int count() {
+      return (end < 0 ? scratch.size : end) - start;
     }
   }
 
@@ -159,6 +199,7 @@ final class JsonFastPath {
     if (!body.hasArray()) {
       return null;
     }
+    Scratch scratch = scratch();
     try (JsonParser p = factory.createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes())) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
@@ -174,12 +215,12 @@ final class JsonFastPath {
         String field = p.currentName();
         JsonToken v = p.nextToken();
         if (field.equals("features") && features == null && v == JsonToken.START_ARRAY) {
-          features = features(p);
+          features = features(p, scratch);
           if (features == null) {
             return null;
           }
         } else if (field.equals("inputs") && inputs == null && v == JsonToken.START_OBJECT) {
-          inputs = v1Inputs(p);
+          inputs = v1Inputs(p, scratch);
           if (inputs == null) {
             return null;
           }
@@ -205,8 +246,8 @@ final class JsonFastPath {
   }
 
   /** {@code [n, n, ...]} (one row) or {@code [[..], [..]]} (rows of one width); the parser is at the array. */
-  private static @Nullable Raw features(JsonParser p) throws IOException {
-    Raw r = new Raw("features");
+  private static @Nullable Raw features(JsonParser p, Scratch scratch) throws IOException {
+    Raw r = new Raw("features", scratch);
     JsonToken t = p.nextToken();
     if (isNumber(t)) {
       do {
@@ -216,17 +257,18 @@ final class JsonFastPath {
       if (t != JsonToken.END_ARRAY) {
         return null;
       }
-      r.shape = new long[] {1, r.count};
+      r.end();
+      r.shape = new long[] {1, r.count()};
       return r;
     }
     int rows = 0;
     int width = -1;
     for (; t == JsonToken.START_ARRAY; t = p.nextToken()) {
-      int before = r.count;
+      int before = r.count();
       for (t = p.nextToken(); isNumber(t); t = p.nextToken()) {
         r.add(p.getDoubleValue());
       }
-      int w = r.count - before;
+      int w = r.count() - before;
       if (t != JsonToken.END_ARRAY || w == 0 || (width >= 0 && w != width)) {
         return null;
       }
@@ -236,12 +278,13 @@ final class JsonFastPath {
     if (t != JsonToken.END_ARRAY || rows == 0) {
       return null;
     }
+    r.end();
     r.shape = new long[] {rows, width};
     return r;
   }
 
   /** {@code {"name": {"dtype", "shape", "data"}, ...}}; the parser is at the object. */
-  private static @Nullable List<Raw> v1Inputs(JsonParser p) throws IOException {
+  private static @Nullable List<Raw> v1Inputs(JsonParser p, Scratch scratch) throws IOException {
     List<Raw> list = new ArrayList<>(2);
     for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
       if (t != JsonToken.FIELD_NAME) {
@@ -256,7 +299,7 @@ final class JsonFastPath {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
       }
-      Raw r = new Raw(name);
+      Raw r = new Raw(name, scratch);
       boolean dtypeSeen = false;
       boolean dataSeen = false;
       for (JsonToken f = p.nextToken(); f != JsonToken.END_OBJECT; f = p.nextToken()) {
@@ -314,6 +357,7 @@ final class JsonFastPath {
     if (!body.hasArray()) {
       return null;
     }
+    Scratch scratch = scratch();
     try (JsonParser p = factory.createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes())) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
@@ -333,7 +377,7 @@ final class JsonFastPath {
           idSeen = true;
           id = v == JsonToken.VALUE_NULL ? null : p.getText();
         } else if (field.equals("inputs") && inputs == null && v == JsonToken.START_ARRAY) {
-          inputs = v2Inputs(p);
+          inputs = v2Inputs(p, scratch);
           if (inputs == null) {
             return null;
           }
@@ -356,16 +400,14 @@ final class JsonFastPath {
   }
 
   /** {@code [{"name", "shape", "datatype", "data"}, ...]}; the parser is at the array. */
-  private static @Nullable List<Raw> v2Inputs(JsonParser p) throws IOException {
+  private static @Nullable List<Raw> v2Inputs(JsonParser p, Scratch scratch) throws IOException {
     List<Raw> list = new ArrayList<>(2);
     for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
       if (t != JsonToken.START_OBJECT) {
         return null;
       }
       String name = null;
-      String datatype = null;
-      long[] shape = null;
-      Raw r = new Raw("");
+      Raw r = new Raw("", scratch);
       boolean dataSeen = false;
       for (JsonToken f = p.nextToken(); f != JsonToken.END_OBJECT; f = p.nextToken()) {
         if (f != JsonToken.FIELD_NAME) {
@@ -375,11 +417,11 @@ final class JsonFastPath {
         JsonToken v = p.nextToken();
         if (field.equals("name") && name == null && v == JsonToken.VALUE_STRING) {
           name = p.getText();
-        } else if (field.equals("datatype") && datatype == null && v == JsonToken.VALUE_STRING) {
-          datatype = p.getText();
-        } else if (field.equals("shape") && shape == null && v == JsonToken.START_ARRAY) {
-          shape = shape(p);
-          if (shape == null) {
+        } else if (field.equals("datatype") && r.type == null && v == JsonToken.VALUE_STRING) {
+          r.type = p.getText();
+        } else if (field.equals("shape") && r.shape == null && v == JsonToken.START_ARRAY) {
+          r.shape = shape(p);
+          if (r.shape == null) {
             return null;
           }
         } else if (field.equals("data") && !dataSeen && v == JsonToken.START_ARRAY) {
@@ -391,7 +433,7 @@ final class JsonFastPath {
           return null;
         }
       }
-      if (name == null || datatype == null || shape == null || !dataSeen) {
+      if (name == null || r.type == null || r.shape == null || !dataSeen) {
         return null;
       }
       for (Raw other : list) {
@@ -399,12 +441,8 @@ final class JsonFastPath {
           return null;
         }
       }
-      Raw named = new Raw(name);
-      named.type = datatype;
-      named.shape = shape;
-      named.values = r.values;
-      named.count = r.count;
-      list.add(named);
+      r.name = name;
+      list.add(r);
     }
     return list;
   }
@@ -464,6 +502,7 @@ final class JsonFastPath {
         return false;
       }
     }
+    r.end();
     return true;
   }
 
@@ -500,31 +539,26 @@ final class JsonFastPath {
       }
       count *= d;
     }
-    if (count != r.count) {
+    int n = r.count();
+    if (count != n || !(dtype == DType.FLOAT32 || dtype == DType.FLOAT64)) {
       return null;
     }
-    double[] v = r.values;
-    int n = r.count;
-    if (dtype == DType.FLOAT32) {
-      float[] a = new float[n];
-      for (int i = 0; i < n; i++) {
-        float f = (float) v[i];
-        if (!Float.isFinite(f)) {
-          return null;
-        }
-        a[i] = f;
+    // one loop for both dtypes: the values narrowed to the dtype (FLOAT32 rounds to float), each finite in it
+    boolean single = dtype == DType.FLOAT32;
+    double[] v = r.scratch.values;
+    float[] floats = single ? new float[n] : NO_FLOATS;
+    double[] doubles = single ? NO_DOUBLES : new double[n];
+    for (int i = 0, at = r.start; i < n; i++, at++) {
+      double d = single ? (float) v[at] : v[at];
+      if (!Double.isFinite(d)) {
+        return null; // beyond the dtype's finite range (a float overflows to infinity at 3.4e38)
       }
-      return Tensor.ofFloats(a, shape);
-    }
-    if (dtype == DType.FLOAT64) {
-      double[] a = Arrays.copyOf(v, n);
-      for (double d : a) {
-        if (!Double.isFinite(d)) {
-          return null;
-        }
+      if (single) {
+        floats[i] = (float) d;
+      } else {
+        doubles[i] = d;
       }
-      return Tensor.ofDoubles(a, shape);
     }
-    return null;
+    return single ? Tensor.ofFloats(floats, shape) : Tensor.ofDoubles(doubles, shape);
   }
 }
