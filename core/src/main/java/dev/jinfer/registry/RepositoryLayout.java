@@ -24,7 +24,7 @@ import org.jspecify.annotations.Nullable;
  * thread-safe; it reads the file system on every call.
  */
 final class RepositoryLayout {
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+  // a model name: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} without "..", checked by hand in isName
   private static final Pattern VERSION = Pattern.compile("[0-9]{1,18}");
   private static final Pattern ALIAS = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,63}");
   /** The file whose presence makes a version directory itself the artifact (TF Serving's layout). */
@@ -113,7 +113,18 @@ final class RepositoryLayout {
    * @return whether it is a valid one
    */
   public static boolean isName(@Nullable String name) {
-    return name != null && NAME.matcher(name).matches() && !name.contains("..");
+    // by hand, as NAME says: every request names its model, and a regex Matcher costs two arrays per call
+    if (name == null || name.isEmpty() || name.length() > 128 || name.contains("..")) {
+      return false;
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      boolean word = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_';
+      if (!word && (i == 0 || c != '.' && c != '-')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -28,13 +28,15 @@ enum OipDatatype {
 
   private final @Nullable DType dtype;
 
+  private static final OipDatatype[] ALL = values();
+
   OipDatatype(@Nullable DType dtype) {
     this.dtype = dtype;
   }
 
   /** @return the protocol name of a jinfer dtype (every jinfer dtype has one) */
   static OipDatatype of(DType dtype) {
-    for (OipDatatype d : values()) {
+    for (OipDatatype d : ALL) { // values() would copy the array on every request
       if (d.dtype == dtype) {
         return d;
       }
