@@ -69,6 +69,6 @@ final class BatchCounters {
     return new BatchingStats(queuedRequests, queuedRows, accepted.sum(), rejected.sum(), expired.sum(),
         shedOnAdmission.sum() + runner.shed.sum(), cancelled + cancelledOnClose.sum(), runner.calls.sum(),
         runner.splits.sum(), t.maxRows(), Duration.ofNanos(t.windowNanos()), t.cost().fixedNanos(),
-        t.cost().perRowNanos(), t.directAt(state.ticker.read()));
+        t.cost().perRowNanos(), state.arbiter != null && state.arbiter.verdict());
   }
 }

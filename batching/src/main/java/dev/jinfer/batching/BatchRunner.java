@@ -142,8 +142,7 @@ final class BatchRunner {
       calls.increment();
       metrics.batch(rows, nanos);
       int batchRows = rows;
-      long end = start + nanos;
-      tuning.updateAndGet(t -> tuner.observe(t, batchRows, nanos, end));
+      tuning.updateAndGet(t -> tuner.observe(t, batchRows, nanos));
       results = requests.size() == 1 ? List.of(out) : split(out, requests, rows, outputs);
     } catch (Throwable e) {
       fail(requests, outputs, e);

@@ -3,9 +3,11 @@ package dev.jinfer.batching;
 import dev.jinfer.ModelId;
 import dev.jinfer.Ticker;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What admission, the workers and close share: the lock, the {@link BatchQueue} it guards, the lifecycle
@@ -24,6 +26,19 @@ final class BatcherState {
   final BatchTuner tuner;
   /** The limits in force; the runner swaps them as it measures the engine. */
   final AtomicReference<BatchTuner.Tuning> tuning;
+  /**
+   * Adaptive mode with its own threads: whether blocking callers queue or call the delegate directly,
+   * decided by measuring both ({@link ModeArbiter}); null otherwise.
+   */
+  final @Nullable ModeArbiter arbiter;
+
+  /**
+   * False from the moment close starts (with {@link #lifecycle} leaving RUNNING): read without the lock by
+   * callers about to call the delegate directly (adaptive mode, batching off).
+   */
+  volatile boolean accepting = true;
+  /** Calls of the delegate running directly on their callers' threads (adaptive mode, batching off). */
+  final AtomicInteger directCalls = new AtomicInteger();
 
   final ReentrantLock lock = new ReentrantLock();
   final Condition workAvailable = lock.newCondition();
@@ -47,6 +62,33 @@ final class BatcherState {
         config.latencyTargetNanos());
     this.tuning = new AtomicReference<>(tuner.initial());
     this.queue = new BatchQueue(maxQueueSize);
+    this.arbiter = tuner.adaptive() && !config.manual() ? new ModeArbiter(ticker.read()) : null;
+  }
+
+  /**
+   * Registers a direct call of the delegate, unless close has started.
+   *
+   * @return whether the call may run; if so, {@link #endDirect()} must follow it
+   */
+  boolean beginDirect() {
+    directCalls.incrementAndGet();
+    if (accepting) {
+      return true; // close sets accepting before it reads directCalls: it will wait for this call
+    }
+    endDirect();
+    return false;
+  }
+
+  /** Ends a direct call; the last one to end while close waits for them wakes it. */
+  void endDirect() {
+    if (directCalls.decrementAndGet() == 0 && !accepting) {
+      lock.lock();
+      try {
+        workersExited.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
   }
 
   /** Holds the lock. Wakes one sleeping worker if the queue now has work before they would wake. */

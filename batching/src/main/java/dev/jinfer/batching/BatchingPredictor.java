@@ -2,6 +2,7 @@ package dev.jinfer.batching;
 
 import dev.jinfer.BackendException;
 import dev.jinfer.CallOptions;
+import dev.jinfer.CancelledException;
 import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.ForwardingPredictor;
@@ -18,7 +19,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -83,6 +83,13 @@ import org.jspecify.annotations.Nullable;
  * fails at once with {@link DeadlineExceededException} when it is submitted, and a queued request whose
  * batch is predicted to end after its deadline is dropped before the batch runs. See {@link #stats()} for
  * the limit in force and the fitted costs.
+ *
+ * <p>Adaptive mode also turns batching off for callers blocked in the sync {@code predict} when it does not pay
+ * them (a model whose call is cheaper than a caller's park and wake-up), and on again when it does: it measures
+ * the sync calls completed per second in short alternating epochs of both modes, batched and direct (the
+ * delegate called on the caller's own thread), and switches only when the other mode wins clearly in every
+ * pair of epochs, re-probing every 1-30 s ({@link BatchingStats#direct()} is the verdict in force; the module
+ * README has the details). Async callers always queue; {@link #close()} waits for the direct calls running.
  *
  * <h2>Threads and close</h2>
  * The batcher starts {@code workers} platform daemon threads named {@code jinfer-batcher-<model>-<n>}
@@ -265,8 +272,8 @@ public final class BatchingPredictor extends ForwardingPredictor {
    * @throws OverloadedException if the queue is full
    * @throws ModelClosedException if the batcher is closed, or closed before the request ran
    * @throws IllegalStateException if called on one of its own threads (which would wait for itself)
-   * @throws CancellationException if the calling thread is interrupted while waiting (the request is
-   *     cancelled and the interrupt flag kept)
+   * @throws CancelledException if the calling thread is interrupted while waiting (the request is
+   *     cancelled and the interrupt flag kept; {@code ErrorCode.CANCELLED}, not an engine failure)
    * @throws dev.jinfer.InferenceException for the delegate's own failures, as the delegate threw them
    */
   @Override
@@ -275,6 +282,29 @@ public final class BatchingPredictor extends ForwardingPredictor {
       throw new InvalidInputException("options: expected CallOptions but got null");
     }
     requireCallerThread();
+    ModeArbiter arbiter = state.arbiter;
+    if (arbiter == null) {
+      return predictQueued(inputs, outputNames, options);
+    }
+    NamedTensors out = arbiter.directAt(state.ticker.read()) ? predictDirect(inputs, outputNames, options)
+        : predictQueued(inputs, outputNames, options);
+    arbiter.completed.increment();
+    return out;
+  }
+
+  // adaptive mode, batching off: the delegate runs on the caller's thread; close waits for such calls
+  private NamedTensors predictDirect(NamedTensors inputs, List<String> outputNames, CallOptions options) {
+    if (!state.beginDirect()) {
+      throw new ModelClosedException("BatchingPredictor for model " + state.id + " is closed");
+    }
+    try {
+      return delegate().predict(inputs, outputNames, options);
+    } finally {
+      state.endDirect();
+    }
+  }
+
+  private NamedTensors predictQueued(NamedTensors inputs, List<String> outputNames, CallOptions options) {
     Deadline deadline = options.deadlineOrNull();
     boolean mayLead = !workers.manual();
     if (deadline == null) {
@@ -289,7 +319,7 @@ public final class BatchingPredictor extends ForwardingPredictor {
       } catch (ExecutionException e) {
         throw rethrowable(e.getCause());
       } catch (InterruptedException e) {
-        throw interrupted(f);
+        throw interrupted(f, e);
       }
     }
     long remaining = deadline.remainingNanos();
@@ -316,7 +346,7 @@ public final class BatchingPredictor extends ForwardingPredictor {
     } catch (ExecutionException e) {
       throw rethrowable(e.getCause());
     } catch (InterruptedException e) {
-      throw interrupted(f);
+      throw interrupted(f, e);
     }
   }
 
@@ -358,6 +388,11 @@ public final class BatchingPredictor extends ForwardingPredictor {
     drain.close();
   }
 
+  /** @return adaptive mode's batched/direct arbiter, null in fixed mode and with manual dispatch (for tests) */
+  @Nullable ModeArbiter modeArbiter() {
+    return state.arbiter;
+  }
+
   /** @return whether {@link #close()} has been called */
   public boolean isClosed() {
     return state.isClosed();
@@ -376,10 +411,11 @@ public final class BatchingPredictor extends ForwardingPredictor {
     }
   }
 
-  private CancellationException interrupted(CompletableFuture<?> f) {
+  private CancelledException interrupted(CompletableFuture<?> f, InterruptedException e) {
     f.cancel(false);
     Thread.currentThread().interrupt();
-    return new CancellationException("model " + modelId() + ": interrupted while waiting for a batched prediction");
+    return new CancelledException("model " + modelId() + ": interrupted while waiting for a batched prediction; the"
+        + " request was withdrawn if still queued", e);
   }
 
   private RuntimeException rethrowable(Throwable cause) {

@@ -20,9 +20,10 @@ import java.time.Duration;
  * @param batchWindow the batch window now in force
  * @param fixedCostNanos the fitted fixed cost of an engine call, in nanoseconds
  * @param perRowCostNanos the fitted cost of one more row, in nanoseconds
- * @param direct adaptive mode's verdict, from the fitted costs, that batching does not pay for callers blocked
- *     on platform threads (the shared fixed cost of an engine call is below a hand-off; see the module README).
- *     (false while a probe re-measures, every 100 ms). Advisory: the batcher reports it and does not act on it
+ * @param direct adaptive mode's verdict that batching does not pay for callers blocked in the sync
+ *     {@code predict}, who then call the delegate directly on their own threads: decided by measuring the calls
+ *     completed per second in short alternating epochs of both modes (see the module README); always false in
+ *     fixed mode and with manual dispatch
  */
 public record BatchingStats(
     int queuedRequests,

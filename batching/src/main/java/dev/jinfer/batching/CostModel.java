@@ -77,18 +77,6 @@ final class CostModel {
         samples + 1);
   }
 
-  /**
-   * @return the weighted variance of the batch sizes seen, in rows squared: below a few rows squared the
-   *     fit cannot tell the fixed cost from the per-row cost and leans on the proportional model
-   */
-  double rowVariance() {
-    if (sw <= 0) {
-      return 0;
-    }
-    double mean = sn / sw;
-    return Math.max(0, snn / sw - mean * mean);
-  }
-
   /** @return the batches observed */
   long samples() {
     return samples;

@@ -35,6 +35,7 @@ final class Drain {
     try {
       if (state.lifecycle == BatcherState.Lifecycle.RUNNING) {
         state.lifecycle = BatcherState.Lifecycle.DRAINING;
+        state.accepting = false;
         state.drainDeadline = PendingRequest.saturatedAdd(state.ticker.read(), drainTimeoutNanos);
         state.workAvailable.signalAll();
       }
@@ -53,6 +54,7 @@ final class Drain {
         interrupted |= joinUninterruptibly(t);
       }
     }
+    interrupted |= awaitDirectCalls();
     state.lock.lock();
     try {
       if (state.lifecycle != BatcherState.Lifecycle.TERMINATED) {
@@ -66,6 +68,24 @@ final class Drain {
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** Waits for the calls running directly on their callers' threads (adaptive mode, batching off) to end. */
+  private boolean awaitDirectCalls() {
+    boolean interrupted = false;
+    state.lock.lock();
+    try {
+      while (state.directCalls.get() > 0) {
+        try {
+          state.workersExited.await();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      state.lock.unlock();
+    }
+    return interrupted;
   }
 
   /** Waits for the workers to drain the queue, cancelling what is left at the drain deadline. */

@@ -376,4 +376,98 @@ class BatchingPredictorConcurrencyTest {
     Waits.until(() -> batcherThreads().isEmpty());
     p.close();
   }
+
+  private BatchingPredictor adaptiveOnFakeClock(FakeTicker ticker) {
+    return BatchingPredictor.newBuilder(fake).latencyTarget(Duration.ofMillis(5)).maxBatchSize(32).workers(2)
+        .ticker(ticker).build();
+  }
+
+  @Test
+  void adaptive_switchingBetweenBatchedAndDirect_losesNoRequestAndMixesNoRows() throws Exception {
+    fake.recordInputs = false;
+    FakeTicker ticker = new FakeTicker();
+    BatchingPredictor p = adaptiveOnFakeClock(ticker);
+    ModeArbiter arbiter = p.modeArbiter();
+    assertThat(arbiter).isNotNull();
+    int callers = 16;
+    int perCaller = 3_000;
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    AtomicInteger directSeen = new AtomicInteger();
+    AtomicInteger batchedSeen = new AtomicInteger();
+    List<Thread> threads = new ArrayList<>();
+    for (int c = 0; c < callers; c++) {
+      int caller = c;
+      Thread t = new Thread(() -> {
+        try {
+          for (int i = 0; i < perCaller; i++) {
+            ticker.advance(Duration.ofNanos(500_000)); // time moves with the calls: trials run and switch modes
+            (arbiter.directNow() ? directSeen : batchedSeen).incrementAndGet();
+            float value = caller * 100_000 + i * 3;
+            int rows = 1 + i % 2;
+            check(p.predict(request(value, rows, 3), List.of()), value, rows, 3);
+          }
+        } catch (Throwable e) {
+          failure.compareAndSet(null, e);
+        }
+      });
+      threads.add(t);
+      t.start();
+    }
+    for (Thread t : threads) {
+      t.join(60_000);
+      assertThat(t.isAlive()).as("caller stranded").isFalse();
+    }
+    assertThat(failure.get()).isNull();
+    assertThat(arbiter.trials()).as("trials run while the callers ran").isGreaterThanOrEqualTo(2);
+    assertThat(directSeen.get()).isPositive();
+    assertThat(batchedSeen.get()).isPositive();
+    assertThat(arbiter.completed.sum()).isEqualTo((long) callers * perCaller);
+    assertThat(p.stats().queuedRequests()).isZero();
+    p.close();
+  }
+
+  @Test
+  void adaptive_closeDuringADirectEpoch_failsLaterCallsAsClosed_andWaitsForTheDirectCallsRunning() throws Exception {
+    fake.recordInputs = false;
+    FakeTicker ticker = new FakeTicker();
+    BatchingPredictor p = adaptiveOnFakeClock(ticker);
+    ModeArbiter arbiter = p.modeArbiter();
+    assertThat(arbiter).isNotNull();
+    int callers = 8;
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    AtomicInteger closedSeen = new AtomicInteger();
+    AtomicInteger completed = new AtomicInteger();
+    List<Thread> threads = new ArrayList<>();
+    for (int c = 0; c < callers; c++) {
+      int caller = c;
+      Thread t = new Thread(() -> {
+        try {
+          for (int i = 0; ; i++) {
+            ticker.advance(Duration.ofNanos(200_000));
+            float value = caller * 1_000_000 + i * 2;
+            check(p.predict(request(value, 1, 2), List.of()), value, 1, 2);
+            completed.incrementAndGet();
+          }
+        } catch (ModelClosedException e) {
+          closedSeen.incrementAndGet();
+        } catch (Throwable e) {
+          failure.compareAndSet(null, e);
+        }
+      });
+      threads.add(t);
+      t.start();
+    }
+    Waits.until(() -> arbiter.inTrial() && arbiter.directNow() || failure.get() != null);
+    p.close();
+    int callsAtClose = fake.calls.get();
+    for (Thread t : threads) {
+      t.join(30_000);
+      assertThat(t.isAlive()).as("caller stranded").isFalse();
+    }
+    assertThat(failure.get()).isNull();
+    assertThat(closedSeen.get()).as("every caller ends on the closed batcher").isEqualTo(callers);
+    assertThat(fake.calls.get()).as("no engine call after close returned").isEqualTo(callsAtClose);
+    assertThat(completed.get()).isPositive();
+    assertThat(p.stats().queuedRequests()).isZero();
+  }
 }

@@ -237,6 +237,10 @@ public final class BatchingLoadBenchmark {
               Result r = result(name, mode, callers, seconds, m, meanRows, computeMs, bound);
               results.add(r);
               print(r);
+              if (mode.equals("adaptive")) {
+                System.out.println("  adaptive verdict at the end: " + (((BatchingPredictor) p).stats().direct()
+                    ? "direct (batching off for blocking callers)" : "batched"));
+              }
             } finally {
               p.close();
             }

@@ -1,11 +1,13 @@
 package dev.jinfer.cache;
 
 import dev.jinfer.CallOptions;
+import dev.jinfer.CancelledException;
 import dev.jinfer.Deadline;
 import dev.jinfer.DeadlineExceededException;
 import dev.jinfer.ModelId;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Ticker;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentMap;
@@ -66,7 +68,7 @@ final class SingleFlight {
       CallOptions options) {
     Deadline deadline = options.deadlineOrNull();
     try {
-      return deadline == null || found.isDone() ? join(found) : await(found, deadline);
+      return found.isDone() ? join(found) : await(found, deadline);
     } catch (DeadlineExceededException e) {
       if (deadline != null && deadline.isExpired()) {
         throw e;
@@ -95,7 +97,7 @@ final class SingleFlight {
         counted = true;
       }
       try {
-        return deadline == null ? join(prior) : await(prior, deadline);
+        return await(prior, deadline);
       } catch (DeadlineExceededException e) {
         // a caller without a deadline retries once (the flight may have timed out inside the delegate, e.g.
         // a batcher's request timeout, and would again); one with a deadline retries while it has time
@@ -133,16 +135,19 @@ final class SingleFlight {
     return value;
   }
 
-  /** Waits for another caller's flight, at most until this caller's deadline; the flight itself goes on. */
-  private NamedTensors await(CompletableFuture<NamedTensors> f, Deadline deadline) {
+  /**
+   * Waits for another caller's flight, at most until this caller's deadline (if any); the flight itself goes
+   * on. Interruptible: a cancelled waiter leaves at once with a {@link CancelledException}.
+   */
+  private NamedTensors await(CompletableFuture<NamedTensors> f, @Nullable Deadline deadline) {
     try {
-      return f.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
+      return deadline == null ? f.get() : f.get(Math.max(0, deadline.remainingNanos()), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
-      throw DeadlineExceededException.lateResult(currentModel.get(), deadline);
+      throw DeadlineExceededException.lateResult(currentModel.get(), Objects.requireNonNull(deadline));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for an identical request of model "
-          + currentModel.get(), e);
+      throw new CancelledException("model " + currentModel.get() + ": cancelled (the calling thread was "
+          + "interrupted) while waiting for an identical request's result; that request goes on", e);
     } catch (LoadFailed e) {
       throw rethrow(e.getCause());
     } catch (ExecutionException e) {

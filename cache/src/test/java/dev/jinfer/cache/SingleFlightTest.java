@@ -3,6 +3,8 @@ package dev.jinfer.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jinfer.BackendException;
+import dev.jinfer.CancelledException;
+import dev.jinfer.ErrorCode;
 import dev.jinfer.NamedTensors;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,9 +14,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+@Timeout(60)
 class SingleFlightTest {
   private static final int THREADS = 16;
 
@@ -76,6 +82,48 @@ class SingleFlightTest {
       model.failure = null;
       assertThat(p.predict(FakeModel.input(1)).get("y").getFloat(0)).isEqualTo(3f);
       assertThat(model.calls).hasValue(2);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void anInterruptedWaiter_leavesAtOnceCancelled_andTheFlightGoesOn() throws Exception {
+    FakeModel model = new FakeModel();
+    model.release = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try (CachedPredictor p = CachedPredictor.of(model, 100)) {
+      Future<NamedTensors> leader = pool.submit(() -> p.predict(FakeModel.input(1)));
+      assertThat(model.entered.await(10, TimeUnit.SECONDS)).isTrue();
+      AtomicReference<Throwable> thrown = new AtomicReference<>();
+      AtomicBoolean flagKept = new AtomicBoolean();
+      // no deadline: the waiter would wait for the leader as long as it takes, unless interrupted
+      Thread waiter = new Thread(() -> {
+        try {
+          p.predict(FakeModel.input(1));
+        } catch (RuntimeException e) {
+          thrown.set(e);
+          flagKept.set(Thread.currentThread().isInterrupted());
+        }
+      });
+      waiter.start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (p.stats().hits() < 1 && System.nanoTime() < deadline) {
+        Thread.sleep(1);
+      }
+      assertThat(p.stats().hits()).as("the waiter joined the leader's flight").isEqualTo(1);
+      waiter.interrupt();
+      waiter.join(10_000);
+      assertThat(waiter.isAlive()).as("the interrupted waiter left while the leader still runs").isFalse();
+      assertThat(thrown.get()).isInstanceOf(CancelledException.class)
+          .hasMessageContaining("fake").hasMessageContaining("interrupted");
+      assertThat(((CancelledException) thrown.get()).code()).isEqualTo(ErrorCode.CANCELLED);
+      assertThat(flagKept).isTrue();
+      model.release.countDown();
+      assertThat(leader.get(10, TimeUnit.SECONDS).get("y").getFloat(0)).isEqualTo(3f);
+      model.release = null;
+      assertThat(p.predict(FakeModel.input(1)).get("y").getFloat(0)).isEqualTo(3f);
+      assertThat(model.calls).as("the leader's result was cached for the next caller").hasValue(1);
     } finally {
       pool.shutdownNow();
     }
