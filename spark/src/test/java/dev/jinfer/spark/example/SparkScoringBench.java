@@ -64,7 +64,10 @@ import org.apache.spark.unsafe.Platform;
  *       output pinned to another (no allocation per call), on one and on two pool threads: the engine's ceiling;
  *   <li>{@code spark}: Spark {@code local[2]} over the same array (an {@code RDD[InternalRow]} whose two
  *       partitions are its halves), scored by {@link DatasetScorer} into the {@code noop} sink;
- *   <li>opt-in: {@code model-only} (jinfer on {@code float[]} slices, no rows), {@code loop1-direct} and
+ *   <li>opt-in: {@code spark-pass} (the {@code spark} variant's plan with no engine: Spark's own per-row share),
+ *       {@code loop1-pass} ({@code loop1-pool} with stand-in probabilities instead of the engine: the loop's
+ *       own share),
+ *       {@code model-only} (jinfer on {@code float[]} slices, no rows), {@code loop1-direct} and
  *       {@code loop2-direct} ({@code loop1-pool} and {@code loop2} with each batch made by {@code Tensor.ofFloats}:
  *       a new direct buffer per batch, as both the loops and {@code DatasetScorer} did before),
  *       {@code loop1-heap} (a new heap buffer per batch, copied by the ONNX backend into its reused one), {@code ort1-main} ({@code ort1}
@@ -178,6 +181,8 @@ public final class SparkScoringBench {
             .internalCreateDataFrame(halves.rdd(), FraudTransactions.schema(), false);
       });
       available.put("spark", () -> spark(scorer, inMemory.get()));
+      available.put("spark-pass", () -> sparkPass(spark.get(), inMemory.get()));
+      available.put("loop1-pass", () -> onPool(one, () -> passRows(mem, 0, rows, batch)));
       // opt-in variants
       available.put("model-only", () -> onThisThread(() -> modelOnly(p, all, rows, batch)));
       available.put("loop1-direct", () -> onPool(one, () -> scoreRows(p, mem, 0, rows, batch, Input.DIRECT_PER_BATCH)));
@@ -239,7 +244,7 @@ public final class SparkScoringBench {
         for (String v : variants) {
           Sample s = measure(v, -1, available.get(v), rows);
           print(s);
-          if (!v.startsWith("spark") && !v.equals("model-only")) {
+          if (!v.startsWith("spark") && !v.equals("model-only") && !v.endsWith("-pass")) {
             sums.put(v, s.sum());
           }
         }
@@ -317,6 +322,75 @@ public final class SparkScoringBench {
   private static Work spark(DatasetScorer scorer, Dataset<Row> input) {
     scorer.score(input).rows().write().format("noop").mode("overwrite").save();
     return new Work(0, -1, -1); // the tasks' threads are Spark's; their CPU is in the process's
+  }
+
+  /**
+   * Spark's own share: the {@code spark} variant's plan with no engine. The same {@code RDD[InternalRow]} of the
+   * same rows, mapped per partition to each row joined with a float {@code p} (the sum of its 32 features, read
+   * with {@code getFloat} as the scorer reads them), projected by Spark into {@code UnsafeRow}s and written to the
+   * {@code noop} sink. No batching, no row copy before the output (the scorer keeps a batch's rows in an arena):
+   * a lower bound on what any scorer pays Spark per row.
+   */
+  private static Work sparkPass(SparkSession session, Dataset<Row> input) {
+    StructType out = FraudTransactions.schema().add("p", DataTypes.FloatType, false);
+    org.apache.spark.rdd.RDD<InternalRow> rows = input.queryExecution().toRdd().toJavaRDD()
+        .mapPartitions(new PassThrough()).rdd();
+    ((org.apache.spark.sql.classic.SparkSession) session).internalCreateDataFrame(rows, out, false)
+        .write().format("noop").mode("overwrite").save();
+    return new Work(0, -1, -1);
+  }
+
+  /**
+   * The loop's work without the engine: the same feature reads into the batch and the same scored rows, with
+   * stand-in probabilities, on one thread. Its time is the part of {@code loop1-pool} that is not the engine.
+   */
+  static double passRows(UnsafeRow[] rows, int from, int to, int batch) {
+    int width = FraudTransactions.WIDTH;
+    Scored scored = new Scored();
+    float[] features = new float[batch * width];
+    float[] probabilities = new float[batch * 2];
+    double sum = 0;
+    for (int start = from; start < to; start += batch) {
+      int n = Math.min(batch, to - start);
+      for (int r = 0; r < n; r++) {
+        UnsafeRow row = rows[start + r];
+        for (int j = 0; j < width; j++) {
+          features[r * width + j] = row.getFloat(j + 1);
+        }
+        probabilities[2 * r + 1] = features[r * width];
+      }
+      sum += scored.build(rows, start, n, probabilities);
+    }
+    return sum;
+  }
+
+  /** Each row joined with the sum of its features: the per-row work of a scorer without the engine. */
+  static final class PassThrough implements FlatMapFunction<java.util.Iterator<InternalRow>, InternalRow> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public java.util.Iterator<InternalRow> call(java.util.Iterator<InternalRow> in) {
+      int width = FraudTransactions.WIDTH;
+      SpecificInternalRow p = new SpecificInternalRow(new StructType().add("p", DataTypes.FloatType, false));
+      JoinedRow joined = new JoinedRow();
+      return new java.util.Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return in.hasNext();
+        }
+
+        @Override
+        public InternalRow next() {
+          InternalRow row = in.next();
+          float sum = 0;
+          for (int j = 1; j <= width; j++) {
+            sum += row.getFloat(j);
+          }
+          p.setFloat(0, sum);
+          return joined.apply(row, p);
+        }
+      };
+    }
   }
 
   /** jinfer on {@code [batch, 32]} slices of a {@code float[]}: the model's cost without any rows. */
