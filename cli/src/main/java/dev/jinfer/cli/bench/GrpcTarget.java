@@ -37,9 +37,12 @@ import org.jspecify.annotations.Nullable;
  * A service speaking the Open Inference Protocol's {@code inference.GRPCInferenceService} (jinfer's REST service
  * with {@code --grpc-port}, or Triton, KServe, MLServer): the signature comes from {@code ModelMetadata}, each
  * request is a {@code ModelInfer} with {@code raw_input_contents} (little-endian, row-major; BYTES as 4-byte
- * length + UTF-8), the form high-throughput clients use. Each client thread has a channel (an HTTP/2
+ * length + UTF-8), the form high-throughput clients use. Each client has a channel (an HTTP/2
  * connection) of its own, as each wrk connection is one TCP connection, so levels compare with the HTTP
- * targets. The call's gRPC deadline is {@code --deadline} if given (the server turns it into jinfer's
+ * targets. Closed loops are event-driven ({@link #prepareAsync}): every channel runs on one shared Netty event
+ * loop thread and each answer's callback sends that client's next request there, so the tool needs no thread
+ * per client (a blocking stub per client thread was the bottleneck: 4.9k req/s at p99 11 ms against a no-op
+ * server). Open loops use the blocking calls. The call's gRPC deadline is {@code --deadline} if given (the server turns it into jinfer's
  * deadline), else {@code --timeout}. A non-OK status is counted as {@code GRPC <code>}. Thread-safe.
  */
 final class GrpcTarget implements LoadTarget {
@@ -57,6 +60,10 @@ final class GrpcTarget implements LoadTarget {
   private final Duration callDeadline;
   private final List<ManagedChannel> channels = new CopyOnWriteArrayList<>();
   private final ThreadLocal<ManagedChannel> channel = ThreadLocal.withInitial(this::newChannel);
+  /** The event-driven clients' channels by client, on {@link #eventLoop}; made on first use. */
+  private final java.util.concurrent.ConcurrentHashMap<Integer, ManagedChannel> clientChannels =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private volatile io.netty.channel.@Nullable EventLoopGroup eventLoop;
 
   private GrpcTarget(String host, int port, String model, @Nullable String version, ModelSignature signature,
       Duration callDeadline) {
@@ -166,11 +173,16 @@ final class GrpcTarget implements LoadTarget {
   @Override
   public String description() {
     return model + ":" + (version == null ? "serving" : version) + " at grpc://" + host + ":" + port + " (" + SERVICE
-        + "/ModelInfer, raw contents, a channel per client)";
+        + "/ModelInfer, raw contents, a channel per client, event-driven on one I/O thread)";
   }
 
   @Override
   public Call prepare(NamedTensors request) {
+    ModelInferRequest message = message(request);
+    return () -> send(message);
+  }
+
+  private ModelInferRequest message(NamedTensors request) {
     ModelInferRequest.Builder b = ModelInferRequest.newBuilder().setModelName(model);
     if (version != null) {
       b.setModelVersion(version);
@@ -183,8 +195,50 @@ final class GrpcTarget implements LoadTarget {
       }
       b.addRawInputContents(raw(t));
     }
-    ModelInferRequest message = b.build();
-    return () -> send(message);
+    return b.build();
+  }
+
+  @Override
+  public AsyncCall prepareAsync(NamedTensors request, int client) {
+    ModelInferRequest message = message(request);
+    ManagedChannel ch = clientChannels.computeIfAbsent(client, c -> eventDrivenChannel());
+    return done -> sendAsync(ch, message, done);
+  }
+
+  private synchronized ManagedChannel eventDrivenChannel() {
+    io.netty.channel.EventLoopGroup group = eventLoop;
+    if (group == null) {
+      group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+      eventLoop = group;
+    }
+    ManagedChannel c = io.grpc.netty.NettyChannelBuilder.forAddress(host, port).usePlaintext().eventLoopGroup(group)
+        .channelType(io.netty.channel.socket.nio.NioSocketChannel.class).directExecutor().build();
+    channels.add(c);
+    return c;
+  }
+
+  private void sendAsync(ManagedChannel ch, ModelInferRequest request, java.util.function.Consumer<@Nullable String> done) {
+    ClientCalls.asyncUnaryCall(ch.newCall(MODEL_INFER, CallOptions.DEFAULT.withDeadlineAfter(callDeadline.toNanos(),
+        TimeUnit.NANOSECONDS)), request, new io.grpc.stub.StreamObserver<ModelInferResponse>() {
+          private @Nullable ModelInferResponse response;
+
+          @Override
+          public void onNext(ModelInferResponse value) {
+            response = value;
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            done.accept(t instanceof StatusRuntimeException
+                ? "GRPC " + ((StatusRuntimeException) t).getStatus().getCode().name() : t.getClass().getSimpleName());
+          }
+
+          @Override
+          public void onCompleted() {
+            ModelInferResponse r = response;
+            done.accept(r == null || r.getOutputsCount() == 0 ? "GRPC NO_OUTPUTS" : null);
+          }
+        });
   }
 
   /** The protocol's raw form of a tensor: little-endian, row-major; BYTES as 4-byte length + UTF-8 bytes. */
@@ -237,5 +291,10 @@ final class GrpcTarget implements LoadTarget {
       }
     }
     channels.clear();
+    clientChannels.clear();
+    io.netty.channel.EventLoopGroup group = eventLoop;
+    if (group != null) {
+      group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
   }
 }

@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
@@ -103,6 +104,10 @@ final class LoadRunner {
    */
   LevelResult closedLoop(int concurrency) {
     target.resetBetweenLevels();
+    LoadTarget.AsyncCall @Nullable [][] asyncRings = asyncRings(concurrency);
+    if (asyncRings != null) {
+      return closedLoopAsync(concurrency, asyncRings);
+    }
     Recorder recorder = new Recorder(3);
     ErrorCounter errors = new ErrorCounter();
     AtomicBoolean running = new AtomicBoolean(true);
@@ -169,6 +174,133 @@ final class LoadRunner {
       warnings.addAll(selfCheck("concurrency " + concurrency, busy.sum(), preparing.sum(), calling.sum(), cpuNanos,
           wallNanos, Runtime.getRuntime().availableProcessors(), target.remote()));
     }
+  }
+
+  /**
+   * The closed loop without a thread per client: each client is a chain that sends its next request from the
+   * callback of the last one's answer, so exactly {@code concurrency} requests are in flight and the tool's
+   * threads are the target's I/O threads (for gRPC, one Netty event loop).
+   */
+  private LevelResult closedLoopAsync(int concurrency, LoadTarget.AsyncCall[][] rings) {
+    Recorder recorder = new Recorder(3);
+    ErrorCounter errors = new ErrorCounter();
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger live = new AtomicInteger(concurrency);
+    Object ended = new Object();
+    List<Chain> chains = new ArrayList<>();
+    for (int c = 0; c < concurrency; c++) {
+      chains.add(new Chain(rings[c], running, recorder, errors, live, ended));
+    }
+    long cpu0 = processCpuNanos();
+    long wall0 = System.nanoTime();
+    chains.forEach(Chain::fire);
+    try {
+      return measure(concurrency, 0, recorder, errors, null);
+    } finally {
+      long cpuNanos = processCpuNanos() - cpu0;
+      long wallNanos = System.nanoTime() - wall0;
+      running.set(false);
+      long deadline = System.nanoTime() + plan.drainTimeout().toNanos();
+      synchronized (ended) {
+        long left;
+        while (live.get() > 0 && (left = deadline - System.nanoTime()) > 0) {
+          try {
+            TimeUnit.NANOSECONDS.timedWait(ended, left);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            break;
+          }
+        }
+      }
+      if (live.get() > 0) {
+        warnings.add("concurrency " + concurrency + ": " + live.get() + " requests still running after the drain timeout ("
+            + Durations.format(plan.drainTimeout()) + ")");
+      }
+      warnings.addAll(selfCheck("concurrency " + concurrency, 0, 0, 0, cpuNanos, wallNanos,
+          Runtime.getRuntime().availableProcessors(), target.remote()));
+    }
+  }
+
+  /** One client of the event-driven closed loop: sends, and from the answer's callback records and sends again. */
+  private static final class Chain implements java.util.function.Consumer<@Nullable String> {
+    /** Completions that arrive inline (inside send) deeper than this resend from another thread. */
+    private static final int MAX_INLINE = 16;
+    private final LoadTarget.AsyncCall[] ring;
+    private final AtomicBoolean running;
+    private final Recorder recorder;
+    private final ErrorCounter errors;
+    private final AtomicInteger live;
+    private final Object ended;
+    private final AtomicInteger depth = new AtomicInteger();
+    private int next;
+    private volatile long start;
+
+    Chain(LoadTarget.AsyncCall[] ring, AtomicBoolean running, Recorder recorder, ErrorCounter errors, AtomicInteger live,
+        Object ended) {
+      this.ring = ring;
+      this.running = running;
+      this.recorder = recorder;
+      this.errors = errors;
+      this.live = live;
+      this.ended = ended;
+    }
+
+    /** Sends the next request, or ends the chain once the level is over. One request of a chain at a time. */
+    void fire() {
+      if (!running.get()) {
+        if (live.decrementAndGet() == 0) {
+          synchronized (ended) {
+            ended.notifyAll();
+          }
+        }
+        return;
+      }
+      LoadTarget.AsyncCall call = ring[next++ & (RING - 1)];
+      depth.incrementAndGet();
+      try {
+        start = System.nanoTime();
+        call.send(this);
+      } catch (RuntimeException | Error e) {
+        accept(clientError(e));
+      } finally {
+        depth.decrementAndGet();
+      }
+    }
+
+    @Override
+    public void accept(@Nullable String error) {
+      record(recorder, errors, error, System.nanoTime() - start);
+      if (depth.get() > MAX_INLINE) {
+        java.util.concurrent.ForkJoinPool.commonPool().execute(this::fire); // answers arriving inline: no deep stack
+      } else {
+        fire();
+      }
+    }
+  }
+
+  /**
+   * A ring of event-driven requests per client, or null when the target has none (or a ring would change what is
+   * measured, as for {@link #rings}).
+   */
+  private LoadTarget.AsyncCall @Nullable [][] asyncRings(int concurrency) {
+    if (!source.ringSafe() || target.caches()) {
+      return null;
+    }
+    LoadTarget.AsyncCall[][] rings = new LoadTarget.AsyncCall[concurrency][RING];
+    try {
+      for (int c = 0; c < concurrency; c++) {
+        for (int i = 0; i < RING; i++) {
+          LoadTarget.AsyncCall call = target.prepareAsync(source.next(), c);
+          if (call == null) {
+            return null;
+          }
+          rings[c][i] = call;
+        }
+      }
+    } catch (RuntimeException e) {
+      return null;
+    }
+    return rings;
   }
 
   /**

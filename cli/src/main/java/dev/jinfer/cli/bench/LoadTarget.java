@@ -26,6 +26,18 @@ interface LoadTarget extends AutoCloseable {
   Call prepare(NamedTensors request);
 
   /**
+   * Turns inputs into a ready-to-send request that completes without a thread waiting for it, for an
+   * event-driven closed loop (few threads, a request in flight per client), where the target has such a path.
+   *
+   * @param request the inputs
+   * @param client the client (0 .. concurrency - 1) that will send it, e.g. to pick its connection
+   * @return the request, or null when the target has no event-driven path (the runner then uses threads)
+   */
+  default @Nullable AsyncCall prepareAsync(NamedTensors request, int client) {
+    return null;
+  }
+
+  /**
    * Cumulative counters of the wrappers (cache hits and misses, batcher requests and engine calls), read at
    * the start and the end of a level's measurement so the report can show their change.
    *
@@ -71,5 +83,17 @@ interface LoadTarget extends AutoCloseable {
      * @return null on success, else the error's type (an {@code ErrorCode} name, or {@code HTTP <status> <code>})
      */
     @Nullable String send();
+  }
+
+  /** One prepared request, sent without blocking. */
+  @FunctionalInterface
+  interface AsyncCall {
+    /**
+     * Sends the request; {@code done} is called exactly once, with null on success, else the error's type (as
+     * {@link Call#send}), on whatever thread the answer arrives. Never throws for a failed request.
+     *
+     * @param done what to do with the outcome
+     */
+    void send(java.util.function.Consumer<@Nullable String> done);
   }
 }

@@ -16,6 +16,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 /** The load loops against fake targets: error counting, and the open loop's coordinated-omission correction. */
+@org.junit.jupiter.api.Timeout(120)
 class LoadRunnerTest {
   private static final ModelSignature SIG = ModelSignature.of(List.of(TensorSpec.of("x", DType.FLOAT32, -1, 2)),
       List.of(TensorSpec.of("y", DType.FLOAT32, -1, 2)));
@@ -123,6 +124,79 @@ class LoadRunnerTest {
     assertThat((double) errors / (errors + r.requests())).isCloseTo(1 / 3.0, org.assertj.core.data.Offset.offset(0.02));
     assertThat(r.windows()).hasSize(3);
     assertThat(r.windows().stream().mapToLong(WindowResult::errors).sum()).isEqualTo(errors);
+  }
+
+  /**
+   * An event-driven target: answers on one "I/O" thread after {@code answerNanos} (or inline, on the sending
+   * thread, when {@code inline}); every {@code failEvery}-th call fails with BOOM. Counts the requests in flight.
+   */
+  private static final class AsyncFakeTarget extends FakeTarget {
+    final java.util.concurrent.ScheduledExecutorService io = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger maxInFlight = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.Set<Integer> clients = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    final boolean inline;
+    final long answerNanos;
+    final AtomicLong asyncCalls = new AtomicLong();
+
+    AsyncFakeTarget(int failEvery, boolean inline, Duration answer) {
+      super(failEvery, Duration.ZERO);
+      this.inline = inline;
+      this.answerNanos = answer.toNanos();
+    }
+
+    @Override
+    public AsyncCall prepareAsync(NamedTensors request, int client) {
+      clients.add(client);
+      return done -> {
+        long n = asyncCalls.incrementAndGet();
+        maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+        Runnable answer = () -> {
+          inFlight.decrementAndGet();
+          done.accept(failEvery > 0 && n % failEvery == 0 ? "BOOM" : null);
+        };
+        if (inline) {
+          answer.run();
+        } else {
+          io.schedule(answer, answerNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+      };
+    }
+
+    @Override
+    public void close() {
+      io.shutdownNow();
+    }
+  }
+
+  @Test
+  void closedLoop_onAnEventDrivenTarget_keepsOneRequestInFlightPerClient_withoutAThreadEach() {
+    AsyncFakeTarget target = new AsyncFakeTarget(4, false, Duration.ofMillis(1));
+    try (target) {
+      LevelResult r = runner(target, 1).closedLoop(8);
+      assertThat(target.calls).as("the blocking path was not used").hasValue(0);
+      assertThat(target.clients).as("each client prepared its own ring").hasSize(8);
+      assertThat(target.maxInFlight.get()).as("exactly one request in flight per client").isEqualTo(8);
+      assertThat(r.concurrency()).isEqualTo(8);
+      assertThat(r.errors()).containsOnlyKeys("BOOM");
+      long errors = r.errors().get("BOOM");
+      assertThat((double) errors / (errors + r.requests())).isCloseTo(0.25, org.assertj.core.data.Offset.offset(0.03));
+      // 8 in flight, 1 ms each: about 8,000 answers a second, measured as such
+      assertThat((errors + r.requests()) / r.seconds()).isBetween(2_000.0, 8_500.0);
+      assertThat(r.latency().getValueAtPercentile(50)).isGreaterThanOrEqualTo(1_000_000L);
+      assertThat(target.inFlight.get()).as("every chain ended when the level did").isZero();
+    }
+  }
+
+  @Test
+  void closedLoop_onAnEventDrivenTargetAnsweringInline_doesNotGrowTheStack() {
+    AsyncFakeTarget target = new AsyncFakeTarget(0, true, Duration.ZERO);
+    try (target) {
+      LevelResult r = runner(target, 1).closedLoop(2);
+      assertThat(r.errors()).isEmpty();
+      assertThat(r.requests()).as("answers that arrive inside send are resent from another thread").isGreaterThan(1_000);
+      assertThat(target.inFlight.get()).isZero();
+    }
   }
 
   @Test

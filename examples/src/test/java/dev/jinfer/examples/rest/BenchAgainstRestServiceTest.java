@@ -100,7 +100,8 @@ class BenchAgainstRestServiceTest {
       StringWriter stdout = new StringWriter();
       bench(out.resolve("grpc.json"), stdout, "bench", "--url", "grpc://127.0.0.1:" + rest.service.grpcPort(), "--model-name",
           "fraud", "--model-version", "1", "--batch-size", "3");
-      assertThat(stdout.toString()).contains("fraud:1 at grpc://127.0.0.1:" + rest.service.grpcPort());
+      assertThat(stdout.toString()).contains("fraud:1 at grpc://127.0.0.1:" + rest.service.grpcPort())
+          .as("closed loops over gRPC run event-driven").contains("event-driven on one I/O thread");
       assertThat(rest.get("/metrics").body()).as("the service counted the tool's calls as successful ModelInfer calls")
           .containsPattern("grpc_server_processing_duration_seconds_count\\{[^}]*method=\"ModelInfer\"[^}]*statusCode=\"OK\"[^}]*} [1-9]");
     }
