@@ -9,7 +9,7 @@
 # at 1 and 16 clients. PIN=1 pins the service to core 0 and every load generator to core 1 (taskset), so the two
 # do not share a core; without it both float over the two cores.
 # Run from the repository root after mvn -B -pl examples,cli -am package -DskipTests, under the build lock:
-# flock /tmp/jinfer-build.lock examples/bench/tools.sh          (D=5s per run by default)
+# flock /tmp/jinfer-build.lock examples/bench/tools.sh          (D=5s per run by default; GRPC_ONLY=1 skips HTTP)
 set -e
 D=${D:-5s}
 JAR=examples/target/rest-service.jar
@@ -34,6 +34,9 @@ data = '[' + ','.join(repr(float('%.9g' % x)) for x in xs) + ']'
 open(sys.argv[1] + '/v1.json', 'w').write('{"inputs":{"features":{"dtype":"FLOAT32","shape":[1,32],"data":' + data + '}}}')
 open(sys.argv[1] + '/v2.json', 'w').write('{"inputs":[{"name":"features","datatype":"FP32","shape":[1,32],"data":' + data + '}]}')
 PY
+S=${D%s}
+BENCH="--warmup 2s --window ${S}s --max-windows 1 --stable-windows 1"
+if [ -z "$GRPC_ONLY" ]; then
 wrk() { $LOAD /usr/bin/wrk "$@" | grep -E 'Requests/sec|^ +(50|99)%|Non-2xx|Socket errors' | tr -s ' ' | paste -sd' '; }
 BODY=$OUT/v1.json $LOAD /usr/bin/wrk -t2 -c16 -d5s -s $B/named.lua http://127.0.0.1:18080 >/dev/null   # warm-up (JIT)
 BODY=$OUT/v2.json WRK_PATH=/v2/models/fraud/infer $LOAD /usr/bin/wrk -t2 -c16 -d5s -s $B/named.lua http://127.0.0.1:18080 >/dev/null
@@ -43,19 +46,18 @@ for c in 1 16; do
   echo "== wrk /v1, $c clients";  BODY=$OUT/v1.json wrk -t$t -c$c -d$D --latency -s $B/named.lua http://127.0.0.1:18080
   echo "== wrk /v2, $c clients";  BODY=$OUT/v2.json WRK_PATH=/v2/models/fraud/infer wrk -t$t -c$c -d$D --latency -s $B/named.lua http://127.0.0.1:18080
 done
-S=${D%s}
-BENCH="--warmup 2s --window ${S}s --max-windows 1 --stable-windows 1"
 for p in v1 v2; do
   echo "== jinfer bench --url --protocol $p, 1 and 16 clients"
   $LOAD java -jar cli/target/jinfer.jar bench --url http://127.0.0.1:18080 --protocol $p --model-name fraud -c 1,16 $BENCH 2>&1 \
     | grep -E '^ +(1|16) |^conc' || true
 done
+fi
 $SVC java -XX:+UseG1GC -Xms256m -Xmx256m -cp $JAR dev.jinfer.examples.rest.GrpcCeiling 18082 > $OUT/ceiling.log 2>&1 &
 CPID=$!
 trap 'kill $PID $CPID 2>/dev/null' EXIT
 for i in $(seq 100); do grep -q ceiling $OUT/ceiling.log && break; sleep 0.1; done
 for u in grpc://127.0.0.1:18081 grpc://127.0.0.1:18082; do
   echo "== jinfer bench --url $u, 1 and 16 clients ($([ $u = grpc://127.0.0.1:18082 ] && echo 'the ceiling: GrpcCeiling' || echo 'the service'))"
-  $LOAD java -jar cli/target/jinfer.jar bench --url $u --model-name fraud -c 1,16 $BENCH 2>&1 | grep -E '^ +(1|16) ' || true
+  $LOAD java -jar cli/target/jinfer.jar bench --url $u --model-name fraud -c 1,16 $BENCH 2>&1 | grep -E '^ +(1|16) |WARN' || true
 done
 kill $PID $CPID; wait $PID $CPID 2>/dev/null || true
