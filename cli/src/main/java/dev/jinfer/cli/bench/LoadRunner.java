@@ -167,13 +167,19 @@ final class LoadRunner {
           stuck++;
         }
       }
-      if (stuck > 0) {
-        warnings.add("concurrency " + concurrency + ": " + stuck + " requests still running after the drain timeout ("
-            + Durations.format(plan.drainTimeout()) + ")");
-      }
-      warnings.addAll(selfCheck("concurrency " + concurrency, busy.sum(), preparing.sum(), calling.sum(), cpuNanos,
-          wallNanos, Runtime.getRuntime().availableProcessors(), target.remote()));
+      endLevel(concurrency, stuck, busy.sum(), preparing.sum(), calling.sum(), cpuNanos, wallNanos);
     }
+  }
+
+  /** A closed-loop level's end: warns of requests left running and runs the tool's check on itself. */
+  private void endLevel(int concurrency, int stuck, long busyNanos, long preparingNanos, long callingNanos, long cpuNanos,
+      long wallNanos) {
+    if (stuck > 0) {
+      warnings.add("concurrency " + concurrency + ": " + stuck + " requests still running after the drain timeout ("
+          + Durations.format(plan.drainTimeout()) + ")");
+    }
+    warnings.addAll(selfCheck("concurrency " + concurrency, busyNanos, preparingNanos, callingNanos, cpuNanos, wallNanos,
+        Runtime.getRuntime().availableProcessors(), target.remote()));
   }
 
   /**
@@ -212,12 +218,7 @@ final class LoadRunner {
           }
         }
       }
-      if (live.get() > 0) {
-        warnings.add("concurrency " + concurrency + ": " + live.get() + " requests still running after the drain timeout ("
-            + Durations.format(plan.drainTimeout()) + ")");
-      }
-      warnings.addAll(selfCheck("concurrency " + concurrency, 0, 0, 0, cpuNanos, wallNanos,
-          Runtime.getRuntime().availableProcessors(), target.remote()));
+      endLevel(concurrency, live.get(), 0, 0, 0, cpuNanos, wallNanos); // no per-client threads to time
     }
   }
 
