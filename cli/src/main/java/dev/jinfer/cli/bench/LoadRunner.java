@@ -151,27 +151,42 @@ final class LoadRunner {
       t.setDaemon(true);
       clients.add(t);
     }
-    long cpu0 = processCpuNanos();
-    long wall0 = System.nanoTime();
-    clients.forEach(Thread::start);
-    try {
-      return measure(concurrency, 0, recorder, errors, null);
-    } finally {
-      long cpuNanos = processCpuNanos() - cpu0;
-      long wallNanos = System.nanoTime() - wall0;
-      running.set(false);
-      long deadline = System.nanoTime() + plan.drainTimeout().toNanos();
+    return closedLevel(concurrency, recorder, errors, running, () -> clients.forEach(Thread::start), deadline -> {
       int stuck = 0;
       for (Thread t : clients) {
         if (!join(t, deadline)) {
           stuck++;
         }
       }
-      endLevel(concurrency, stuck, busy.sum(), preparing.sum(), calling.sum(), cpuNanos, wallNanos);
+      return stuck;
+    }, () -> new long[] {busy.sum(), preparing.sum(), calling.sum()});
+  }
+
+  /**
+   * A closed-loop level around its clients: starts them, measures, stops them, waits for them until the drain
+   * timeout, warns of requests left running and runs the tool's check on itself.
+   *
+   * @param drain waits for the clients until the given deadline ({@code System.nanoTime()}); returns how many
+   *     requests are still running
+   * @param clientTimes the clients' summed busy, preparing and calling nanoseconds (zeros: not timed per client)
+   */
+  private LevelResult closedLevel(int concurrency, Recorder recorder, ErrorCounter errors, AtomicBoolean running,
+      Runnable start, java.util.function.LongToIntFunction drain, java.util.function.Supplier<long[]> clientTimes) {
+    long cpu0 = processCpuNanos();
+    long wall0 = System.nanoTime();
+    start.run();
+    try {
+      return measure(concurrency, 0, recorder, errors, null);
+    } finally {
+      long cpuNanos = processCpuNanos() - cpu0;
+      long wallNanos = System.nanoTime() - wall0;
+      running.set(false);
+      int stuck = drain.applyAsInt(System.nanoTime() + plan.drainTimeout().toNanos());
+      long[] times = clientTimes.get();
+      endLevel(concurrency, stuck, times[0], times[1], times[2], cpuNanos, wallNanos);
     }
   }
 
-  /** A closed-loop level's end: warns of requests left running and runs the tool's check on itself. */
   private void endLevel(int concurrency, int stuck, long busyNanos, long preparingNanos, long callingNanos, long cpuNanos,
       long wallNanos) {
     if (stuck > 0) {
@@ -197,16 +212,7 @@ final class LoadRunner {
     for (int c = 0; c < concurrency; c++) {
       chains.add(new Chain(rings[c], running, recorder, errors, live, ended));
     }
-    long cpu0 = processCpuNanos();
-    long wall0 = System.nanoTime();
-    chains.forEach(Chain::fire);
-    try {
-      return measure(concurrency, 0, recorder, errors, null);
-    } finally {
-      long cpuNanos = processCpuNanos() - cpu0;
-      long wallNanos = System.nanoTime() - wall0;
-      running.set(false);
-      long deadline = System.nanoTime() + plan.drainTimeout().toNanos();
+    return closedLevel(concurrency, recorder, errors, running, () -> chains.forEach(Chain::fire), deadline -> {
       synchronized (ended) {
         long left;
         while (live.get() > 0 && (left = deadline - System.nanoTime()) > 0) {
@@ -218,8 +224,8 @@ final class LoadRunner {
           }
         }
       }
-      endLevel(concurrency, live.get(), 0, 0, 0, cpuNanos, wallNanos); // no per-client threads to time
-    }
+      return live.get();
+    }, () -> new long[3]); // no per-client threads to time
   }
 
   /** One client of the event-driven closed loop: sends, and from the answer's callback records and sends again. */
