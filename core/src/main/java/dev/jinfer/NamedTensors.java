@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An ordered, immutable map from names to tensors: the inputs of a request or the outputs of a model.
@@ -207,7 +208,12 @@ public final class NamedTensors implements Iterable<Map.Entry<String, Tensor>> {
 
   /** Builds a {@link NamedTensors}. Not thread-safe. */
   public static final class Builder {
-    private final LinkedHashMap<String, Tensor> map = new LinkedHashMap<>();
+    // the first tensor is kept in fields: a one-tensor map (the common request) costs no hash map at all
+    private @Nullable String firstName;
+    private @Nullable Tensor firstTensor;
+    // from the second tensor on; handed to the built map as is, and copied only if the builder is used again
+    private @Nullable LinkedHashMap<String, Tensor> map;
+    private boolean shared;
 
     private Builder() {}
 
@@ -226,19 +232,49 @@ public final class NamedTensors implements Iterable<Map.Entry<String, Tensor>> {
       if (tensor == null) {
         throw new InvalidInputException("input '" + name + "': expected a tensor but got null");
       }
-      if (map.putIfAbsent(name, tensor) != null) {
-        throw new InvalidInputException("input '" + name + "': expected one tensor per name but got it twice");
+      LinkedHashMap<String, Tensor> m = map;
+      if (m == null) {
+        String first = firstName;
+        if (first == null) {
+          firstName = name;
+          firstTensor = tensor;
+          return this;
+        }
+        if (first.equals(name)) {
+          throw duplicate(name);
+        }
+        m = new LinkedHashMap<>(8);
+        m.put(first, firstTensor);
+        map = m;
+      } else if (shared) {
+        m = new LinkedHashMap<>(m);
+        map = m;
+        shared = false;
+      }
+      if (m.putIfAbsent(name, tensor) != null) {
+        throw duplicate(name);
       }
       return this;
     }
 
+    private static InvalidInputException duplicate(String name) {
+      return new InvalidInputException("input '" + name + "': expected one tensor per name but got it twice");
+    }
+
     /**
-     * Builds the immutable map.
+     * Builds the immutable map. The builder may go on being used: later additions do not change maps built before.
      *
      * @return the map
      */
     public NamedTensors build() {
-      return map.isEmpty() ? EMPTY : new NamedTensors(Collections.unmodifiableMap(new LinkedHashMap<>(map)));
+      LinkedHashMap<String, Tensor> m = map;
+      if (m == null) {
+        String first = firstName;
+        Tensor tensor = firstTensor;
+        return first == null || tensor == null ? EMPTY : new NamedTensors(Map.of(first, tensor));
+      }
+      shared = true;
+      return new NamedTensors(Collections.unmodifiableMap(m));
     }
   }
 }

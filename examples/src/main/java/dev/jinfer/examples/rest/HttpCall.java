@@ -3,7 +3,6 @@ package dev.jinfer.examples.rest;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -23,8 +22,6 @@ import org.jspecify.annotations.Nullable;
  */
 final class HttpCall {
   private static final AsciiString JSON = AsciiString.cached("application/json");
-  /** The answer's headers: names and values are the service's own (validated by Netty where a client's value is echoed). */
-  private static final DefaultHttpHeadersFactory RESPONSE_HEADERS = DefaultHttpHeadersFactory.headersFactory();
 
   private final HttpConnection connection;
   private final HttpRequest request;
@@ -113,7 +110,7 @@ final class HttpCall {
     body.release();
     // a full response never has trailers: the shared empty ones, not a second header map per answer
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), content,
-        RESPONSE_HEADERS.newHeaders(), EmptyHttpHeaders.INSTANCE);
+        connection.responseHeaders(), EmptyHttpHeaders.INSTANCE);
     HttpHeaders h = response.headers();
     if (headers != null) {
       h.add(headers);

@@ -10,9 +10,11 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -234,6 +236,27 @@ final class HttpConnection extends ChannelInboundHandlerAdapter {
   }
 
   private boolean drainAfterAnswer;
+
+  /** The answer's headers: names and values are the service's own (validated by Netty where a client's value is echoed). */
+  private static final DefaultHttpHeadersFactory RESPONSE_HEADERS = DefaultHttpHeadersFactory.headersFactory();
+  private @Nullable HttpHeaders responseHeaders;
+
+  /**
+   * The headers for this connection's next answer, emptied: one map for all its answers, since a connection has one
+   * answer at a time (the next request is dispatched once the answer before it is written, and a refusal comes only
+   * while no request runs), and the encoder has read the map by the time its write completes. Called by
+   * {@link HttpCall#respond}, from the thread that answers.
+   */
+  HttpHeaders responseHeaders() {
+    HttpHeaders h = responseHeaders;
+    if (h == null) {
+      h = RESPONSE_HEADERS.newHeaders();
+      responseHeaders = h;
+    } else {
+      h.clear();
+    }
+    return h;
+  }
 
   /** Called by {@link HttpCall#respond}, from any thread. */
   boolean send(FullHttpResponse response, boolean closing) {

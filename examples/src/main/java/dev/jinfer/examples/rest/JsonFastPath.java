@@ -3,6 +3,7 @@ package dev.jinfer.examples.rest;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 import dev.jinfer.DType;
 import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
@@ -30,8 +31,8 @@ import org.jspecify.annotations.Nullable;
  * answer {@code null}, and the caller parses the body again with the tree-based {@link TensorJson} or
  * {@link OipJson}, whose answer (the tensors, or the 400 naming the tensor and what was expected) is the
  * contract. So a request gets the same tensors, or the same error, either way; only the common case is
- * cheaper. Thread-safe (a parser per call); the numbers a body holds are read into an array of the calling
- * thread that the thread's next parse reuses, so {@code toRequest} must run on the thread that read the body,
+ * cheaper. Thread-safe (a parser per thread, kept from one body to the next: {@link Reader}); the numbers a body
+ * holds are read into an array of the calling thread that the thread's next parse reuses, so {@code toRequest} must run on the thread that read the body,
  * before it reads another (as {@link RestHandler} does).
  */
 final class JsonFastPath {
@@ -62,6 +63,87 @@ final class JsonFastPath {
     Scratch s = SCRATCH.get();
     s.size = 0;
     return s;
+  }
+
+  /**
+   * The calling thread's parser, kept from one body to the next: Jackson's non-blocking parser reads a stream of
+   * root values, so each body is fed to it as the next value of one endless stream. A parser per body (with its
+   * I/O context, symbol table, text buffer and parsing contexts) cost about 1 KB per request; this one keeps them.
+   * A parser is only kept when its body was read whole, as one JSON object with nothing but whitespace after it;
+   * anything else (a body the fast path leaves to the tree-based parser, an error, trailing bytes) drops it, and
+   * the thread's next body gets a fresh one, so no body ever sees another's bytes. Not thread-safe: one per thread.
+   */
+  private static final class Reader {
+    /** Bodies a parser reads before it is replaced, so that its byte offsets and counters never grow far. */
+    private static final int MAX_USES = 1 << 20;
+    private static final ThreadLocal<Reader> READERS = new ThreadLocal<>();
+
+    private final JsonFactory factory;
+    private @Nullable JsonParser parser;
+    private int uses;
+
+    private Reader(JsonFactory factory) {
+      this.factory = factory;
+    }
+
+    /** @return the calling thread's reader for the factory */
+    static Reader of(JsonFactory factory) {
+      Reader r = READERS.get();
+      if (r == null || r.factory != factory) {
+        if (r != null) {
+          r.discard();
+        }
+        r = new Reader(factory);
+        READERS.set(r);
+      }
+      return r;
+    }
+
+    /** @return the parser, fed the whole body (its array, no copy); read it to the end of its root object */
+    JsonParser feed(ByteBuf body) throws IOException {
+      JsonParser p = parser;
+      if (p == null || uses >= MAX_USES || !((ByteArrayFeeder) p.getNonBlockingInputFeeder()).needMoreInput()) {
+        discard();
+        p = factory.createNonBlockingByteArrayParser();
+        parser = p;
+        uses = 0;
+      }
+      uses++;
+      int from = body.arrayOffset() + body.readerIndex();
+      ((ByteArrayFeeder) p.getNonBlockingInputFeeder()).feedInput(body.array(), from, from + body.readableBytes());
+      return p;
+    }
+
+    /**
+     * Keeps the parser for the next body if this one was read whole (its root object ended, and only whitespace
+     * came after it), else drops it.
+     *
+     * @return {@code read}
+     */
+    <T> @Nullable T done(@Nullable T read) {
+      JsonParser p = parser;
+      try {
+        if (read == null || p == null || !p.getParsingContext().inRoot() || p.nextToken() != JsonToken.NOT_AVAILABLE) {
+          discard();
+        }
+      } catch (IOException | RuntimeException e) { // bytes after the body's object: the next body needs a clean parser
+        discard();
+      }
+      return read;
+    }
+
+    /** Drops the parser: the thread's next body gets a new one. */
+    void discard() {
+      JsonParser p = parser;
+      parser = null;
+      if (p != null) {
+        try {
+          p.close();
+        } catch (IOException e) {
+          // a byte-array parser holds no resource
+        }
+      }
+    }
   }
 
   /** A tensor as the body gave it, before the model's signature is known: its values are a run of the scratch. */
@@ -200,49 +282,55 @@ final class JsonFastPath {
       return null;
     }
     Scratch scratch = scratch();
-    try (JsonParser p = factory.createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes())) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        return null;
-      }
-      Raw features = null;
-      List<Raw> inputs = null;
-      List<String> outputs = null;
-      boolean outputsSeen = false;
-      for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
-        if (t != JsonToken.FIELD_NAME) {
-          return null;
-        }
-        String field = p.currentName();
-        JsonToken v = p.nextToken();
-        if (field.equals("features") && features == null && v == JsonToken.START_ARRAY) {
-          features = features(p, scratch);
-          if (features == null) {
-            return null;
-          }
-        } else if (field.equals("inputs") && inputs == null && v == JsonToken.START_OBJECT) {
-          inputs = v1Inputs(p, scratch);
-          if (inputs == null) {
-            return null;
-          }
-        } else if (field.equals("outputs") && !outputsSeen) {
-          outputsSeen = true;
-          if (v != JsonToken.VALUE_NULL) {
-            outputs = v1Outputs(p, v);
-            if (outputs == null) {
-              return null;
-            }
-          }
-        } else {
-          return null;
-        }
-      }
-      if ((features == null) == (inputs == null)) {
-        return null;
-      }
-      return new V1(features, inputs, outputs);
+    Reader reader = Reader.of(factory);
+    try {
+      return reader.done(v1(reader.feed(body), scratch));
     } catch (IOException | RuntimeException e) {
+      reader.discard();
       return null; // malformed or beyond the limits: the tree-based parser says so in the contract's words
     }
+  }
+
+  private static @Nullable V1 v1(JsonParser p, Scratch scratch) throws IOException {
+    if (p.nextToken() != JsonToken.START_OBJECT) {
+      return null;
+    }
+    Raw features = null;
+    List<Raw> inputs = null;
+    List<String> outputs = null;
+    boolean outputsSeen = false;
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+      if (t != JsonToken.FIELD_NAME) {
+        return null;
+      }
+      String field = p.currentName();
+      JsonToken v = p.nextToken();
+      if (field.equals("features") && features == null && v == JsonToken.START_ARRAY) {
+        features = features(p, scratch);
+        if (features == null) {
+          return null;
+        }
+      } else if (field.equals("inputs") && inputs == null && v == JsonToken.START_OBJECT) {
+        inputs = v1Inputs(p, scratch);
+        if (inputs == null) {
+          return null;
+        }
+      } else if (field.equals("outputs") && !outputsSeen) {
+        outputsSeen = true;
+        if (v != JsonToken.VALUE_NULL) {
+          outputs = v1Outputs(p, v);
+          if (outputs == null) {
+            return null;
+          }
+        }
+      } else {
+        return null;
+      }
+    }
+    if ((features == null) == (inputs == null)) {
+      return null;
+    }
+    return new V1(features, inputs, outputs);
   }
 
   /** {@code [n, n, ...]} (one row) or {@code [[..], [..]]} (rows of one width); the parser is at the array. */
@@ -358,45 +446,51 @@ final class JsonFastPath {
       return null;
     }
     Scratch scratch = scratch();
-    try (JsonParser p = factory.createParser(body.array(), body.arrayOffset() + body.readerIndex(), body.readableBytes())) {
-      if (p.nextToken() != JsonToken.START_OBJECT) {
-        return null;
-      }
-      String id = null;
-      boolean idSeen = false;
-      List<Raw> inputs = null;
-      List<String> outputs = null;
-      boolean outputsSeen = false;
-      for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
-        if (t != JsonToken.FIELD_NAME) {
-          return null;
-        }
-        String field = p.currentName();
-        JsonToken v = p.nextToken();
-        if (field.equals("id") && !idSeen && (v == JsonToken.VALUE_STRING || v == JsonToken.VALUE_NULL)) {
-          idSeen = true;
-          id = v == JsonToken.VALUE_NULL ? null : p.getText();
-        } else if (field.equals("inputs") && inputs == null && v == JsonToken.START_ARRAY) {
-          inputs = v2Inputs(p, scratch);
-          if (inputs == null) {
-            return null;
-          }
-        } else if (field.equals("outputs") && !outputsSeen) {
-          outputsSeen = true;
-          if (v != JsonToken.VALUE_NULL) {
-            outputs = v2Outputs(p, v);
-            if (outputs == null) {
-              return null;
-            }
-          }
-        } else {
-          return null; // parameters (a priority), an unknown field, a repeated one: the tree-based parser decides
-        }
-      }
-      return inputs == null ? null : new V2(id, inputs, outputs);
+    Reader reader = Reader.of(factory);
+    try {
+      return reader.done(v2(reader.feed(body), scratch));
     } catch (IOException | RuntimeException e) {
+      reader.discard();
       return null;
     }
+  }
+
+  private static @Nullable V2 v2(JsonParser p, Scratch scratch) throws IOException {
+    if (p.nextToken() != JsonToken.START_OBJECT) {
+      return null;
+    }
+    String id = null;
+    boolean idSeen = false;
+    List<Raw> inputs = null;
+    List<String> outputs = null;
+    boolean outputsSeen = false;
+    for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+      if (t != JsonToken.FIELD_NAME) {
+        return null;
+      }
+      String field = p.currentName();
+      JsonToken v = p.nextToken();
+      if (field.equals("id") && !idSeen && (v == JsonToken.VALUE_STRING || v == JsonToken.VALUE_NULL)) {
+        idSeen = true;
+        id = v == JsonToken.VALUE_NULL ? null : p.getText();
+      } else if (field.equals("inputs") && inputs == null && v == JsonToken.START_ARRAY) {
+        inputs = v2Inputs(p, scratch);
+        if (inputs == null) {
+          return null;
+        }
+      } else if (field.equals("outputs") && !outputsSeen) {
+        outputsSeen = true;
+        if (v != JsonToken.VALUE_NULL) {
+          outputs = v2Outputs(p, v);
+          if (outputs == null) {
+            return null;
+          }
+        }
+      } else {
+        return null; // parameters (a priority), an unknown field, a repeated one: the tree-based parser decides
+      }
+    }
+    return inputs == null ? null : new V2(id, inputs, outputs);
   }
 
   /** {@code [{"name", "shape", "datatype", "data"}, ...]}; the parser is at the array. */

@@ -31,7 +31,6 @@ import io.micrometer.core.instrument.binder.http.Outcome;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
-import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -39,7 +38,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -106,8 +104,22 @@ final class RestHandler {
     boolean v2 = path.equals(V2_PATH) || path.startsWith(V2_PATH + "/");
     try {
       String method = call.method();
-      List<String> parts = segments(path);
-      if (path.equals(LIVE_PATH)) {
+      // the two inference routes, recognised without splitting the path (the name is the one string they need)
+      String hot = hotName(path, "/v1/models/", "/predict");
+      boolean hotV1 = hot != null;
+      if (!hotV1) {
+        hot = hotName(path, "/v2/models/", "/infer");
+      }
+      List<String> parts = hot != null ? List.of() : segments(path);
+      if (hot != null && hotV1) {
+        route = "/v1/models/{name}/predict";
+        allow(method, "POST");
+        status = predict(call, hot, null, start);
+      } else if (hot != null) {
+        route = "/v2/models/{name}/infer";
+        allow(method, "POST");
+        status = v2Infer(call, hot, null);
+      } else if (path.equals(LIVE_PATH)) {
         route = LIVE_PATH;
         allow(method, "GET");
         status = send(call, 200, g -> g.writeStringField("status", "UP"));
@@ -260,6 +272,25 @@ final class RestHandler {
         || path.equals(V2_READY_PATH);
   }
 
+  /**
+   * The model name of {@code prefix + name + suffix}, where the name is one plain segment (no slash, nothing
+   * percent-encoded), without splitting the path; null for any other path, which the general routing then reads.
+   */
+  private static @Nullable String hotName(String path, String prefix, String suffix) {
+    int from = prefix.length();
+    int to = path.length() - suffix.length();
+    if (to <= from || !path.startsWith(prefix) || !path.endsWith(suffix)) {
+      return null;
+    }
+    for (int i = from; i < to; i++) {
+      char c = path.charAt(i);
+      if (c == '/' || c == '%' || c == '+') {
+        return null;
+      }
+    }
+    return path.substring(from, to);
+  }
+
   private static List<String> segments(String path) {
     List<String> out = new java.util.ArrayList<>(8);
     boolean encoded = path.indexOf('%') >= 0 || path.indexOf('+') >= 0;
@@ -361,19 +392,21 @@ final class RestHandler {
       return V2_PATH;
     }
     if (parts.get(1).equals("health") && parts.size() == 3 && (parts.get(2).equals("live") || parts.get(2).equals("ready"))) {
-      return V2_PATH + "/health/" + parts.get(2);
+      return parts.get(2).equals("live") ? V2_LIVE_PATH : V2_READY_PATH;
     }
     if (!parts.get(1).equals("models") || parts.size() < 3) {
       return "UNKNOWN";
     }
     boolean versioned = parts.size() >= 5 && parts.get(3).equals("versions");
-    String base = versioned ? "/v2/models/{name}/versions/{version}" : "/v2/models/{name}";
     int rest = versioned ? 5 : 3;
     if (parts.size() == rest) {
-      return base;
+      return versioned ? "/v2/models/{name}/versions/{version}" : "/v2/models/{name}";
     }
-    if (parts.size() == rest + 1 && (parts.get(rest).equals("infer") || parts.get(rest).equals("ready"))) {
-      return base + "/" + parts.get(rest);
+    if (parts.size() == rest + 1 && parts.get(rest).equals("infer")) {
+      return versioned ? "/v2/models/{name}/versions/{version}/infer" : "/v2/models/{name}/infer";
+    }
+    if (parts.size() == rest + 1 && parts.get(rest).equals("ready")) {
+      return versioned ? "/v2/models/{name}/versions/{version}/ready" : "/v2/models/{name}/ready";
     }
     return "UNKNOWN";
   }
@@ -625,23 +658,19 @@ final class RestHandler {
   }
 
   /** Writes the fields of one JSON object. */
-  private interface Body {
-    void write(JsonGenerator g) throws IOException;
-  }
-
-  private int send(HttpCall call, int status, Body body) throws IOException {
+  private int send(HttpCall call, int status, JsonOut.Body body) throws IOException {
     return send(call, status, body, null, false);
   }
 
-  private int send(HttpCall call, int status, Body body, @Nullable HttpHeaders headers, boolean close) throws IOException {
+  private int send(HttpCall call, int status, JsonOut.Body body, @Nullable HttpHeaders headers, boolean close) throws IOException {
     ByteBuf buf = call.alloc().buffer(256);
     boolean sent = false;
     try {
-      try (JsonGenerator g = json.getFactory().createGenerator((OutputStream) new ByteBufOutputStream(buf))) {
+      JsonOut.write(json.getFactory(), buf, g -> {
         g.writeStartObject();
         body.write(g);
         g.writeEndObject();
-      }
+      });
       sent = true;
       return call.respondJson(status, buf, headers, close) ? status : CLIENT_GONE;
     } finally {
