@@ -46,6 +46,35 @@ final class JsonFastPath {
     double[] values = new double[256];
     int size;
 
+    /** Strings read lately (names, datatypes): a request naming the same tensors as the one before costs no string. */
+    private final String[] recent = new String[8];
+    private int next;
+
+    /** @return the parser's current string value, the same instance as a recent equal one */
+    String text(JsonParser p) throws IOException {
+      char[] c = p.getTextCharacters();
+      int off = p.getTextOffset();
+      int len = p.getTextLength();
+      for (String r : recent) {
+        if (r != null && r.length() == len && same(r, c, off)) {
+          return r;
+        }
+      }
+      String s = new String(c, off, len);
+      recent[next] = s;
+      next = (next + 1) & (recent.length - 1);
+      return s;
+    }
+
+    private static boolean same(String s, char[] c, int off) {
+      for (int i = 0; i < s.length(); i++) {
+        if (s.charAt(i) != c[off + i]) {
+          return false;
+        }
+      }
+      return true;
+    }
+
     void add(double v) {
       if (size == values.length) {
         values = Arrays.copyOf(values, size * 2);
@@ -318,7 +347,7 @@ final class JsonFastPath {
       } else if (field.equals("outputs") && !outputsSeen) {
         outputsSeen = true;
         if (v != JsonToken.VALUE_NULL) {
-          outputs = v1Outputs(p, v);
+          outputs = v1Outputs(p, v, scratch);
           if (outputs == null) {
             return null;
           }
@@ -398,7 +427,7 @@ final class JsonFastPath {
         JsonToken v = p.nextToken();
         if (field.equals("dtype") && !dtypeSeen && (v == JsonToken.VALUE_STRING || v == JsonToken.VALUE_NULL)) {
           dtypeSeen = true;
-          r.type = v == JsonToken.VALUE_NULL ? null : p.getText();
+          r.type = v == JsonToken.VALUE_NULL ? null : scratch.text(p);
         } else if (field.equals("shape") && r.shape == null && v == JsonToken.START_ARRAY) {
           r.shape = shape(p);
           if (r.shape == null) {
@@ -422,7 +451,7 @@ final class JsonFastPath {
   }
 
   /** {@code ["name", ...]}; the parser is at its first token {@code v}. */
-  private static @Nullable List<String> v1Outputs(JsonParser p, JsonToken v) throws IOException {
+  private static @Nullable List<String> v1Outputs(JsonParser p, JsonToken v, Scratch scratch) throws IOException {
     if (v != JsonToken.START_ARRAY) {
       return null;
     }
@@ -431,7 +460,7 @@ final class JsonFastPath {
       if (t != JsonToken.VALUE_STRING) {
         return null;
       }
-      names.add(p.getText());
+      names.add(scratch.text(p));
     }
     return names;
   }
@@ -481,7 +510,7 @@ final class JsonFastPath {
       } else if (field.equals("outputs") && !outputsSeen) {
         outputsSeen = true;
         if (v != JsonToken.VALUE_NULL) {
-          outputs = v2Outputs(p, v);
+          outputs = v2Outputs(p, v, scratch);
           if (outputs == null) {
             return null;
           }
@@ -510,9 +539,9 @@ final class JsonFastPath {
         String field = p.currentName();
         JsonToken v = p.nextToken();
         if (field.equals("name") && name == null && v == JsonToken.VALUE_STRING) {
-          name = p.getText();
+          name = scratch.text(p);
         } else if (field.equals("datatype") && r.type == null && v == JsonToken.VALUE_STRING) {
-          r.type = p.getText();
+          r.type = scratch.text(p);
         } else if (field.equals("shape") && r.shape == null && v == JsonToken.START_ARRAY) {
           r.shape = shape(p);
           if (r.shape == null) {
@@ -542,7 +571,7 @@ final class JsonFastPath {
   }
 
   /** {@code [{"name": "..."}, ...]}; the parser is at its first token {@code v}. */
-  private static @Nullable List<String> v2Outputs(JsonParser p, JsonToken v) throws IOException {
+  private static @Nullable List<String> v2Outputs(JsonParser p, JsonToken v, Scratch scratch) throws IOException {
     if (v != JsonToken.START_ARRAY) {
       return null;
     }
@@ -552,7 +581,7 @@ final class JsonFastPath {
           || p.nextToken() != JsonToken.VALUE_STRING) {
         return null;
       }
-      String name = p.getText();
+      String name = scratch.text(p);
       if (p.nextToken() != JsonToken.END_OBJECT || names.contains(name)) {
         return null;
       }

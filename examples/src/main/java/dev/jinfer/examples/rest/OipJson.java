@@ -6,6 +6,7 @@ import dev.jinfer.DType;
 import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Priority;
+import dev.jinfer.Shape;
 import dev.jinfer.Tensor;
 import dev.jinfer.TensorSpec;
 import java.io.IOException;
@@ -219,7 +220,7 @@ final class OipJson {
       g.writeStartObject();
       g.writeStringField("name", e.getKey());
       g.writeStringField("datatype", OipDatatype.of(t.dtype()).name());
-      writeShape(g, t.shape().toArray());
+      writeShape(g, t.shape());
       g.writeArrayFieldStart("data");
       TensorJson.writeValues(g, t);
       g.writeEndArray();
@@ -235,16 +236,16 @@ final class OipJson {
       g.writeStartObject();
       g.writeStringField("name", s.name());
       g.writeStringField("datatype", OipDatatype.of(s.dtype()).name());
-      writeShape(g, s.shape().toArray());
+      writeShape(g, s.shape());
       g.writeEndObject();
     }
     g.writeEndArray();
   }
 
-  private static void writeShape(JsonGenerator g, long[] shape) throws IOException {
+  private static void writeShape(JsonGenerator g, Shape shape) throws IOException {
     g.writeArrayFieldStart("shape");
-    for (long d : shape) {
-      g.writeNumber(d);
+    for (int i = 0; i < shape.rank(); i++) {
+      g.writeNumber(shape.dim(i));
     }
     g.writeEndArray();
   }

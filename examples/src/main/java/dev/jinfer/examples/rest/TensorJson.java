@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.jinfer.DType;
 import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
+import dev.jinfer.Shape;
 import dev.jinfer.Tensor;
 import dev.jinfer.TensorSpec;
 import java.io.IOException;
@@ -316,8 +317,9 @@ final class TensorJson {
   private static void writeTensor(JsonGenerator g, Tensor t) throws IOException {
     g.writeStringField("dtype", t.dtype().name());
     g.writeArrayFieldStart("shape");
-    for (long d : t.shape().toArray()) {
-      g.writeNumber(d);
+    Shape shape = t.shape();
+    for (int i = 0; i < shape.rank(); i++) {
+      g.writeNumber(shape.dim(i));
     }
     g.writeEndArray();
     g.writeArrayFieldStart("data");
@@ -329,14 +331,14 @@ final class TensorJson {
   static void writeValues(JsonGenerator g, Tensor t) throws IOException {
     switch (t.dtype()) {
       case FLOAT32:
-      case FLOAT16:
-        for (float v : t.toFloatArray()) {
-          g.writeNumber(v);
+      case FLOAT16: // element by element: no copy of the values per answer
+        for (int i = 0, n = t.elementCount(); i < n; i++) {
+          g.writeNumber(t.getFloat(i));
         }
         break;
       case FLOAT64:
-        for (double v : t.toDoubleArray()) {
-          g.writeNumber(v);
+        for (int i = 0, n = t.elementCount(); i < n; i++) {
+          g.writeNumber(t.getDouble(i));
         }
         break;
       case INT8:
@@ -355,13 +357,13 @@ final class TensorJson {
         }
         break;
       case INT32:
-        for (int v : t.toIntArray()) {
-          g.writeNumber(v);
+        for (int i = 0, n = t.elementCount(); i < n; i++) {
+          g.writeNumber(t.getInt(i));
         }
         break;
       case INT64:
-        for (long v : t.toLongArray()) {
-          g.writeNumber(v);
+        for (int i = 0, n = t.elementCount(); i < n; i++) {
+          g.writeNumber(t.getLong(i));
         }
         break;
       case BOOL:

@@ -141,4 +141,46 @@ class JsonFastPathTest {
     Throwable e = catchThrowable(() -> TensorJson.parse(JSON.readTree(json), ONE));
     assertThat(e).isInstanceOf(ApiException.class).hasMessageContaining("input 'features' (features): data[2]");
   }
+
+  /**
+   * The thread's parser is kept from one body to the next: a body cut short, one with bytes after its object, one the
+   * fast path leaves half read, or not JSON at all must leave nothing behind for the body after it.
+   */
+  @Test
+  void aThreadsParser_carriesNothingFromOneBodyToTheNext() throws Exception {
+    String good = "{\"features\": [0.5, -1.25, 3]}";
+    String other = "{\"features\": [[1, 2, 3], [4, 5, 6]], \"outputs\": [\"label\"]}";
+    List<String> bodies = List.of(good, "{\"features\": [1, 2", other, "{\"features\": [1, 2, 3]} {\"features\": [9",
+        good, "{\"features\": [1, 2, 3], \"x\": {\"y\": [", other, "[1, 2, 3]", good, "", other, "\"features\"", good,
+        "{\"features\": [1, 2, 3]}   \n", other, "{\"features\": [1, 2, 3]}", "]}", good);
+    for (int round = 0; round < 3; round++) {
+      for (String json : bodies) {
+        TensorJson.Request fast = fastV1(json, ONE);
+        if (json.equals(good) || json.equals(other)) {
+          assertThat(fast).as("taken by the fast path after the bodies before it: %s", json).isNotNull();
+          TensorJson.Request tree = TensorJson.parse(JSON.readTree(json), ONE);
+          assertThat(fast.inputs()).isEqualTo(tree.inputs());
+          assertThat(fast.outputs()).isEqualTo(tree.outputs());
+        } else if (json.startsWith("{\"features\": [1, 2, 3]}")) {
+          assertThat(fast).as("a whole object, whatever follows it (as the tree parser reads it): %s", json).isNotNull();
+          assertThat(fast.inputs().get("features").toFloatArray()).containsExactly(1f, 2f, 3f);
+        } else {
+          assertThat(fast).as("left to the tree parser: %s", json).isNull();
+        }
+      }
+    }
+    String v2 = "{\"id\": \"q\", \"inputs\": [{\"name\": \"a\", \"shape\": [1, 2], \"datatype\": \"FP32\", \"data\": [1.5, -2]},"
+        + " {\"name\": \"b\", \"datatype\": \"FP64\", \"shape\": [1, 2], \"data\": [0.25, 1e300]}]}";
+    for (String json : List.of(v2, "{\"inputs\": [{\"name\": \"a\", \"shape\": [1, 2]", v2, v2 + " x", v2)) {
+      OipJson.Request fast = fastV2(json, TWO);
+      if (json.startsWith(v2)) { // whole, or whole with bytes after it (which the tree parser ignores too)
+        OipJson.Request tree = OipJson.parse(JSON.readTree(json), TWO);
+        assertThat(fast).isNotNull();
+        assertThat(fast.inputs()).isEqualTo(tree.inputs());
+        assertThat(fast.id()).isEqualTo("q");
+      } else {
+        assertThat(fast).as(json).isNull();
+      }
+    }
+  }
 }
