@@ -253,7 +253,9 @@ public final class Tensor {
       throw new InvalidInputException("tensor data: expected " + need + " bytes (" + count + " " + dtype + " elements for shape "
           + s + ") but the buffer holds " + buffer.remaining() + " bytes");
     }
-    ByteBuffer data = buffer.slice().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    // a view of exactly the data (no slice needed when the buffer holds nothing else: one object less per output)
+    boolean exact = buffer.position() == 0 && buffer.limit() == buffer.capacity();
+    ByteBuffer data = (exact ? buffer : buffer.slice()).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
     return new Tensor(dtype, s, (int) count, data, null, 0);
   }
 

@@ -33,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
@@ -215,31 +216,47 @@ final class OnnxModelSession implements BackendSession {
 
   private NamedTensors run(NamedTensors inputs, List<String> outputNames, @Nullable RunOptions runOptions)
       throws OrtException {
-    Map<String, OnnxTensor> onnxInputs = new HashMap<>(inputs.size() * 2);
+    int n = inputs.size();
+    // the engine's tensors, closed at the end; a one-input request (the common one) needs no hash map to pass them
+    @Nullable OnnxTensor[] made = new OnnxTensor[n];
+    @Nullable String onlyName = null;
+    @Nullable Map<String, OnnxTensor> byName = n > 1 ? new HashMap<>(n * 2) : null;
     ByteBuffer @Nullable [] staged = null;
     int stagedCount = 0;
     int slot = pool.acquire();
     try {
+      int i = 0;
       for (Map.Entry<String, Tensor> e : inputs) {
         Tensor tensor = e.getValue();
         ByteBuffer buffer = null;
         if (OnnxTensors.needsStaging(tensor)) {
           buffer = staging.acquire(Math.toIntExact(tensor.byteSize()));
           if (staged == null) {
-            staged = new ByteBuffer[inputs.size()];
+            staged = new ByteBuffer[n];
           }
           staged[stagedCount++] = buffer;
         }
-        onnxInputs.put(e.getKey(), OnnxTensors.toOnnx(env, tensor, buffer));
+        OnnxTensor t = OnnxTensors.toOnnx(env, tensor, buffer);
+        made[i++] = t;
+        if (byName != null) {
+          byName.put(e.getKey(), t);
+        } else {
+          onlyName = e.getKey();
+        }
       }
+      Map<String, OnnxTensor> onnxInputs = byName != null ? byName : onlyName != null ? Map.of(onlyName, made[0]) : Map.of();
       Set<String> requested = outputNames.equals(allOutputs) ? allOutputSet : new LinkedHashSet<>(outputNames);
       OrtSession session = pool.session(slot);
       try (OrtSession.Result result = runOptions == null ? session.run(onnxInputs, requested)
           : session.run(onnxInputs, requested, runOptions)) {
         NamedTensors.Builder out = NamedTensors.newBuilder();
-        for (String name : outputNames) {
-          OnnxValue value = result.get(name)
-              .orElseThrow(() -> new IllegalStateException("output '" + name + "': ONNX Runtime returned no value"));
+        for (int k = 0; k < outputNames.size(); k++) {
+          String name = outputNames.get(k);
+          Optional<OnnxValue> found = result.get(name);
+          if (found.isEmpty()) {
+            throw new IllegalStateException("output '" + name + "': ONNX Runtime returned no value");
+          }
+          OnnxValue value = found.get();
           if (!(value instanceof OnnxTensor)) {
             throw new IllegalStateException("output '" + name + "': expected a tensor but ONNX Runtime returned " + value.getType());
           }
@@ -248,8 +265,10 @@ final class OnnxModelSession implements BackendSession {
         return out.build();
       }
     } finally {
-      for (OnnxTensor t : onnxInputs.values()) {
-        t.close();
+      for (OnnxTensor t : made) {
+        if (t != null) {
+          t.close();
+        }
       }
       // only now, with the tensors over them closed and the outputs copied out
       for (int i = 0; i < stagedCount; i++) {

@@ -12,6 +12,8 @@ import dev.jinfer.Tensor;
 import dev.jinfer.TensorSpec;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -83,8 +85,6 @@ final class JsonFastPath {
     }
   }
 
-  private static final float[] NO_FLOATS = new float[0];
-  private static final double[] NO_DOUBLES = new double[0];
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
   /** The thread's scratch, emptied for a new parse (whose values then live there until the thread's next parse). */
@@ -666,22 +666,22 @@ final class JsonFastPath {
     if (count != n || !(dtype == DType.FLOAT32 || dtype == DType.FLOAT64)) {
       return null;
     }
-    // one loop for both dtypes: the values narrowed to the dtype (FLOAT32 rounds to float), each finite in it
+    // one loop for both dtypes: the values narrowed to the dtype (FLOAT32 rounds to float), each finite in it,
+    // straight into the tensor's own (heap) bytes: no array of values to copy, no direct memory per request
     boolean single = dtype == DType.FLOAT32;
     double[] v = r.scratch.values;
-    float[] floats = single ? new float[n] : NO_FLOATS;
-    double[] doubles = single ? NO_DOUBLES : new double[n];
+    ByteBuffer bytes = ByteBuffer.allocate(n * (single ? Float.BYTES : Double.BYTES)).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0, at = r.start; i < n; i++, at++) {
       double d = single ? (float) v[at] : v[at];
       if (!Double.isFinite(d)) {
         return null; // beyond the dtype's finite range (a float overflows to infinity at 3.4e38)
       }
       if (single) {
-        floats[i] = (float) d;
+        bytes.putFloat(i * Float.BYTES, (float) d);
       } else {
-        doubles[i] = d;
+        bytes.putDouble(i * Double.BYTES, d);
       }
     }
-    return single ? Tensor.ofFloats(floats, shape) : Tensor.ofDoubles(doubles, shape);
+    return Tensor.fromBuffer(dtype, bytes, shape);
   }
 }

@@ -43,6 +43,20 @@ final class JsonOut {
    * @throws IOException from the body; the thread's generator is then dropped
    */
   static void write(JsonFactory factory, ByteBuf buf, Body body) throws IOException {
+    out(factory).writeOne(buf, body, false);
+  }
+
+  /**
+   * Writes one JSON object into {@code buf} with the calling thread's generator: its braces, and the fields
+   * {@code fields} writes between them.
+   *
+   * @throws IOException from the body; the thread's generator is then dropped
+   */
+  static void writeObject(JsonFactory factory, ByteBuf buf, Body fields) throws IOException {
+    out(factory).writeOne(buf, fields, true);
+  }
+
+  private static JsonOut out(JsonFactory factory) {
     JsonOut out = OUTS.get();
     if (out == null || out.factory != factory) {
       if (out != null) {
@@ -51,10 +65,10 @@ final class JsonOut {
       out = new JsonOut(factory);
       OUTS.set(out);
     }
-    out.writeOne(buf, body);
+    return out;
   }
 
-  private void writeOne(ByteBuf buf, Body body) throws IOException {
+  private void writeOne(ByteBuf buf, Body body, boolean object) throws IOException {
     JsonGenerator g = generator;
     if (g == null || uses >= MAX_USES) {
       drop();
@@ -67,7 +81,13 @@ final class JsonOut {
     target.buf = buf;
     boolean ok = false;
     try {
-      body.write(g);
+      if (object) {
+        g.writeStartObject();
+        body.write(g);
+        g.writeEndObject();
+      } else {
+        body.write(g);
+      }
       if (!g.getOutputContext().inRoot()) {
         throw new IllegalStateException("an answer's JSON ended inside a value: " + g.getOutputContext());
       }

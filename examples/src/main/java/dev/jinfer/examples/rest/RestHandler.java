@@ -666,11 +666,7 @@ final class RestHandler {
     ByteBuf buf = call.alloc().buffer(256);
     boolean sent = false;
     try {
-      JsonOut.write(json.getFactory(), buf, g -> {
-        g.writeStartObject();
-        body.write(g);
-        g.writeEndObject();
-      });
+      JsonOut.writeObject(json.getFactory(), buf, body);
       sent = true;
       return call.respondJson(status, buf, headers, close) ? status : CLIENT_GONE;
     } finally {
