@@ -53,6 +53,14 @@ enum OipDatatype {
    * @return {@code expected}
    * @throws ApiException 400 naming the tensor, the expected and the given datatype
    */
+  /**
+   * @return whether {@code datatype} is the protocol's name of {@code expected} (no message made: the common case
+   *     of {@link #require})
+   */
+  static boolean matches(String datatype, DType expected) {
+    return of(expected).name().equals(datatype);
+  }
+
   static DType require(String what, String datatype, DType expected) {
     OipDatatype given;
     try {

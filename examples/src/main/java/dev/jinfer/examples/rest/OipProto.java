@@ -5,6 +5,7 @@ import dev.jinfer.DType;
 import dev.jinfer.ModelSignature;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Priority;
+import dev.jinfer.Shape;
 import dev.jinfer.Tensor;
 import dev.jinfer.TensorSpec;
 import dev.jinfer.examples.rest.oip.InferParameter;
@@ -19,10 +20,9 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 
 /**
  * The protobuf forms of the Open Inference Protocol over gRPC: a {@link ModelInferRequest} (typed
@@ -38,6 +38,11 @@ final class OipProto {
 
   private OipProto() {}
 
+  /** How messages name an input: {@code input 'x'}. */
+  private static String what(String name) {
+    return "input '" + name + "'";
+  }
+
   static Request parse(ModelInferRequest req, ModelSignature signature) {
     boolean raw = req.getRawInputContentsCount() > 0;
     if (raw && req.getRawInputContentsCount() != req.getInputsCount()) {
@@ -45,36 +50,45 @@ final class OipProto {
           + req.getRawInputContentsCount());
     }
     NamedTensors.Builder b = NamedTensors.newBuilder();
-    Set<String> seen = new HashSet<>();
+    // the error messages name the tensor ("input 'x'"); that string is made only for an error
     for (int i = 0; i < req.getInputsCount(); i++) {
       ModelInferRequest.InferInputTensor t = req.getInputs(i);
-      String what = "input '" + t.getName() + "'";
-      TensorSpec spec = signature.input(t.getName()).orElseThrow(() -> ApiException.badRequest(what
-          + ": not an input of the model; inputs: " + signature.inputs().stream().map(TensorSpec::name).toList()));
-      if (!seen.add(t.getName())) {
-        throw ApiException.badRequest(what + ": given twice");
+      String name = t.getName();
+      Optional<TensorSpec> found = signature.input(name);
+      if (found.isEmpty()) {
+        throw ApiException.badRequest(what(name) + ": not an input of the model; inputs: "
+            + signature.inputs().stream().map(TensorSpec::name).toList());
+      }
+      TensorSpec spec = found.get();
+      for (int j = 0; j < i; j++) {
+        if (req.getInputs(j).getName().equals(name)) {
+          throw ApiException.badRequest(what(name) + ": given twice");
+        }
       }
       if (raw && t.hasContents()) {
-        throw ApiException.badRequest(what + ": has both contents and raw_input_contents; a request uses one or the other");
+        throw ApiException.badRequest(what(name) + ": has both contents and raw_input_contents; a request uses one or the other");
       }
-      DType dtype = OipDatatype.require(what, t.getDatatype(), spec.dtype());
-      long[] shape = t.getShapeList().stream().mapToLong(Long::longValue).toArray();
+      DType dtype = OipDatatype.matches(t.getDatatype(), spec.dtype()) ? spec.dtype()
+          : OipDatatype.require(what(name), t.getDatatype(), spec.dtype());
+      long[] shape = new long[t.getShapeCount()];
       long count = 1;
       for (int d = 0; d < shape.length; d++) {
+        shape[d] = t.getShape(d);
         if (shape[d] < 0) {
-          throw ApiException.badRequest(what + ": shape[" + d + "] must be >= 0 but was " + shape[d]);
+          throw ApiException.badRequest(what(name) + ": shape[" + d + "] must be >= 0 but was " + shape[d]);
         }
         try {
           count = Math.multiplyExact(count, shape[d]);
         } catch (ArithmeticException e) {
-          throw ApiException.badRequest(what + ": shape " + Arrays.toString(shape) + " holds more values than a long counts");
+          throw ApiException.badRequest(what(name) + ": shape " + Arrays.toString(shape) + " holds more values than a long counts");
         }
       }
       if (count > Integer.MAX_VALUE) {
-        throw ApiException.badRequest(what + ": shape " + Arrays.toString(shape) + " holds more than " + Integer.MAX_VALUE + " values");
+        throw ApiException.badRequest(what(name) + ": shape " + Arrays.toString(shape) + " holds more than " + Integer.MAX_VALUE
+            + " values");
       }
-      b.put(t.getName(), raw ? fromRaw(what, dtype, shape, (int) count, req.getRawInputContents(i))
-          : fromContents(what, dtype, shape, (int) count, t.getContents()));
+      b.put(name, raw ? fromRaw(name, dtype, shape, (int) count, req.getRawInputContents(i))
+          : fromContents(name, dtype, shape, (int) count, t.getContents()));
     }
     List<String> outputs = new ArrayList<>();
     for (ModelInferRequest.InferRequestedOutputTensor o : req.getOutputsList()) {
@@ -91,13 +105,13 @@ final class OipProto {
     return new Request(b.build(), outputs, priority, raw);
   }
 
-  private static Tensor fromRaw(String what, DType dtype, long[] shape, int count, ByteString bytes) {
+  private static Tensor fromRaw(String name, DType dtype, long[] shape, int count, ByteString bytes) {
     if (dtype == DType.STRING) {
-      return Tensor.ofStrings(strings(what, count, bytes), shape);
+      return Tensor.ofStrings(strings(name, count, bytes), shape);
     }
     long need = (long) count * dtype.byteSize();
     if (bytes.size() != need) {
-      throw ApiException.badRequest(what + ": raw contents of a " + Arrays.toString(shape) + " " + OipDatatype.of(dtype)
+      throw ApiException.badRequest(what(name) + ": raw contents of a " + Arrays.toString(shape) + " " + OipDatatype.of(dtype)
           + " tensor must be " + need + " bytes but are " + bytes.size());
     }
     ByteBuffer buf = bytes.asReadOnlyByteBuffer();
@@ -105,26 +119,26 @@ final class OipProto {
       for (int i = 0; i < count; i++) {
         byte v = buf.get(buf.position() + i);
         if (v != 0 && v != 1) {
-          throw ApiException.badRequest(what + ": raw BOOL element " + i + " must be 0 or 1 but was " + v);
+          throw ApiException.badRequest(what(name) + ": raw BOOL element " + i + " must be 0 or 1 but was " + v);
         }
       }
     }
     return Tensor.fromBuffer(dtype, buf, shape);
   }
 
-  private static String[] strings(String what, int count, ByteString bytes) {
+  private static String[] strings(String name, int count, ByteString bytes) {
     ByteBuffer buf = bytes.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
         .onUnmappableCharacter(CodingErrorAction.REPORT);
     String[] out = new String[count];
     for (int i = 0; i < count; i++) {
       if (buf.remaining() < 4) {
-        throw ApiException.badRequest(what + ": raw BYTES contents end before element " + i + " of " + count
+        throw ApiException.badRequest(what(name) + ": raw BYTES contents end before element " + i + " of " + count
             + " (each element is a 4-byte length then its bytes)");
       }
       int len = buf.getInt();
       if (len < 0 || len > buf.remaining()) {
-        throw ApiException.badRequest(what + ": raw BYTES element " + i + " claims " + Integer.toUnsignedString(len) + " bytes but "
+        throw ApiException.badRequest(what(name) + ": raw BYTES element " + i + " claims " + Integer.toUnsignedString(len) + " bytes but "
             + buf.remaining() + " remain");
       }
       ByteBuffer element = buf.slice();
@@ -133,17 +147,17 @@ final class OipProto {
       try {
         out[i] = decoder.decode(element).toString();
       } catch (CharacterCodingException e) {
-        throw ApiException.badRequest(what + ": BYTES element " + i + " is not UTF-8 text, which jinfer's STRING tensors hold");
+        throw ApiException.badRequest(what(name) + ": BYTES element " + i + " is not UTF-8 text, which jinfer's STRING tensors hold");
       }
     }
     if (buf.hasRemaining()) {
-      throw ApiException.badRequest(what + ": raw BYTES contents hold " + buf.remaining() + " bytes after the " + count
+      throw ApiException.badRequest(what(name) + ": raw BYTES contents hold " + buf.remaining() + " bytes after the " + count
           + " elements of its shape");
     }
     return out;
   }
 
-  private static Tensor fromContents(String what, DType dtype, long[] shape, int count, InferTensorContents c) {
+  private static Tensor fromContents(String name, DType dtype, long[] shape, int count, InferTensorContents c) {
     OipDatatype datatype = OipDatatype.of(dtype);
     String field = switch (dtype) {
       case BOOL -> "bool_contents";
@@ -153,20 +167,20 @@ final class OipProto {
       case FLOAT32 -> "fp32_contents";
       case FLOAT64 -> "fp64_contents";
       case STRING -> "bytes_contents";
-      default -> throw ApiException.badRequest(what + ": " + datatype + " has no typed contents field; send it as raw_input_contents");
+      default -> throw ApiException.badRequest(what(name) + ": " + datatype + " has no typed contents field; send it as raw_input_contents");
     };
-    Map<String, Integer> sizes = Map.of("bool_contents", c.getBoolContentsCount(), "int_contents", c.getIntContentsCount(),
-        "int64_contents", c.getInt64ContentsCount(), "uint_contents", c.getUintContentsCount(), "uint64_contents",
-        c.getUint64ContentsCount(), "fp32_contents", c.getFp32ContentsCount(), "fp64_contents", c.getFp64ContentsCount(),
-        "bytes_contents", c.getBytesContentsCount());
-    for (Map.Entry<String, Integer> e : sizes.entrySet()) {
-      if (!e.getKey().equals(field) && e.getValue() > 0) {
-        throw ApiException.badRequest(what + ": " + datatype + " values go in " + field + " but " + e.getKey() + " holds " + e.getValue());
+    int n = -1;
+    for (int f = 0; f < CONTENTS_FIELDS.length; f++) {
+      int size = contentsCount(c, f);
+      if (CONTENTS_FIELDS[f].equals(field)) {
+        n = size;
+      } else if (size > 0) {
+        throw ApiException.badRequest(what(name) + ": " + datatype + " values go in " + field + " but " + CONTENTS_FIELDS[f]
+            + " holds " + size);
       }
     }
-    int n = sizes.get(field);
     if (n != count) {
-      throw ApiException.badRequest(what + ": shape " + Arrays.toString(shape) + " holds " + count + " values but " + field + " has " + n);
+      throw ApiException.badRequest(what(name) + ": shape " + Arrays.toString(shape) + " holds " + count + " values but " + field + " has " + n);
     }
     switch (dtype) {
       case BOOL: {
@@ -179,14 +193,14 @@ final class OipProto {
       case INT8: {
         byte[] a = new byte[n];
         for (int i = 0; i < n; i++) {
-          a[i] = (byte) ranged(what, datatype, i, c.getIntContents(i), Byte.MIN_VALUE, Byte.MAX_VALUE);
+          a[i] = (byte) ranged(name, datatype, i, c.getIntContents(i), Byte.MIN_VALUE, Byte.MAX_VALUE);
         }
         return Tensor.ofBytes(a, shape);
       }
       case INT16: {
         short[] a = new short[n];
         for (int i = 0; i < n; i++) {
-          a[i] = (short) ranged(what, datatype, i, c.getIntContents(i), Short.MIN_VALUE, Short.MAX_VALUE);
+          a[i] = (short) ranged(name, datatype, i, c.getIntContents(i), Short.MIN_VALUE, Short.MAX_VALUE);
         }
         return Tensor.ofShorts(a, shape);
       }
@@ -207,23 +221,23 @@ final class OipProto {
       case UINT8: {
         byte[] a = new byte[n];
         for (int i = 0; i < n; i++) {
-          a[i] = (byte) ranged(what, datatype, i, Integer.toUnsignedLong(c.getUintContents(i)), 0, 255);
+          a[i] = (byte) ranged(name, datatype, i, Integer.toUnsignedLong(c.getUintContents(i)), 0, 255);
         }
         return Tensor.ofUnsignedBytes(a, shape);
       }
-      case FLOAT32: {
-        float[] a = new float[n];
+      case FLOAT32: { // straight into the tensor's (heap) bytes: no array to copy, no direct memory per request
+        ByteBuffer a = ByteBuffer.allocate(n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < n; i++) {
-          a[i] = c.getFp32Contents(i);
+          a.putFloat(i * Float.BYTES, c.getFp32Contents(i));
         }
-        return Tensor.ofFloats(a, shape);
+        return Tensor.fromBuffer(DType.FLOAT32, a, shape);
       }
       case FLOAT64: {
-        double[] a = new double[n];
+        ByteBuffer a = ByteBuffer.allocate(n * Double.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < n; i++) {
-          a[i] = c.getFp64Contents(i);
+          a.putDouble(i * Double.BYTES, c.getFp64Contents(i));
         }
-        return Tensor.ofDoubles(a, shape);
+        return Tensor.fromBuffer(DType.FLOAT64, a, shape);
       }
       default: { // STRING
         var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -233,7 +247,7 @@ final class OipProto {
           try {
             a[i] = decoder.decode(c.getBytesContents(i).asReadOnlyByteBuffer()).toString();
           } catch (CharacterCodingException e) {
-            throw ApiException.badRequest(what + ": bytes_contents[" + i + "] is not UTF-8 text, which jinfer's STRING tensors hold");
+            throw ApiException.badRequest(what(name) + ": bytes_contents[" + i + "] is not UTF-8 text, which jinfer's STRING tensors hold");
           }
         }
         return Tensor.ofStrings(a, shape);
@@ -241,9 +255,35 @@ final class OipProto {
     }
   }
 
-  private static long ranged(String what, OipDatatype datatype, int i, long v, long min, long max) {
+  /** The typed contents fields, in {@link #contentsCount}'s order. */
+  private static final String[] CONTENTS_FIELDS = {"bool_contents", "int_contents", "int64_contents", "uint_contents",
+      "uint64_contents", "fp32_contents", "fp64_contents", "bytes_contents"};
+
+  /** @return how many values the {@code f}th of {@link #CONTENTS_FIELDS} holds */
+  private static int contentsCount(InferTensorContents c, int f) {
+    switch (f) {
+      case 0:
+        return c.getBoolContentsCount();
+      case 1:
+        return c.getIntContentsCount();
+      case 2:
+        return c.getInt64ContentsCount();
+      case 3:
+        return c.getUintContentsCount();
+      case 4:
+        return c.getUint64ContentsCount();
+      case 5:
+        return c.getFp32ContentsCount();
+      case 6:
+        return c.getFp64ContentsCount();
+      default:
+        return c.getBytesContentsCount();
+    }
+  }
+
+  private static long ranged(String name, OipDatatype datatype, int i, long v, long min, long max) {
     if (v < min || v > max) {
-      throw ApiException.badRequest(what + ": element " + i + " of a " + datatype + " tensor must be in [" + min + ", " + max
+      throw ApiException.badRequest(what(name) + ": element " + i + " of a " + datatype + " tensor must be in [" + min + ", " + max
           + "] but was " + v);
     }
     return v;
@@ -263,8 +303,9 @@ final class OipProto {
       Tensor t = e.getValue();
       ModelInferResponse.InferOutputTensor.Builder o = r.addOutputsBuilder().setName(e.getKey())
           .setDatatype(OipDatatype.of(t.dtype()).name());
-      for (long d : t.shape().toArray()) {
-        o.addShape(d);
+      Shape shape = t.shape();
+      for (int d = 0; d < shape.rank(); d++) {
+        o.addShape(shape.dim(d));
       }
       if (useRaw) {
         r.addRawOutputContents(raw(t));
@@ -323,14 +364,14 @@ final class OipProto {
           c.addUintContents(v & 0xFF);
         }
         break;
-      case FLOAT32:
-        for (float v : t.toFloatArray()) {
-          c.addFp32Contents(v);
+      case FLOAT32: // element by element: no copy of the values per answer
+        for (int i = 0, n = t.elementCount(); i < n; i++) {
+          c.addFp32Contents(t.getFloat(i));
         }
         break;
       case FLOAT64:
-        for (double v : t.toDoubleArray()) {
-          c.addFp64Contents(v);
+        for (int i = 0, n = t.elementCount(); i < n; i++) {
+          c.addFp64Contents(t.getDouble(i));
         }
         break;
       case STRING:
