@@ -19,12 +19,15 @@ public final class ModelSignature {
   /** {@link #inputs} and {@link #outputs} as lists, made once: every request reads them, and a copy per call cost an array. */
   private final List<TensorSpec> inputList;
   private final List<TensorSpec> outputList;
+  /** The output names, made once: every request that asks for all outputs reads them. */
+  private final List<String> outputNameList;
 
   private ModelSignature(Map<String, TensorSpec> inputs, Map<String, TensorSpec> outputs) {
     this.inputs = inputs;
     this.outputs = outputs;
     this.inputList = List.copyOf(inputs.values());
     this.outputList = List.copyOf(outputs.values());
+    this.outputNameList = List.copyOf(outputs.keySet());
   }
 
   /**
@@ -96,7 +99,7 @@ public final class ModelSignature {
    * @return an unmodifiable list
    */
   public List<String> outputNames() {
-    return List.copyOf(outputs.keySet());
+    return outputNameList;
   }
 
   /**

@@ -19,9 +19,20 @@ public final class NamedTensors implements Iterable<Map.Entry<String, Tensor>> {
   private static final NamedTensors EMPTY = new NamedTensors(Map.of());
 
   private final Map<String, Tensor> map;
+  /**
+   * The entry of a one-tensor map (the common request), so that iterating it costs one small iterator rather than
+   * the entry, set and iterator {@code Map.of}'s entry set makes per call.
+   */
+  private final Map.@Nullable Entry<String, Tensor> only;
 
   private NamedTensors(Map<String, Tensor> map) {
     this.map = map;
+    this.only = null;
+  }
+
+  private NamedTensors(String name, Tensor tensor) {
+    this.map = Map.of(name, tensor);
+    this.only = Map.entry(name, tensor);
   }
 
   /**
@@ -49,7 +60,7 @@ public final class NamedTensors implements Iterable<Map.Entry<String, Tensor>> {
     if (tensor == null) {
       throw new InvalidInputException("input '" + name + "': expected a tensor but got null");
     }
-    return new NamedTensors(Map.of(name, tensor));
+    return new NamedTensors(name, tensor);
   }
 
   /**
@@ -188,7 +199,32 @@ public final class NamedTensors implements Iterable<Map.Entry<String, Tensor>> {
 
   @Override
   public Iterator<Map.Entry<String, Tensor>> iterator() {
-    return map.entrySet().iterator();
+    Map.Entry<String, Tensor> one = only;
+    return one != null ? new One(one) : map.entrySet().iterator();
+  }
+
+  /** Iterates one entry. Not thread-safe (as any iterator). */
+  private static final class One implements Iterator<Map.Entry<String, Tensor>> {
+    private Map.@Nullable Entry<String, Tensor> next;
+
+    One(Map.Entry<String, Tensor> entry) {
+      this.next = entry;
+    }
+
+    @Override
+    public boolean hasNext() {
+      return next != null;
+    }
+
+    @Override
+    public Map.Entry<String, Tensor> next() {
+      Map.Entry<String, Tensor> e = next;
+      if (e == null) {
+        throw new java.util.NoSuchElementException();
+      }
+      next = null;
+      return e;
+    }
   }
 
   @Override
@@ -271,7 +307,7 @@ public final class NamedTensors implements Iterable<Map.Entry<String, Tensor>> {
       if (m == null) {
         String first = firstName;
         Tensor tensor = firstTensor;
-        return first == null || tensor == null ? EMPTY : new NamedTensors(Map.of(first, tensor));
+        return first == null || tensor == null ? EMPTY : new NamedTensors(first, tensor);
       }
       shared = true;
       return new NamedTensors(Collections.unmodifiableMap(m));
