@@ -88,7 +88,9 @@ public final class RestConfig {
     this.backlog = b.backlog;
     this.readTimeout = b.readTimeout;
     this.idleTimeout = b.idleTimeout;
-    this.ioThreads = b.ioThreads;
+    // unset: half the CPUs with request threads (the loops only do I/O), every CPU when the loops run inference too
+    this.ioThreads = b.ioThreads > 0 ? b.ioThreads
+        : b.inferenceOnEventLoop ? Math.max(1, LoadOptions.availableCpus()) : Math.max(1, LoadOptions.availableCpus() / 2);
     this.inferenceOnEventLoop = b.inferenceOnEventLoop;
   }
 
@@ -122,7 +124,8 @@ public final class RestConfig {
         + "; the kernel caps it at net.core.somaxconn)");
     m.put("--read-timeout-ms", "longest wait for the rest of a request once its first byte came; then 408 and close (default 10000)");
     m.put("--idle-timeout-ms", "an idle keep-alive connection is closed after this (default 60000)");
-    m.put("--io-threads", "Netty event-loop threads: accept, read, parse HTTP, answer probes (default: half the CPUs, at least 1)");
+    m.put("--io-threads", "Netty event-loop threads: accept, read, parse HTTP, answer probes (default: half the CPUs, at least 1;"
+        + " with --execution event-loop, the CPUs)");
     m.put("--execution", "where inference runs: pool (the --http-threads request threads; default) or event-loop (on the I/O thread that"
         + " read the request, HTTP and gRPC ModelInfer: no thread hand-off, for models of microseconds; a slow call delays every"
         + " connection of its event loop; needs --batch-max-size 0)");
@@ -503,7 +506,7 @@ public final class RestConfig {
     private Duration idleTimeout = Duration.ofSeconds(60);
     // half the CPUs: on 2 CPUs one event loop left the request threads and the engine a core and served 28% more
     // requests at 16 clients than two (README, Benchmark)
-    private int ioThreads = Math.max(1, LoadOptions.availableCpus() / 2);
+    private int ioThreads; // 0: the default, which depends on inferenceOnEventLoop
     private boolean inferenceOnEventLoop;
 
     private Builder() {}
@@ -546,7 +549,8 @@ public final class RestConfig {
     }
 
     /**
-     * @param threads the HTTP server's event-loop threads, at least 1
+     * @param threads the HTTP server's event-loop threads, at least 1 (default: half the CPUs, at least 1; with
+     *     {@link #inferenceOnEventLoop(boolean) inference on the event loop}, the CPUs)
      * @return this builder
      * @throws IllegalArgumentException if below 1
      */

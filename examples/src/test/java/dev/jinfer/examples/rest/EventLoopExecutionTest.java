@@ -402,6 +402,11 @@ class EventLoopExecutionTest {
     assertThat(RestConfig.parse(List.of("--execution", "event-loop"), Map.of()).inferenceOnEventLoop()).isTrue();
     assertThat(RestConfig.parse(List.of("--execution=pool"), Map.of("JINFER_EXECUTION", "event-loop")).inferenceOnEventLoop()).isFalse();
     assertThat(RestConfig.parse(List.of(), Map.of("JINFER_EXECUTION", "event-loop")).inferenceOnEventLoop()).isTrue();
+    int cpus = dev.jinfer.LoadOptions.availableCpus();
+    assertThat(RestConfig.parse(List.of(), Map.of()).ioThreads()).as("the loops only do I/O").isEqualTo(Math.max(1, cpus / 2));
+    assertThat(RestConfig.parse(List.of("--execution", "event-loop"), Map.of()).ioThreads()).as("the loops run the models too")
+        .isEqualTo(cpus);
+    assertThat(RestConfig.parse(List.of("--execution", "event-loop", "--io-threads", "3"), Map.of()).ioThreads()).isEqualTo(3);
     assertThatThrownBy(() -> RestConfig.parse(List.of("--execution", "inline"), Map.of()))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--execution").hasMessageContaining("'inline'");
     assertThatThrownBy(() -> RestConfig.parse(List.of("--execution", "event-loop", "--batch-max-size", "32"), Map.of()))
