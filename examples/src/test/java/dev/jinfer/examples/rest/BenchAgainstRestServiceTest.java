@@ -44,7 +44,8 @@ class BenchAgainstRestServiceTest {
           "--json", report.toString());
 
       assertThat(code).as("exit code; stderr:%n%s", stderr).isZero();
-      assertThat(stdout.toString()).contains("POST /v1/models/fraud/predict");
+      assertThat(stdout.toString()).contains("POST /v1/models/fraud/predict")
+          .as("closed loops over HTTP run event-driven").contains("closed loops event-driven on one I/O thread");
       JsonNode levels = RestTestSupport.JSON.readTree(Files.readString(report)).path("levels");
       assertThat(levels).hasSize(2);
       for (JsonNode level : levels) {
@@ -87,7 +88,8 @@ class BenchAgainstRestServiceTest {
       StringWriter stdout = new StringWriter();
       bench(out.resolve("v2.json"), stdout, "bench", "--url", "http://127.0.0.1:" + rest.service.port(), "--protocol", "v2",
           "--model-name", "fraud");
-      assertThat(stdout.toString()).contains("POST /v2/models/fraud/infer");
+      assertThat(stdout.toString()).contains("POST /v2/models/fraud/infer")
+          .as("closed loops over HTTP run event-driven").contains("closed loops event-driven on one I/O thread");
       assertThat(rest.get("/metrics").body()).as("the service counted the tool's requests as successful v2 inferences")
           .containsPattern("http_server_requests_seconds_count\\{[^}]*status=\"200\"[^}]*uri=\"/v2/models/\\{name}/infer\"[^}]*} [1-9]");
     }
