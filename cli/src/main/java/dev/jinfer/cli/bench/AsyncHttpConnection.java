@@ -10,7 +10,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -57,15 +56,16 @@ final class AsyncHttpConnection {
 
   /**
    * @param loop the event loop every channel of this connection runs on
+   * @param channelType the channel type of the loop's transport (NIO or epoll)
    * @param host the server's host name or address (an IPv6 literal with or without brackets)
    * @param port its port
    * @param timeoutMillis the limit of connecting and of each request's answer, positive
    */
-  AsyncHttpConnection(EventLoop loop, String host, int port, int timeoutMillis) {
+  AsyncHttpConnection(EventLoop loop, Class<? extends Channel> channelType, String host, int port, int timeoutMillis) {
     this.loop = loop;
     this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
     String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-    this.bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+    this.bootstrap = new Bootstrap().group(loop).channel(channelType)
         .option(ChannelOption.TCP_NODELAY, true).option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
         .remoteAddress(InetSocketAddress.createUnresolved(bare, port))
         .handler(new ChannelInitializer<Channel>() {
@@ -198,7 +198,8 @@ final class AsyncHttpConnection {
 
   /**
    * The outcome of a failure as the blocking path names it: {@code IO <exception>} for an I/O failure (Netty's
-   * {@code Annotated...} subclasses by the JDK exception they annotate; a connection closed in the middle of an answer
+   * subclasses, such as {@code AnnotatedConnectException} or epoll's {@code NativeConnectException}, by the JDK
+   * exception they extend; a connection closed in the middle of an answer
    * as {@code IO EOFException}), {@code TIMEOUT} for a connect timeout, the exception's simple name for anything else.
    */
   static String outcome(Throwable failure) {
@@ -208,12 +209,14 @@ final class AsyncHttpConnection {
     if (failure instanceof PrematureChannelClosureException) {
       return "IO EOFException"; // the blocking exchange's: the server closed the connection in the middle of an answer
     }
-    Class<?> type = failure.getClass();
-    while (type.getName().startsWith("io.netty.") && type.getSimpleName().startsWith("Annotated")
-        && type.getSuperclass() != null) {
-      type = type.getSuperclass();
+    if (!(failure instanceof IOException)) {
+      return failure.getClass().getSimpleName();
     }
-    return (failure instanceof IOException ? "IO " : "") + type.getSimpleName();
+    Class<?> type = failure.getClass();
+    while (type.getName().startsWith("io.netty.") && type.getSuperclass() != null) {
+      type = type.getSuperclass(); // AnnotatedConnectException, NativeConnectException, NativeIoException: the JDK's
+    }
+    return "IO " + type.getSimpleName();
   }
 
   /** First in the pipeline: notes that a byte of the answer came (a stale connection sends none). */
