@@ -3,6 +3,7 @@ package dev.jinfer.examples.rest;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -29,6 +30,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The ceiling of HTTP on this machine for {@code jinfer bench --url http://} (examples/README.md, "Benchmark: tools
@@ -36,13 +38,13 @@ import java.nio.charset.StandardCharsets;
  * it loads, else NIO) describing a model shaped like the fraud model on {@code GET /v1/models/{name}} and
  * {@code GET /v2/models/{name}}, and answering every {@code POST} with the same small 200 body on its event loop,
  * without reading it: no JSON, no model, no serving chain. The tool measures it exactly as it measures the service,
- * which {@code GET /health/live} (the ceiling wrk measures) does not let it. Not a service to deploy.
+ * which {@code GET /health/live} (the ceiling wrk measures) does not let it. Not a service to deploy. Thread-safe.
  *
  * <pre>{@code
  * java -cp examples/target/rest-service.jar dev.jinfer.examples.rest.HttpCeiling 18083
  * }</pre>
  */
-public final class HttpCeiling {
+public final class HttpCeiling implements AutoCloseable {
   private static final String V1_MODEL = "{\"name\":\"fraud\",\"version\":\"1\",\"inputs\":[{\"name\":\"features\","
       + "\"dtype\":\"FLOAT32\",\"shape\":[-1,32]}],\"outputs\":[{\"name\":\"probabilities\",\"dtype\":\"FLOAT32\","
       + "\"shape\":[-1,2]}]}";
@@ -52,7 +54,13 @@ public final class HttpCeiling {
   private static final String ANSWER = "{\"outputs\":{\"probabilities\":{\"dtype\":\"FLOAT32\",\"shape\":[1,2],"
       + "\"data\":[0.5,0.5]}}}";
 
-  private HttpCeiling() {}
+  private final EventLoopGroup group;
+  private final Channel channel;
+
+  private HttpCeiling(EventLoopGroup group, Channel channel) {
+    this.group = group;
+    this.channel = channel;
+  }
 
   /**
    * Serves until the process is stopped.
@@ -64,6 +72,14 @@ public final class HttpCeiling {
   public static void main(String[] args) throws InterruptedException {
     int port = Integer.parseInt(args[0]);
     int threads = args.length > 1 ? Integer.parseInt(args[1]) : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    HttpCeiling ceiling = start(port, threads);
+    System.out.println("HTTP ceiling (fixed answers, no model, " + (Epoll.isAvailable() ? "epoll" : "nio") + ", " + threads
+        + " threads) on " + ceiling.channel.localAddress());
+    ceiling.channel.closeFuture().sync();
+  }
+
+  /** Starts serving on 127.0.0.1:{@code port} (0: any free port). */
+  static HttpCeiling start(int port, int threads) {
     boolean epoll = Epoll.isAvailable();
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
     ServerBootstrap b = new ServerBootstrap().group(group)
@@ -75,10 +91,24 @@ public final class HttpCeiling {
             ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1 << 20), new Fixed());
           }
         });
-    var channel = b.bind(new InetSocketAddress("127.0.0.1", port)).syncUninterruptibly().channel();
-    System.out.println("HTTP ceiling (fixed answers, no model, " + (epoll ? "epoll" : "nio") + ", " + threads
-        + " threads) on " + channel.localAddress());
-    channel.closeFuture().sync();
+    try {
+      return new HttpCeiling(group, b.bind(new InetSocketAddress("127.0.0.1", port)).syncUninterruptibly().channel());
+    } catch (RuntimeException e) {
+      group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      throw e;
+    }
+  }
+
+  /** The port it listens on. */
+  int port() {
+    return ((InetSocketAddress) channel.localAddress()).getPort();
+  }
+
+  /** Stops listening, closes the connections and ends the event loops. */
+  @Override
+  public void close() {
+    channel.close().syncUninterruptibly();
+    group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
   }
 
   /** Fixed answers on the event loop. One per connection. */

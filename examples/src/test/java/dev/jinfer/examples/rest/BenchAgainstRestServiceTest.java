@@ -96,6 +96,20 @@ class BenchAgainstRestServiceTest {
   }
 
   @Test
+  void benchUrl_againstHttpCeiling_measuresTheToolsOwnLimit_overV1AndV2_withoutErrors() throws Exception {
+    try (HttpCeiling ceiling = HttpCeiling.start(0, 1)) {
+      String url = "http://127.0.0.1:" + ceiling.port();
+      StringWriter v1 = new StringWriter();
+      JsonNode levels = bench(out.resolve("ceiling-v1.json"), v1, "bench", "--url", url, "--model-name", "fraud");
+      assertThat(v1.toString()).contains("POST /v1/models/fraud/predict").contains("closed loops event-driven");
+      StringWriter v2 = new StringWriter();
+      bench(out.resolve("ceiling-v2.json"), v2, "bench", "--url", url, "--protocol", "v2", "--model-name", "fraud");
+      assertThat(v2.toString()).contains("POST /v2/models/fraud/infer");
+      assertThat(levels.get(1).path("concurrency").asInt()).isEqualTo(4);
+    }
+  }
+
+  @Test
   void benchUrl_grpc_measuresTheOpenInferenceProtocolOverGrpc_onAVersion() throws Exception {
     RestTestSupport.addFraud(repository, "1");
     try (RestTestSupport rest = RestTestSupport.start(RestConfig.newBuilder().models(repository).grpcPort(0))) {
