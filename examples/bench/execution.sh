@@ -1,9 +1,10 @@
 #!/bin/sh
 # The service's default (--execution pool) against --execution event-loop against GrpcCeiling, one after another in one
 # run (examples/README.md, "Benchmark: inference on the event loop"): fraud model, cache off; per service a warm-up at
-# 16 clients (JIT), then gRPC through jinfer bench's event-driven client at 1 and 16 clients and wrk on /v1 and /v2 at
-# 1 client (-t1 -c1) and 16 (-t2 -c16), D (default 10s) each; then GrpcCeiling (no-op ModelInfer) with the same gRPC
-# command, and wrk on GET /health/live (answered by the event loop, no JSON, no model) as the HTTP ceiling.
+# 16 clients (JIT), then gRPC and HTTP (/v1, /v2) through jinfer bench's event-driven clients at 1 and 16 clients, and
+# wrk on /v1 and /v2 at 1 client (-t1 -c1) and 16 (-t2 -c16), D (default 10s) each; then GrpcCeiling (no-op ModelInfer)
+# with the same gRPC command, and wrk on GET /health/live (answered by the event loop, no JSON, no model) as the HTTP
+# ceiling. MODES="event-loop" runs one mode, NO_CEILINGS=1 skips the ceilings, SERVICE_ARGS adds service flags.
 # Run from the repository root after mvn -B -pl examples,cli -am package -DskipTests, under the build lock:
 # flock /tmp/jinfer-build.lock examples/bench/execution.sh
 set -e
@@ -27,6 +28,10 @@ for mode in ${MODES:-pool event-loop}; do
     --max-windows 1 --stable-windows 1 >/dev/null 2>&1
   echo "== gRPC: java -jar cli/target/jinfer.jar bench --url grpc://127.0.0.1:18081 $GRPC"
   java -jar cli/target/jinfer.jar bench --url grpc://127.0.0.1:18081 $GRPC 2>&1 | grep -E '^conc|^ +(1|16) |WARN' || true
+  for p in v1 v2; do
+    echo "== HTTP: java -jar cli/target/jinfer.jar bench --url http://127.0.0.1:18080 --protocol $p $GRPC"
+    java -jar cli/target/jinfer.jar bench --url http://127.0.0.1:18080 --protocol $p $GRPC 2>&1 | grep -E '^ +(1|16) |WARN' || true
+  done
   for lua in v1 v2; do
     echo "== wrk -t1 -c1 -d$D -s $B/$lua.lua --latency";  wrk -t1 -c1 -d$D -s $B/$lua.lua http://127.0.0.1:18080 --latency
     echo "== wrk -t2 -c16 -d$D -s $B/$lua.lua --latency"; wrk -t2 -c16 -d$D -s $B/$lua.lua http://127.0.0.1:18080 --latency
