@@ -3,13 +3,16 @@
 # tools and ceilings"): one service (fraud model, cache off), in the same run
 #  - the ceiling: wrk on GET /health/live (answered on the event loop, fixed body: no JSON, no model),
 #  - /v1 and /v2 with wrk (the same body form and size the tool sends: named tensor, 32 float32 features),
-#  - the same with jinfer bench --url,
+#  - the same with jinfer bench --url (and OLD_JAR's), and the tool against HttpCeiling (fixed answers to every POST
+#    on the event loop: the ceiling the tool can measure, which cannot GET /health/live),
 #  - gRPC: jinfer bench --url grpc:// against the service and against GrpcCeiling (a grpc-java server answering
 #    ModelInfer with a fixed response on the event loop: no model, no serving chain),
 # at 1 and 16 clients. PIN=1 pins the service to core 0 and every load generator to core 1 (taskset), so the two
 # do not share a core; without it both float over the two cores.
 # Run from the repository root after mvn -B -pl examples,cli -am package -DskipTests, under the build lock:
-# flock /tmp/jinfer-build.lock examples/bench/tools.sh          (D=5s per run by default; GRPC_ONLY=1 skips HTTP)
+# flock /tmp/jinfer-build.lock examples/bench/tools.sh          (D=5s per run by default; GRPC_ONLY=1 skips HTTP,
+# HTTP_ONLY=1 skips gRPC; OLD_JAR=path/to/an/earlier/jinfer.jar also runs that build's jinfer bench over HTTP, alternated
+# with this one's, ROUNDS times (default 1))
 set -e
 D=${D:-5s}
 JAR=examples/target/rest-service.jar
@@ -46,12 +49,27 @@ for c in 1 16; do
   echo "== wrk /v1, $c clients";  BODY=$OUT/v1.json wrk -t$t -c$c -d$D --latency -s $B/named.lua http://127.0.0.1:18080
   echo "== wrk /v2, $c clients";  BODY=$OUT/v2.json WRK_PATH=/v2/models/fraud/infer wrk -t$t -c$c -d$D --latency -s $B/named.lua http://127.0.0.1:18080
 done
-for p in v1 v2; do
-  echo "== jinfer bench --url --protocol $p, 1 and 16 clients"
-  $LOAD java -jar cli/target/jinfer.jar bench --url http://127.0.0.1:18080 --protocol $p --model-name fraud -c 1,16 $BENCH 2>&1 \
-    | grep -E '^ +(1|16) |^conc' || true
+$SVC java -XX:+UseG1GC -Xms256m -Xmx256m -cp $JAR dev.jinfer.examples.rest.HttpCeiling 18083 > $OUT/http-ceiling.log 2>&1 &
+HPID=$!
+trap 'kill $PID $HPID 2>/dev/null' EXIT
+for i in $(seq 100); do grep -q ceiling $OUT/http-ceiling.log && break; sleep 0.1; done
+for r in $(seq ${ROUNDS:-1}); do
+  for jar in cli/target/jinfer.jar $OLD_JAR; do
+    echo "== round $r: jinfer bench ($jar) --url http://127.0.0.1:18083, 1 and 16 clients (the ceiling: HttpCeiling)"
+    $LOAD java -jar $jar bench --url http://127.0.0.1:18083 --model-name fraud -c 1,16 $BENCH 2>&1 \
+      | grep -E '^ +(1|16) |WARN|Running' || true
+  done
+  for p in v1 v2; do
+    for jar in cli/target/jinfer.jar $OLD_JAR; do
+      echo "== round $r: jinfer bench ($jar) --url --protocol $p, 1 and 16 clients"
+      $LOAD java -jar $jar bench --url http://127.0.0.1:18080 --protocol $p --model-name fraud -c 1,16 $BENCH 2>&1 \
+        | grep -E '^ +(1|16) |^conc|WARN|Running' || true
+    done
+  done
 done
+kill $HPID; wait $HPID 2>/dev/null || true
 fi
+if [ -z "$HTTP_ONLY" ]; then
 $SVC java -XX:+UseG1GC -Xms256m -Xmx256m -cp $JAR dev.jinfer.examples.rest.GrpcCeiling 18082 > $OUT/ceiling.log 2>&1 &
 CPID=$!
 trap 'kill $PID $CPID 2>/dev/null' EXIT
@@ -60,4 +78,6 @@ for u in grpc://127.0.0.1:18081 grpc://127.0.0.1:18082; do
   echo "== jinfer bench --url $u, 1 and 16 clients ($([ $u = grpc://127.0.0.1:18082 ] && echo 'the ceiling: GrpcCeiling' || echo 'the service'))"
   $LOAD java -jar cli/target/jinfer.jar bench --url $u --model-name fraud -c 1,16 $BENCH 2>&1 | grep -E '^ +(1|16) |WARN' || true
 done
-kill $PID $CPID; wait $PID $CPID 2>/dev/null || true
+kill $CPID; wait $CPID 2>/dev/null || true
+fi
+kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true

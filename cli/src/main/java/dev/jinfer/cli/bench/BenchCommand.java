@@ -62,7 +62,8 @@ public final class BenchCommand implements Callable<Integer> {
 
   // ------------------------------------------------------------------ target
   @Option(names = "--url", paramLabel = "URL", description = "Benchmark a jinfer REST service at http://host:port instead, "
-      + "or an Open Inference Protocol gRPC service at grpc://host:port.")
+      + "or an Open Inference Protocol gRPC service at grpc://host:port. A connection per client; closed loops are "
+      + "event-driven on one I/O thread (https:// and open loops: a blocking connection per request in flight).")
   @Nullable String url;
 
   @Option(names = "--protocol", paramLabel = "v1|v2", description = "With an http:// --url: jinfer's /v1 API (default) or "

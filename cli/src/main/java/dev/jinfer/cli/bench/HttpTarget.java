@@ -12,6 +12,15 @@ import dev.jinfer.Shape;
 import dev.jinfer.Tensor;
 import dev.jinfer.TensorSpec;
 import dev.jinfer.cli.exit.ExitCode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -25,6 +34,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -41,16 +51,21 @@ import org.jspecify.annotations.Nullable;
  * {@code HTTP <status> <error.code>} ({@code /v1}) or {@code HTTP <status>} ({@code /v2}, whose error body has
  * no code), a connection failure as {@code IO <exception>}, a client timeout as {@code TIMEOUT}.
  *
- * <p>Each request goes over an HTTP/1.1 keep-alive {@link HttpConnection} of its own while it is in flight (a
- * pool as large as the number of requests in flight at once: one connection per client thread, as wrk keeps one
- * per connection it was given), written from a request prepared in full (head and body) beforehand and read on
- * the calling thread, without an event loop between: the JDK's {@code HttpClient} it replaces handed every
- * request to its selector thread and back and measured 5-10x below wrk on the same service. Thread-safe.
+ * <p>Closed loops are event-driven ({@link #prepareAsync}, for {@code http://}): each client has an HTTP/1.1 keep-alive
+ * {@link AsyncHttpConnection} of its own (as wrk keeps one per connection it was given), all of them on one shared
+ * Netty event loop thread, and each answer's callback sends that client's next request, encoded in full beforehand;
+ * the tool needs no thread per client, which on a machine of few cores competed with the service for the CPU. Open
+ * loops (and {@code https://}) send each request over a blocking {@link HttpConnection} of its own while it is in
+ * flight (a pool as large as the number of requests in flight at once), written from a request prepared in full
+ * and read on the calling thread. Both classify outcomes alike. Thread-safe.
  */
 final class HttpTarget implements LoadTarget {
   private static final ObjectMapper JSON = new ObjectMapper();
   // how often the watchdog looks for requests past the timeout (at most a tenth of the timeout)
   private static final long WATCH_MILLIS = 20;
+  // the event-driven path's transport: Linux's native epoll where it loads (fewer system calls and no JDK selector
+  // between), else NIO; -Dio.netty.transport.noNative=true forces NIO
+  private static final boolean EPOLL = Epoll.isAvailable();
 
   /** The service's HTTP API a target speaks. */
   enum Protocol {
@@ -72,6 +87,11 @@ final class HttpTarget implements LoadTarget {
   private final ConcurrentLinkedDeque<HttpConnection> idle = new ConcurrentLinkedDeque<>();
   private final Set<HttpConnection> all = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
+  // the event-driven closed loop (prepareAsync): a connection per client on one shared event loop, made on first use;
+  // the requests prepared for it, released by close()
+  private final Map<Integer, AsyncHttpConnection> clients = new ConcurrentHashMap<>();
+  private final ConcurrentLinkedQueue<ByteBuf> prepared = new ConcurrentLinkedQueue<>();
+  private @Nullable EventLoopGroup eventLoop; // guarded by this
   // ends requests past their time limit (HttpConnection.expireIfOverdue), so that reads need no socket timeout
   private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "jinfer-bench-http-watchdog");
@@ -155,8 +175,7 @@ final class HttpTarget implements LoadTarget {
   }
 
   private static HttpConnection connection(URI base, int timeoutMillis, boolean watched) {
-    boolean tls = base.getScheme().equalsIgnoreCase("https");
-    return new HttpConnection(base.getHost(), base.getPort() >= 0 ? base.getPort() : tls ? 443 : 80, tls, timeoutMillis,
+    return new HttpConnection(base.getHost(), port(base), base.getScheme().equalsIgnoreCase("https"), timeoutMillis,
         watched);
   }
 
@@ -251,16 +270,66 @@ final class HttpTarget implements LoadTarget {
 
   @Override
   public String description() {
-    return model + ":" + servedVersion + " at " + base + " (POST " + predictUri.getPath() + ")";
+    return model + ":" + servedVersion + " at " + base + " (POST " + predictUri.getPath() + "), a keep-alive connection per"
+        + " client" + (tls() ? "" : ", closed loops event-driven on one I/O thread (" + (EPOLL ? "epoll" : "nio") + ")");
   }
 
   @Override
   public Call prepare(NamedTensors request) {
+    byte[] http = encode(request);
+    return () -> send(http);
+  }
+
+  private byte[] encode(NamedTensors request) {
     byte[] body = protocol == Protocol.V2 ? v2Body(request) : body(request);
-    byte[] http = deadline == null ? HttpConnection.encode("POST", predictUri.getRawPath(), hostHeader(base), body)
+    return deadline == null ? HttpConnection.encode("POST", predictUri.getRawPath(), hostHeader(base), body)
         : HttpConnection.encode("POST", predictUri.getRawPath(), hostHeader(base), body,
             "X-Jinfer-Deadline-Ms: " + Math.max(1, deadline.toMillis()));
-    return () -> send(http);
+  }
+
+  /**
+   * The event-driven form of {@link #prepare}: the request encoded in full once, into a direct buffer a retained
+   * duplicate of which each call writes on the client's {@link AsyncHttpConnection}; every client's connection runs
+   * on one shared Netty event loop thread. Null (the runner then uses a thread per client) for {@code https}.
+   */
+  @Override
+  public LoadTarget.@Nullable AsyncCall prepareAsync(NamedTensors request, int client) {
+    if (tls() || closed) {
+      return null;
+    }
+    byte[] http = encode(request);
+    ByteBuf bytes = Unpooled.directBuffer(http.length, http.length).writeBytes(http);
+    prepared.add(bytes);
+    AsyncHttpConnection connection = clients.computeIfAbsent(client, c -> newAsyncConnection());
+    return done -> connection.send(bytes, done);
+  }
+
+  private boolean tls() {
+    return base.getScheme().equalsIgnoreCase("https");
+  }
+
+  private synchronized AsyncHttpConnection newAsyncConnection() {
+    EventLoopGroup group = eventLoop;
+    if (group == null) {
+      group = new MultiThreadIoEventLoopGroup(1, r -> {
+        Thread t = new Thread(r, "jinfer-bench-http-io");
+        t.setDaemon(true);
+        return t;
+      }, EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+      eventLoop = group;
+      // the time limit of every request in flight: swept on the event loop, which owns the connections' state
+      long every = Math.max(1, Math.min(WATCH_MILLIS, timeoutMillis / 10));
+      group.next().scheduleWithFixedDelay(() -> {
+        long now = System.nanoTime();
+        clients.values().forEach(c -> c.expire(now));
+      }, every, every, TimeUnit.MILLISECONDS);
+    }
+    return new AsyncHttpConnection(group.next(), EPOLL ? EpollSocketChannel.class : NioSocketChannel.class, base.getHost(),
+        port(base), timeoutMillis);
+  }
+
+  private static int port(URI base) {
+    return base.getPort() >= 0 ? base.getPort() : base.getScheme().equalsIgnoreCase("https") ? 443 : 80;
   }
 
   private @Nullable String send(byte[] request) {
@@ -290,7 +359,8 @@ final class HttpTarget implements LoadTarget {
     }
   }
 
-  private static String errorCode(byte[] body) {
+  /** The {@code error.code} of a {@code /v1} error body, with a leading space; empty when there is none. */
+  static String errorCode(byte[] body) {
     try {
       JsonNode code = JSON.readTree(body).path("error").path("code");
       return code.isTextual() && !code.asText().isBlank() ? " " + code.asText() : "";
@@ -399,5 +469,20 @@ final class HttpTarget implements LoadTarget {
     all.forEach(HttpConnection::close);
     all.clear();
     idle.clear();
+    EventLoopGroup group;
+    synchronized (this) {
+      group = eventLoop;
+      eventLoop = null;
+    }
+    if (group != null) {
+      // a request still in flight (a drain that timed out) fails as IO; then the channels close with the loop
+      group.next().submit(() -> clients.values().forEach(AsyncHttpConnection::shutdown)).awaitUninterruptibly(5, TimeUnit.SECONDS);
+      group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+    clients.clear();
+    ByteBuf b;
+    while ((b = prepared.poll()) != null) {
+      b.release();
+    }
   }
 }

@@ -25,24 +25,30 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The service's HTTP/1.1 server on Netty (both {@code /v1} and {@code /v2}): event-loop threads accept,
  * read and parse requests, gather bodies (within the body limit and the read timeout) and answer the probes
  * ({@code /health/*}, {@code /v2/health/*}, {@code /metrics}) themselves; every other request runs on the
  * bounded pool of request threads ({@code --http-threads}, {@code --http-queue}), and when that pool and its
- * queue are full it is answered 503 with {@code Retry-After} at once from the event loop. Thread-safe.
+ * queue are full it is answered 503 with {@code Retry-After} at once from the event loop. With
+ * {@code --execution event-loop} ({@link RestConfig#inferenceOnEventLoop()}) there is no pool: every request runs
+ * on the event loop that read it, without a thread hand-off, and the requests of that loop's other connections
+ * wait meanwhile. Once {@link #drain()} is called, requests that arrive on open connections are answered 503.
+ * Thread-safe.
  */
 final class HttpEndpoint {
   private final RestConfig config;
   private final RestHandler handler;
-  private final ThreadPoolExecutor executor;
+  private final @Nullable ThreadPoolExecutor executor;
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final Channel server;
   private final long readTimeoutNanos;
+  private volatile boolean draining;
 
-  private HttpEndpoint(RestConfig config, RestHandler handler, ThreadPoolExecutor executor, EventLoopGroup boss,
+  private HttpEndpoint(RestConfig config, RestHandler handler, @Nullable ThreadPoolExecutor executor, EventLoopGroup boss,
       EventLoopGroup workers, Channel server) {
     this.config = config;
     this.handler = handler;
@@ -56,9 +62,10 @@ final class HttpEndpoint {
   /**
    * Binds {@code config.host()}:{@code config.port()} with {@code config.backlog()} and starts serving.
    *
+   * @param executor the request threads, or null to run every request on its event loop
    * @throws UncheckedIOException if the port cannot be bound
    */
-  static HttpEndpoint start(RestConfig config, RestHandler handler, ThreadPoolExecutor executor) {
+  static HttpEndpoint start(RestConfig config, RestHandler handler, @Nullable ThreadPoolExecutor executor) {
     // the acceptor thread is not a daemon: it keeps the JVM (and `java -jar rest-service.jar`) running after main
     // returns, as the JDK server's dispatcher did, until close() (the shutdown hook) stops it
     // epoll where its native library loads (Linux x86-64: fewer copies and system calls per request), else NIO
@@ -137,18 +144,43 @@ final class HttpEndpoint {
     return new ApiException(413, "PAYLOAD_TOO_LARGE", "request body: the limit is " + config.bodyLimitBytes() + " bytes but " + why);
   }
 
-  /** Runs a complete request: a probe on this (event-loop) thread, anything else on a request thread or 503 at once. */
+  /**
+   * Runs a complete request: a probe on this (event-loop) thread, anything else on a request thread or 503 at once, or,
+   * without request threads, on this thread too (503 once draining).
+   */
   void dispatch(HttpCall call) {
     if (RestHandler.isProbe(call.rawPath())) {
       handler.handle(call);
       return;
     }
-    try {
-      executor.execute(() -> handler.handle(call));
-    } catch (RejectedExecutionException e) {
-      handler.reject(call, new ApiException(503, "OVERLOADED", "the server is busy: all " + config.httpThreads()
-          + " HTTP threads are working and " + config.httpQueue() + " requests are waiting; retry later", 1, null), false);
+    ThreadPoolExecutor pool = executor;
+    if (pool == null) {
+      if (draining) {
+        handler.reject(call, shuttingDown(), false);
+      } else {
+        handler.handle(call);
+      }
+      return;
     }
+    try {
+      pool.execute(() -> handler.handle(call));
+    } catch (RejectedExecutionException e) {
+      handler.reject(call, pool.isShutdown() ? shuttingDown() : new ApiException(503, "OVERLOADED", "the server is busy: all "
+          + config.httpThreads() + " HTTP threads are working and " + config.httpQueue() + " requests are waiting; retry later",
+          1, null), false);
+    }
+  }
+
+  private static ApiException shuttingDown() {
+    return new ApiException(503, "SERVICE_UNAVAILABLE", "the server is shutting down; retry later (another instance)", 1, null);
+  }
+
+  /**
+   * From now on requests that arrive on open connections are answered 503 (probes still answered); requests in
+   * progress go on. With request threads, shutting their pool down does the same.
+   */
+  void drain() {
+    draining = true;
   }
 
   /** Answers a request refused before it was complete (413, 408, a malformed request) and closes its connection. */

@@ -50,14 +50,22 @@ import org.slf4j.LoggerFactory;
  * input), NOT_FOUND (unknown model or version), RESOURCE_EXHAUSTED (a full queue), UNAVAILABLE (open breaker,
  * no ready version, shutting down), DEADLINE_EXCEEDED, CANCELLED, INTERNAL (engine failure). A call whose gRPC
  * context was cancelled while it ran ends DEADLINE_EXCEEDED or CANCELLED, whatever the interrupted code
- * threw. Thread-safe.
+ * threw.
+ *
+ * <p>Without a call pool ({@code --execution event-loop}) {@code ModelInfer} runs on the transport's event loop that
+ * received it, with no thread hand-off: the gRPC deadline still becomes the jinfer deadline and a call that is
+ * cancelled or past its deadline before it starts is not run (its deadline counts from when the event loop read it:
+ * time it spent in the socket behind a running call is not seen), but a running call is not interrupted (the event loop's
+ * thread is never interrupted; without a batcher there is no queue to withdraw from) and its answer is dropped if the
+ * call was cancelled meanwhile; with no pool there is no pool-full RESOURCE_EXHAUSTED either (calls wait in HTTP/2 flow
+ * control behind the one running). Thread-safe.
  */
 final class OipGrpcService implements OipGrpc.Handler {
   private static final Logger LOG = LoggerFactory.getLogger(OipGrpcService.class);
 
   private final Inference inference;
   private final Duration breakerWait;
-  private final Executor calls;
+  private final @Nullable Executor calls;
   private final int threads;
   private final int queue;
   private final MeterRegistry meters;
@@ -67,10 +75,11 @@ final class OipGrpcService implements OipGrpc.Handler {
   /**
    * @param inference the calls' way to the serving chains
    * @param config the breaker's wait (Retry-After), the pool's size and queue (for messages)
-   * @param calls the bounded pool ModelInfer runs on; it throws RejectedExecutionException when full
+   * @param calls the bounded pool ModelInfer runs on; it throws RejectedExecutionException when full; null to run ModelInfer
+   *     on the calling thread (the transport's event loop)
    * @param meters where the calls' timers go
    */
-  OipGrpcService(Inference inference, RestConfig config, Executor calls, MeterRegistry meters) {
+  OipGrpcService(Inference inference, RestConfig config, @Nullable Executor calls, MeterRegistry meters) {
     this.inference = inference;
     this.breakerWait = config.breakerWait();
     this.calls = calls;
@@ -121,8 +130,13 @@ final class OipGrpcService implements OipGrpc.Handler {
   public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> response) {
     long start = System.nanoTime();
     Context context = Context.current(); // the call's: its deadline and cancellation, carried to the pool's thread
+    Executor pool = calls;
+    if (pool == null) { // --execution event-loop: here, on the transport's event loop, never interrupted
+      answer("ModelInfer", start, response, () -> infer(request, context, false));
+      return;
+    }
     try {
-      calls.execute(context.wrap(() -> answer("ModelInfer", start, response, () -> infer(request, context))));
+      pool.execute(context.wrap(() -> answer("ModelInfer", start, response, () -> infer(request, context, true))));
     } catch (RejectedExecutionException e) {
       // on the event loop, at once: the pool's threads are all busy and its queue is full
       answer("ModelInfer", start, response, () -> {
@@ -132,7 +146,13 @@ final class OipGrpcService implements OipGrpc.Handler {
     }
   }
 
-  private ModelInferResponse infer(ModelInferRequest request, Context context) {
+  /**
+   * Runs one call on this thread.
+   *
+   * @param interruptible whether a cancellation interrupts this thread (a pool's thread: ends a wait in the batcher); never
+   *     an event loop's
+   */
+  private ModelInferResponse infer(ModelInferRequest request, Context context, boolean interruptible) {
     String name = modelName(request.getModelName());
     if (context.isCancelled()) { // cancelled, or its deadline passed, while it waited for a thread
       throw cancelled(context, "model '" + name + "': the call ended before it started").asRuntimeException();
@@ -148,9 +168,15 @@ final class OipGrpcService implements OipGrpc.Handler {
       deadline = Deadline.after(Duration.ofNanos(nanos));
     }
     Deadline callDeadline = deadline;
-    CallThread thread = new CallThread();
-    Context.CancellationListener onCancel = c -> thread.interrupt();
-    context.addListener(onCancel, Runnable::run);
+    CallThread thread = interruptible ? new CallThread() : null;
+    Context.CancellationListener onCancel = c -> {
+      if (thread != null) {
+        thread.interrupt();
+      }
+    };
+    if (thread != null) {
+      context.addListener(onCancel, Runnable::run);
+    }
     try {
       Inference.Result<OipProto.Request> r = inference.run(name, version(request.getModelVersion()),
           sig -> OipProto.parse(request, sig), (predictor, parsed) -> {
@@ -160,8 +186,10 @@ final class OipGrpcService implements OipGrpc.Handler {
           });
       return OipProto.response(r.served().id().name(), r.served().id().version(), request.getId(), r.outputs(), r.request().raw());
     } finally {
-      context.removeListener(onCancel);
-      thread.done();
+      if (thread != null) {
+        context.removeListener(onCancel);
+        thread.done();
+      }
     }
   }
 

@@ -58,6 +58,7 @@ public final class RestConfig {
   private final Duration readTimeout;
   private final Duration idleTimeout;
   private final int ioThreads;
+  private final boolean inferenceOnEventLoop;
 
   private RestConfig(Builder b) {
     this.host = b.host;
@@ -87,7 +88,10 @@ public final class RestConfig {
     this.backlog = b.backlog;
     this.readTimeout = b.readTimeout;
     this.idleTimeout = b.idleTimeout;
-    this.ioThreads = b.ioThreads;
+    // unset: half the CPUs with request threads (the loops only do I/O), every CPU when the loops run inference too
+    this.ioThreads = b.ioThreads > 0 ? b.ioThreads
+        : b.inferenceOnEventLoop ? Math.max(1, LoadOptions.availableCpus()) : Math.max(1, LoadOptions.availableCpus() / 2);
+    this.inferenceOnEventLoop = b.inferenceOnEventLoop;
   }
 
   private static Map<String, String> flags() {
@@ -120,7 +124,11 @@ public final class RestConfig {
         + "; the kernel caps it at net.core.somaxconn)");
     m.put("--read-timeout-ms", "longest wait for the rest of a request once its first byte came; then 408 and close (default 10000)");
     m.put("--idle-timeout-ms", "an idle keep-alive connection is closed after this (default 60000)");
-    m.put("--io-threads", "Netty event-loop threads: accept, read, parse HTTP, answer probes (default: half the CPUs, at least 1)");
+    m.put("--io-threads", "Netty event-loop threads: accept, read, parse HTTP, answer probes (default: half the CPUs, at least 1;"
+        + " with --execution event-loop, the CPUs)");
+    m.put("--execution", "where inference runs: pool (the --http-threads request threads; default) or event-loop (on the I/O thread that"
+        + " read the request, HTTP and gRPC ModelInfer: no thread hand-off, for models of microseconds; a slow call delays every"
+        + " connection of its event loop; needs --batch-max-size 0)");
     return java.util.Collections.unmodifiableMap(m); // in declaration order, for --help
   }
 
@@ -266,8 +274,22 @@ public final class RestConfig {
       case "--io-threads":
         b.ioThreads(integer(flag, v));
         break;
+      case "--execution":
+        b.inferenceOnEventLoop(execution(flag, v));
+        break;
       default:
         throw new AssertionError(flag);
+    }
+  }
+
+  private static boolean execution(String flag, String v) {
+    switch (v.trim().toLowerCase(Locale.ROOT)) {
+      case "pool":
+        return false;
+      case "event-loop":
+        return true;
+      default:
+        throw new IllegalArgumentException(flag + " must be 'pool' or 'event-loop' but was '" + v + "'");
     }
   }
 
@@ -415,6 +437,14 @@ public final class RestConfig {
     return ioThreads;
   }
 
+  /**
+   * @return whether inference runs on the I/O event-loop thread that read the request ({@code --execution event-loop}),
+   *     for HTTP and gRPC {@code ModelInfer}, rather than on the request threads ({@code --execution pool}, the default)
+   */
+  public boolean inferenceOnEventLoop() {
+    return inferenceOnEventLoop;
+  }
+
   /** @return engine intra-op threads per model version */
   public int intraOpThreads() {
     return intraOpThreads;
@@ -440,7 +470,7 @@ public final class RestConfig {
         + ", breaker=" + breakerFailureRate + "% of " + breakerWindow + " (min " + breakerMinCalls + "), wait " + breakerWait
         + ", intraOpThreads=" + intraOpThreads + ", sessions=" + (sessions == 0 ? "default" : sessions) + ", keepVersions=" + keepVersions
         + ", grpcPort=" + (grpcPort < 0 ? "off" : grpcPort + ", grpcQueue=" + grpcQueue) + ", backlog=" + backlog + ", readTimeout=" + readTimeout
-        + ", idleTimeout=" + idleTimeout + ", ioThreads=" + ioThreads + "]";
+        + ", idleTimeout=" + idleTimeout + ", ioThreads=" + ioThreads + ", execution=" + (inferenceOnEventLoop ? "event-loop" : "pool") + "]";
   }
 
   /** Builds a {@link RestConfig}; each setter checks its value and names the option. Not thread-safe. */
@@ -476,7 +506,8 @@ public final class RestConfig {
     private Duration idleTimeout = Duration.ofSeconds(60);
     // half the CPUs: on 2 CPUs one event loop left the request threads and the engine a core and served 28% more
     // requests at 16 clients than two (README, Benchmark)
-    private int ioThreads = Math.max(1, LoadOptions.availableCpus() / 2);
+    private int ioThreads; // 0: the default, which depends on inferenceOnEventLoop
+    private boolean inferenceOnEventLoop;
 
     private Builder() {}
 
@@ -518,12 +549,31 @@ public final class RestConfig {
     }
 
     /**
-     * @param threads the HTTP server's event-loop threads, at least 1
+     * @param threads the HTTP server's event-loop threads, at least 1 (default: half the CPUs, at least 1; with
+     *     {@link #inferenceOnEventLoop(boolean) inference on the event loop}, the CPUs)
      * @return this builder
      * @throws IllegalArgumentException if below 1
      */
     public Builder ioThreads(int threads) {
       this.ioThreads = atLeast("ioThreads", threads, 1);
+      return this;
+    }
+
+    /**
+     * Where inference runs. {@code false} (the default): on the bounded pool of request threads ({@code httpThreads},
+     * {@code httpQueue}, {@code grpcQueue}), two thread hand-offs per request (event loop to request thread and back).
+     * {@code true}: on the I/O event-loop thread that read the request, for HTTP and gRPC {@code ModelInfer}: no
+     * hand-off, so lower latency for models that run in microseconds, but a call that runs long (a slow model, a cold
+     * cache miss on a heavy model) delays every other connection of that event loop, probes included; the pool's
+     * bounds and its 503/RESOURCE_EXHAUSTED answers then do not apply (each HTTP connection has one request in progress,
+     * and further gRPC calls wait in HTTP/2 flow control). Cannot be combined with batching (a batcher needs callers
+     * that may wait, which an event loop must not).
+     *
+     * @param onEventLoop whether inference runs on the event loop
+     * @return this builder
+     */
+    public Builder inferenceOnEventLoop(boolean onEventLoop) {
+      this.inferenceOnEventLoop = onEventLoop;
       return this;
     }
 
@@ -809,11 +859,16 @@ public final class RestConfig {
 
     /**
      * @return the configuration
-     * @throws IllegalStateException if the breaker needs more calls than its window holds
+     * @throws IllegalStateException if the breaker needs more calls than its window holds, or inference on the event loop
+     *     is combined with batching
      */
     public RestConfig build() {
       if (breakerMinCalls > breakerWindow) {
         throw new IllegalStateException("breakerMinCalls (" + breakerMinCalls + ") must be <= breakerWindow (" + breakerWindow + ")");
+      }
+      if (inferenceOnEventLoop && batchMaxSize > 0) {
+        throw new IllegalStateException("execution event-loop cannot be combined with batching (batchMaxSize " + batchMaxSize
+            + "): a batcher makes its callers wait for a batch, and an event loop must not wait; use batchMaxSize 0 or execution pool");
       }
       return new RestConfig(this);
     }

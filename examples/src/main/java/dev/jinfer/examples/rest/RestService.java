@@ -50,7 +50,7 @@ public final class RestService implements AutoCloseable {
 
   private final RestConfig config;
   private final HttpEndpoint server;
-  private final ThreadPoolExecutor httpExecutor;
+  private final @Nullable ThreadPoolExecutor httpExecutor;
   private final ModelRegistry registry;
   private final Pipelines pipelines;
   private final PrometheusMeterRegistry prometheus;
@@ -59,7 +59,7 @@ public final class RestService implements AutoCloseable {
   private final Object closeLock = new Object();
   private boolean closed;
 
-  private RestService(RestConfig config, HttpEndpoint server, ThreadPoolExecutor httpExecutor, ModelRegistry registry,
+  private RestService(RestConfig config, HttpEndpoint server, @Nullable ThreadPoolExecutor httpExecutor, ModelRegistry registry,
       Pipelines pipelines, PrometheusMeterRegistry prometheus, @Nullable Path tempRepository, @Nullable GrpcEndpoint grpc) {
     this.config = config;
     this.server = server;
@@ -150,7 +150,8 @@ public final class RestService implements AutoCloseable {
     GrpcEndpoint grpc = null;
     try {
       pipelines = new Pipelines(registry, config, prometheus);
-      http = pool(HTTP_THREAD_PREFIX, config.httpThreads(), config.httpQueue());
+      // --execution event-loop: no request threads, each request runs on the event loop that read it
+      http = config.inferenceOnEventLoop() ? null : pool(HTTP_THREAD_PREFIX, config.httpThreads(), config.httpQueue());
       // a full pool and queue reject at once: the event loop then answers 503 with Retry-After (HttpEndpoint)
       server = HttpEndpoint.start(config, new RestHandler(registry, pipelines, config, prometheus), http);
       if (config.grpcPort() >= 0) {
@@ -257,9 +258,11 @@ public final class RestService implements AutoCloseable {
   }
 
   /**
-   * Stops accepting connections and gRPC calls (gRPC health turns NOT_SERVING), lets requests in progress finish (up to 5 s for
-   * the HTTP threads, then the connections are closed, and 5 s for gRPC calls, which are then cancelled), drains the batchers, closes
-   * every model and deletes the temporary repository if one was made. Idempotent.
+   * Stops accepting connections and gRPC calls (gRPC health turns NOT_SERVING), answers 503 to requests that arrive on open
+   * connections, lets requests in progress finish (up to 5 s for the HTTP threads, then the connections are closed; with
+   * {@code --execution event-loop} a request in progress on an event loop ends before its loop stops; and 5 s for gRPC calls,
+   * which are then cancelled), drains the batchers, closes every model and deletes the temporary repository if one was made.
+   * Idempotent.
    */
   @Override
   public void close() {
@@ -273,9 +276,13 @@ public final class RestService implements AutoCloseable {
       grpc.shutdown(); // health says NOT_SERVING, no new calls; calls in flight go on while HTTP stops
     }
     server.stopAccepting();
-    httpExecutor.shutdown(); // requests still arriving on open connections are answered 503
+    server.drain(); // requests still arriving on open connections are answered 503
     try {
-      httpExecutor.awaitTermination(5, TimeUnit.SECONDS);
+      if (httpExecutor != null) {
+        httpExecutor.shutdown(); // the same for requests handed to the pool from now on
+        httpExecutor.awaitTermination(5, TimeUnit.SECONDS);
+      }
+      // on the event loops (--execution event-loop), requests in progress finish before server.close below stops them
       if (grpc != null) {
         grpc.awaitTermination(Duration.ofSeconds(5));
       }

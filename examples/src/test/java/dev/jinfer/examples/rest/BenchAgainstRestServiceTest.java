@@ -44,7 +44,8 @@ class BenchAgainstRestServiceTest {
           "--json", report.toString());
 
       assertThat(code).as("exit code; stderr:%n%s", stderr).isZero();
-      assertThat(stdout.toString()).contains("POST /v1/models/fraud/predict");
+      assertThat(stdout.toString()).contains("POST /v1/models/fraud/predict")
+          .as("closed loops over HTTP run event-driven").contains("closed loops event-driven on one I/O thread");
       JsonNode levels = RestTestSupport.JSON.readTree(Files.readString(report)).path("levels");
       assertThat(levels).hasSize(2);
       for (JsonNode level : levels) {
@@ -87,9 +88,24 @@ class BenchAgainstRestServiceTest {
       StringWriter stdout = new StringWriter();
       bench(out.resolve("v2.json"), stdout, "bench", "--url", "http://127.0.0.1:" + rest.service.port(), "--protocol", "v2",
           "--model-name", "fraud");
-      assertThat(stdout.toString()).contains("POST /v2/models/fraud/infer");
+      assertThat(stdout.toString()).contains("POST /v2/models/fraud/infer")
+          .as("closed loops over HTTP run event-driven").contains("closed loops event-driven on one I/O thread");
       assertThat(rest.get("/metrics").body()).as("the service counted the tool's requests as successful v2 inferences")
           .containsPattern("http_server_requests_seconds_count\\{[^}]*status=\"200\"[^}]*uri=\"/v2/models/\\{name}/infer\"[^}]*} [1-9]");
+    }
+  }
+
+  @Test
+  void benchUrl_againstHttpCeiling_measuresTheToolsOwnLimit_overV1AndV2_withoutErrors() throws Exception {
+    try (HttpCeiling ceiling = HttpCeiling.start(0, 1)) {
+      String url = "http://127.0.0.1:" + ceiling.port();
+      StringWriter v1 = new StringWriter();
+      JsonNode levels = bench(out.resolve("ceiling-v1.json"), v1, "bench", "--url", url, "--model-name", "fraud");
+      assertThat(v1.toString()).contains("POST /v1/models/fraud/predict").contains("closed loops event-driven");
+      StringWriter v2 = new StringWriter();
+      bench(out.resolve("ceiling-v2.json"), v2, "bench", "--url", url, "--protocol", "v2", "--model-name", "fraud");
+      assertThat(v2.toString()).contains("POST /v2/models/fraud/infer");
+      assertThat(levels.get(1).path("concurrency").asInt()).isEqualTo(4);
     }
   }
 
