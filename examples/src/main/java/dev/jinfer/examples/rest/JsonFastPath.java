@@ -307,13 +307,24 @@ final class JsonFastPath {
    * @return the request, or null for a body the tree-based parser must read
    */
   static @Nullable V1 v1(JsonFactory factory, ByteBuf body) {
+    return read(factory, body, JsonFastPath::v1);
+  }
+
+  /** One body's reading with the thread's parser (a method reference to a static method: no object per call). */
+  @FunctionalInterface
+  private interface Read<T> {
+    @Nullable T read(JsonParser p, Scratch scratch) throws IOException;
+  }
+
+  /** Feeds the body to the thread's parser and reads it; null for a body the tree-based parser must read. */
+  private static <T> @Nullable T read(JsonFactory factory, ByteBuf body, Read<T> read) {
     if (!body.hasArray()) {
       return null;
     }
     Scratch scratch = scratch();
     Reader reader = Reader.of(factory);
     try {
-      return reader.done(v1(reader.feed(body), scratch));
+      return reader.done(read.read(reader.feed(body), scratch));
     } catch (IOException | RuntimeException e) {
       reader.discard();
       return null; // malformed or beyond the limits: the tree-based parser says so in the contract's words
@@ -471,17 +482,7 @@ final class JsonFastPath {
    * @return the request, or null for a body the tree-based parser must read
    */
   static @Nullable V2 v2(JsonFactory factory, ByteBuf body) {
-    if (!body.hasArray()) {
-      return null;
-    }
-    Scratch scratch = scratch();
-    Reader reader = Reader.of(factory);
-    try {
-      return reader.done(v2(reader.feed(body), scratch));
-    } catch (IOException | RuntimeException e) {
-      reader.discard();
-      return null;
-    }
+    return read(factory, body, JsonFastPath::v2);
   }
 
   private static @Nullable V2 v2(JsonParser p, Scratch scratch) throws IOException {

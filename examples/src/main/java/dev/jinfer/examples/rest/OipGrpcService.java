@@ -168,13 +168,9 @@ final class OipGrpcService implements OipGrpc.Handler {
       deadline = Deadline.after(Duration.ofNanos(nanos));
     }
     Deadline callDeadline = deadline;
-    CallThread thread = interruptible ? new CallThread() : null;
-    Context.CancellationListener onCancel = c -> {
-      if (thread != null) {
-        thread.interrupt();
-      }
-    };
-    if (thread != null) {
+    @Nullable CallThread thread = interruptible ? new CallThread() : null;
+    Context.@Nullable CancellationListener onCancel = thread == null ? null : c -> thread.interrupt();
+    if (onCancel != null) {
       context.addListener(onCancel, Runnable::run);
     }
     try {
@@ -186,7 +182,7 @@ final class OipGrpcService implements OipGrpc.Handler {
           });
       return OipProto.response(r.served().id().name(), r.served().id().version(), request.getId(), r.outputs(), r.request().raw());
     } finally {
-      if (thread != null) {
+      if (thread != null && onCancel != null) {
         context.removeListener(onCancel);
         thread.done();
       }
