@@ -183,6 +183,23 @@ class HttpTargetAsyncTest {
     }
   }
 
+  /**
+   * Waits until connecting to the port is refused. A closed listening socket refuses at once on Linux, but CI's sandbox
+   * was seen to complete one more handshake right after the close and then reset the connection ("IO IOException").
+   */
+  private static void awaitRefused(int port) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+    while (true) {
+      try (Socket probe = new Socket()) {
+        probe.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1_000);
+      } catch (java.net.ConnectException refused) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("port %d still accepts connections after the server stopped", port).isLessThan(end);
+      TimeUnit.MILLISECONDS.sleep(10); // poll interval
+    }
+  }
+
   private static HttpTarget target(Scripted server, HttpTarget.Protocol protocol, Duration timeout) {
     return HttpTarget.connect(server.url(), protocol, "m", null, timeout, null);
   }
@@ -299,6 +316,7 @@ class HttpTargetAsyncTest {
       LoadTarget.AsyncCall call = target.prepareAsync(request(), 0);
       assertThat(outcome(call)).isEqualTo("IO IOException");
       server.stop();
+      awaitRefused(server.server.getLocalPort());
       assertThat(outcome(call)).isEqualTo("IO ConnectException");
       assertThat(target.prepare(request()).send()).as("the blocking path").isEqualTo("IO ConnectException");
     }
