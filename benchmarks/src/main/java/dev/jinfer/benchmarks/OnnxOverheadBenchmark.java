@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession.SessionOptions;
 import ai.onnxruntime.OrtSession;
+import dev.jinfer.Deadline;
 import dev.jinfer.LoadOptions;
 import dev.jinfer.Model;
 import dev.jinfer.NamedTensors;
@@ -14,6 +15,8 @@ import dev.jinfer.onnx.OnnxBackend;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -43,6 +46,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code rawFromArrays} and {@code jinferFromArrays}: the same, but building the input from a
  *       {@code float[][]} inside each call ({@code OnnxTensor.createTensor(env, float[][])} versus
  *       {@code Tensor.ofFloats(float[][])}), as a caller holding Java arrays would.</li>
+ *   <li>{@code rawWithRunOptions} and {@code jinferWithDeadline}: a call that can be stopped. The baseline runs with
+ *       one reused {@link OrtSession.RunOptions} and nothing to set its terminate flag (the least a raw caller
+ *       pays for the option to stop a run); jinfer runs with a 10 s {@link Deadline}, its run options borrowed from
+ *       the session and armed with the deadline watchdog.</li>
  * </ul>
  * Both paths use one session with the same settings (one intra-op thread, which is what each session of
  * jinfer's default pool gets on a 2-CPU machine, and keeps ONNX Runtime's thread-pool hand-offs out of
@@ -72,6 +79,7 @@ public class OnnxOverheadBenchmark {
   private FloatBuffer rawInput;
   private long[] shape;
   private float[][] rows;
+  private OrtSession.RunOptions runOptions;
 
   private Model model;
   private Predictor predictor;
@@ -103,6 +111,7 @@ public class OnnxOverheadBenchmark {
     }
     rawInput = ByteBuffer.allocateDirect(values.length * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
     rawInput.put(values).flip();
+    runOptions = new OrtSession.RunOptions();
 
     model = Model.load(BenchmarkModels.fraud(), LoadOptions.newBuilder().backend(OnnxBackend.NAME)
         .intraOpThreads(threads).interOpThreads(1).property(OnnxBackend.SESSIONS, "1").build());
@@ -118,6 +127,7 @@ public class OnnxOverheadBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() throws OrtException {
     model.close();
+    runOptions.close();
     session.close();
   }
 
@@ -167,5 +177,29 @@ public class OnnxOverheadBenchmark {
   @Benchmark
   public NamedTensors jinferFromArrays() {
     return predictor.predict(NamedTensors.of("features", Tensor.ofFloats(rows)));
+  }
+
+  /**
+   * The baseline of a stoppable call: the raw run with reused run options.
+   *
+   * @return the probabilities
+   * @throws OrtException if ONNX Runtime fails
+   */
+  @Benchmark
+  public float[] rawWithRunOptions() throws OrtException {
+    try (OnnxTensor in = OnnxTensor.createTensor(env, rawInput, shape);
+        OrtSession.Result result = session.run(Map.of("features", in), runOptions)) {
+      return ((OnnxTensor) result.get(0)).getFloatBuffer().array();
+    }
+  }
+
+  /**
+   * jinfer with a deadline on a prebuilt direct tensor.
+   *
+   * @return the outputs
+   */
+  @Benchmark
+  public NamedTensors jinferWithDeadline() {
+    return predictor.predict(inputs, List.of(), Deadline.after(Duration.ofSeconds(10)));
   }
 }
