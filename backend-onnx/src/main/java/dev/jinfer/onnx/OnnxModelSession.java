@@ -51,6 +51,8 @@ final class OnnxModelSession implements BackendSession {
   private final List<String> allOutputs;
   private final Set<String> allOutputSet;
   private final StagingBuffers staging = StagingBuffers.forProcessors();
+  /** The run options of calls with a deadline, reused; more concurrent deadline calls than this make and close theirs. */
+  private final RunTerminator.Guards guards = RunTerminator.SHARED.new Guards(256);
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private OnnxModelSession(OrtEnvironment env, SessionPool pool, ModelSignature signature, Map<String, String> metadata,
@@ -174,6 +176,11 @@ final class OnnxModelSession implements BackendSession {
     return staging;
   }
 
+  /** @return the reused run options of calls with a deadline (tests) */
+  RunTerminator.Guards guards() {
+    return guards;
+  }
+
   /** @return the sessions in the pool (tests) */
   SessionPool pool() {
     return pool;
@@ -191,26 +198,28 @@ final class OnnxModelSession implements BackendSession {
   }
 
   /**
-   * Runs with fresh {@link RunOptions} whose terminate flag {@link RunTerminator} sets at the deadline;
-   * ONNX Runtime then fails the run ("Exiting due to terminate flag being set to true"), which is reported
-   * as {@link DeadlineExceededException}. The flag belongs to this run only, so the session stays usable.
+   * Runs with {@link RunOptions} borrowed from this session's {@link RunTerminator.Guards}, whose terminate flag the
+   * watchdog sets at the deadline; ONNX Runtime then fails the run ("Exiting due to terminate flag being set to
+   * true"), which is reported as {@link DeadlineExceededException}. The flag belongs to this run only, so the session
+   * and the runs beside it carry on; options whose flag was set are closed, never reused.
    */
   @Override
   public NamedTensors run(NamedTensors inputs, List<String> outputNames, Deadline deadline) throws OrtException {
-    try (RunOptions options = new RunOptions()) {
-      RunTerminator.Armed armed = RunTerminator.arm(options, deadline.remainingNanos());
+    RunTerminator.Guard guard = guards.acquire();
+    try {
+      guard.arm(deadline.remainingNanos());
       try {
-        return run(inputs, outputNames, options);
+        return run(inputs, outputNames, guard.options());
       } catch (OrtException e) {
-        armed.close();
-        if (armed.fired()) {
+        if (guard.disarm()) {
           throw new DeadlineExceededException("ONNX Runtime stopped the run at the deadline (timeout "
               + deadline.describeTimeout() + "): " + e.getMessage(), e);
         }
         throw e;
-      } finally {
-        armed.close(); // before the options are closed: the timer must not touch freed options
       }
+    } finally {
+      guard.disarm(); // before the guard goes back: the watchdog must not stop a later run with these options
+      guards.release(guard);
     }
   }
 
@@ -283,6 +292,7 @@ final class OnnxModelSession implements BackendSession {
   public void close() {
     if (closed.compareAndSet(false, true)) {
       staging.close();
+      guards.close();
       pool.close();
     }
   }
