@@ -10,6 +10,7 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.jinfer.DType;
 import dev.jinfer.LoadOptions;
 import dev.jinfer.Model;
 import dev.jinfer.NamedTensors;
@@ -48,6 +49,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       {@code Predictor} adds a translator and a manager per call on top, and is not thread-safe.)</li>
  *   <li>{@code jinfer}: {@code predictor.predict(inputs)} on a prebuilt direct {@link Tensor}: request
  *       validation, in-flight gate, then the same manager / wrap / forward / copy out / close.</li>
+ *   <li>{@code rawHeapInput} and {@code jinferHeapInput}: the same over a heap {@link ByteBuffer} (what a caller's
+ *       own bytes, another model's output or the REST service's parsed request are), which has to reach libtorch
+ *       in native memory: DJL's {@code create} copies it into a new direct buffer per call.</li>
  * </ul>
  * Both run on one libtorch with one intra-op thread (the setting is process-wide) and the graph
  * optimizer off (jinfer's default), in the same JVM, so the difference is jinfer's cost. Build, then run
@@ -84,6 +88,8 @@ public class PytorchOverheadBenchmark {
   private Model model;
   private Predictor predictor;
   private NamedTensors inputs;
+  private ByteBuffer rawHeapInput;
+  private NamedTensors heapInputs;
 
   static Path fraudPt() {
     Path path = Path.of(System.getProperty(FRAUD_PT_PROPERTY, "fixtures/pytorch/fraud.pt"));
@@ -114,6 +120,12 @@ public class PytorchOverheadBenchmark {
     rawInput = ByteBuffer.allocateDirect(values.length * 4).order(ByteOrder.nativeOrder());
     rawInput.asFloatBuffer().put(values);
     rawShape = new Shape(batch, BenchmarkModels.FRAUD_FEATURES);
+    rawHeapInput = ByteBuffer.allocate(values.length * 4).order(ByteOrder.nativeOrder());
+    rawHeapInput.asFloatBuffer().put(values);
+    ByteBuffer heap = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    heap.asFloatBuffer().put(values);
+    heapInputs = NamedTensors.of("features",
+        Tensor.fromBuffer(DType.FLOAT32, heap, batch, BenchmarkModels.FRAUD_FEATURES));
     for (int i = 0; i < 2; i++) { // the same warmup jinfer gives its model
       raw();
     }
@@ -149,6 +161,31 @@ public class PytorchOverheadBenchmark {
   @Benchmark
   public NamedTensors jinfer() {
     return predictor.predict(inputs);
+  }
+
+  /**
+   * The baseline over a heap buffer: DJL copies it into a new direct buffer.
+   *
+   * @return the probabilities
+   */
+  @Benchmark
+  public float[] rawHeapInput() {
+    JniUtils.setGraphExecutorOptimize(false);
+    try (NDManager scope = rawManager.newSubManager()) {
+      NDArray in = scope.create(rawHeapInput.duplicate().order(ByteOrder.nativeOrder()), rawShape, DataType.FLOAT32);
+      NDList out = IValueUtils.forward(rawModule, new NDList(in), false);
+      return out.singletonOrThrow().toFloatArray();
+    }
+  }
+
+  /**
+   * jinfer on a heap-backed tensor.
+   *
+   * @return the outputs
+   */
+  @Benchmark
+  public NamedTensors jinferHeapInput() {
+    return predictor.predict(heapInputs);
   }
 
   /**
