@@ -37,7 +37,7 @@ class ApiSurfaceTest {
       "dev.jinfer.breaker  | CircuitBreaker CircuitOpenException",
       "dev.jinfer.io       | Npy",
       "dev.jinfer.internal | LeaseCounter WarmupInputs",
-      "dev.jinfer.spi      | Backend BackendSession ModelSource",
+      "dev.jinfer.spi      | Backend BackendSession ModelSource StagingBuffers",
       "dev.jinfer.onnx     | OnnxBackend",
       "dev.jinfer.tensorflow | TensorflowBackend",
       "dev.jinfer.pytorch  | PytorchBackend",

@@ -25,6 +25,7 @@ import dev.jinfer.Tensor;
 import dev.jinfer.TensorSpec;
 import dev.jinfer.spi.BackendSession;
 import dev.jinfer.spi.ModelSource;
+import dev.jinfer.spi.StagingBuffers;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -19,6 +19,7 @@ import dev.jinfer.Tensor;
 import dev.jinfer.TensorSpec;
 import dev.jinfer.spi.BackendSession;
 import dev.jinfer.spi.ModelSource;
+import dev.jinfer.spi.StagingBuffers;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -46,6 +47,8 @@ final class PytorchModelSession implements BackendSession {
   private final boolean graphOptimizer;
   private final int intraOpThreads;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Reused direct buffers that heap-backed inputs are copied into (libtorch reads native memory only). */
+  private final StagingBuffers staging = StagingBuffers.forProcessors();
 
   private PytorchModelSession(NDManager manager, PtSymbolBlock module, SignatureFile.Parsed parsed,
       Map<String, String> metadata, boolean graphOptimizer, int intraOpThreads) {
@@ -222,35 +225,52 @@ final class PytorchModelSession implements BackendSession {
     // thread-local in libtorch: set on the calling thread every time (a cheap JNI call)
     JniUtils.setGraphExecutorOptimize(graphOptimizer);
     LibTorch.useIntraOpThreads(intraOpThreads);
-    try (NDManager scope = manager.newSubManager()) {
-      NDList out = forward(scope, inputs);
-      if (out.size() != outputIndex.size()) {
-        throw new IllegalStateException("the model returned " + out.size() + " output(s) but its signature declares "
-            + outputIndex.size() + " (" + signature.outputNames() + ")");
-      }
-      NamedTensors.Builder result = NamedTensors.newBuilder();
-      for (String name : outputNames) {
-        Tensor t = PytorchTensors.fromTorch(name, out.get(outputIndex.get(name)));
-        if (t.dtype() != outputDTypes.get(name)) {
-          throw new IllegalStateException("output '" + name + "': the signature declares " + outputDTypes.get(name)
-              + " but the model returned " + t.dtype() + " " + t.shape());
+    ByteBuffer[] staged = new ByteBuffer[inputSpecs.size()];
+    try {
+      try (NDManager scope = manager.newSubManager()) {
+        NDList out = forward(scope, inputs, staged);
+        if (out.size() != outputIndex.size()) {
+          throw new IllegalStateException("the model returned " + out.size() + " output(s) but its signature declares "
+              + outputIndex.size() + " (" + signature.outputNames() + ")");
         }
-        result.put(name, t);
+        NamedTensors.Builder result = NamedTensors.newBuilder();
+        for (String name : outputNames) {
+          Tensor t = PytorchTensors.fromTorch(name, out.get(outputIndex.get(name)));
+          if (t.dtype() != outputDTypes.get(name)) {
+            throw new IllegalStateException("output '" + name + "': the signature declares " + outputDTypes.get(name)
+                + " but the model returned " + t.dtype() + " " + t.shape());
+          }
+          result.put(name, t);
+        }
+        return result.build();
       }
-      return result.build();
+    } finally {
+      // only now, with the call's native tensors (some over these buffers) closed and the outputs copied out
+      for (ByteBuffer b : staged) {
+        if (b != null) {
+          staging.release(b);
+        }
+      }
     }
+  }
+
+  /** @return the reused direct buffers for heap-backed inputs (tests) */
+  StagingBuffers staging() {
+    return staging;
   }
 
   /**
    * Runs {@code forward} on the inputs in signature order. The input and result {@link IValue}s are native
    * handles no {@link NDManager} tracks, so this closes each of them on every path, including when libtorch
-   * throws; the output tensors unpacked from the result belong to {@code scope}.
+   * throws; the output tensors unpacked from the result belong to {@code scope}. Staging buffers taken for
+   * heap-backed inputs are put in {@code staged}, for the caller to give back once {@code scope} is closed.
    */
-  private NDList forward(NDManager scope, NamedTensors inputs) {
+  private NDList forward(NDManager scope, NamedTensors inputs, ByteBuffer[] staged) {
     IValue[] in = new IValue[inputSpecs.size()];
     try {
       for (int i = 0; i < in.length; i++) {
-        in[i] = NativeValues.wrap((PtNDArray) PytorchTensors.toTorch(scope, inputs.get(inputSpecs.get(i).name())));
+        in[i] = NativeValues.wrap((PtNDArray) PytorchTensors.toTorch(scope, inputs.get(inputSpecs.get(i).name()),
+            staging, staged, i));
       }
       IValue result = NativeValues.track(IValueUtils.forward(module, in));
       try {
@@ -271,6 +291,7 @@ final class PytorchModelSession implements BackendSession {
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
+      staging.close();
       manager.close();
     }
   }

@@ -1,0 +1,148 @@
+package dev.jinfer.pytorch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.jinfer.DType;
+import dev.jinfer.LoadOptions;
+import dev.jinfer.ModelId;
+import dev.jinfer.NamedTensors;
+import dev.jinfer.Tensor;
+import dev.jinfer.spi.ModelSource;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Heap-backed inputs reach libtorch through reused direct buffers ({@link dev.jinfer.spi.StagingBuffers}), never
+ * shared by two calls and given back only after the call's native tensors are freed; outputs come back on the heap.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class PytorchInputStagingTest {
+  private static final Path PT = Path.of(System.getProperty("jinfer.fixtures", "../fixtures")).resolve("pytorch");
+
+  private static PytorchModelSession open(String file) {
+    return (PytorchModelSession) new PytorchBackend().load(new ModelSource(PT.resolve(file), new ModelId("m", "1")),
+        LoadOptions.defaults());
+  }
+
+  private static float[] gaussian(Random random, int n) {
+    float[] values = new float[n];
+    for (int i = 0; i < n; i++) {
+      values[i] = (float) random.nextGaussian();
+    }
+    return values;
+  }
+
+  /** A FLOAT32 tensor over a heap buffer, as another model's output or the REST service's parsed request is. */
+  private static Tensor heap(float[] values, long... shape) {
+    ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(values);
+    Tensor t = Tensor.fromBuffer(DType.FLOAT32, bytes, shape);
+    assertThat(t.isDirect()).isFalse();
+    return t;
+  }
+
+  private static float[] fraud(PytorchModelSession model, Tensor features) {
+    return model.run(NamedTensors.of("features", features), List.of("probabilities")).get("probabilities").toFloatArray();
+  }
+
+  @Test
+  void heapInputs_matchDirectInputs_throughOneReusedBuffer_andOutputsAreOnTheHeap() {
+    try (PytorchModelSession model = open("fraud.pt")) {
+      Random random = new Random(5);
+      for (int i = 0; i < 50; i++) {
+        int rows = 1 + random.nextInt(300);
+        float[] values = gaussian(random, rows * 32);
+        float[] fromHeap = fraud(model, heap(values, rows, 32));
+        float[] fromDirect = fraud(model, Tensor.ofFloats(values, rows, 32));
+        assertThat(fromHeap).containsExactly(fromDirect);
+        assertThat(model.staging().idle()).as("one caller at a time: one buffer, given back after each call").isEqualTo(1);
+      }
+      Tensor out = model.run(NamedTensors.of("features", heap(new float[32], 1, 32)), List.of("probabilities"))
+          .get("probabilities");
+      assertThat(out.isDirect()).as("outputs are copied to the heap").isFalse();
+    }
+  }
+
+  @Test
+  void outputs_stayTheirCallsOwn_whileTheStagingBufferServesLaterCalls() {
+    try (PytorchModelSession model = open("dtype_float32.pt")) {
+      List<Tensor> outs = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        outs.add(model.run(NamedTensors.of("x", heap(new float[] {i, i + 1, i + 2}, 1, 3)), List.of("y")).get("y"));
+      }
+      for (int i = 0; i < 50; i++) {
+        assertThat(outs.get(i).toFloatArray()).as("call %d", i).containsExactly(i, i + 1, i + 2);
+      }
+      assertThat(model.staging().idle()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void buffersGoBack_whenLibtorchFails() {
+    try (PytorchModelSession model = open("multi_io.pt")) {
+      // below core's validation on purpose: libtorch fails inside forward (shapes [1,4] and [1,3])
+      NamedTensors bad = NamedTensors.of("a", heap(new float[] {1, 2, 3, 4}, 1, 4), "b", heap(new float[] {1, 1, 1}, 1, 3));
+      for (int i = 0; i < 3; i++) {
+        assertThatThrownBy(() -> model.run(bad, List.of("sum"))).isInstanceOf(RuntimeException.class);
+        assertThat(model.staging().idle()).as("both inputs' buffers back").isEqualTo(2);
+      }
+      NamedTensors good = NamedTensors.of("a", heap(new float[] {1, 2, 3, 4}, 1, 4), "b", heap(new float[] {1, 1, 1, 1}, 1, 4));
+      assertThat(model.run(good, List.of("dot")).get("dot").toFloatArray()).containsExactly(10f);
+    }
+  }
+
+  @Test
+  void concurrentCallers_eachGetTheirOwnBuffer_andTheirOwnResult() throws Exception {
+    int threads = 8;
+    int calls = 1_000;
+    try (PytorchModelSession model = open("fraud.pt")) {
+      Random random = new Random(3);
+      Tensor[] inputs = new Tensor[threads];
+      float[][] expected = new float[threads][];
+      for (int t = 0; t < threads; t++) {
+        // the same size for most (any idle buffer fits any of them), two larger (buffers grow and move between threads)
+        int rows = t < threads - 2 ? 64 : 64 + 37 * t;
+        float[] values = gaussian(random, rows * 32);
+        inputs[t] = heap(values, rows, 32);
+        expected[t] = fraud(model, Tensor.ofFloats(values, rows, 32));
+      }
+      CyclicBarrier start = new CyclicBarrier(threads);
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      try {
+        List<Future<Integer>> wrong = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          int me = t;
+          wrong.add(pool.submit(() -> {
+            start.await(1, TimeUnit.MINUTES);
+            int bad = 0;
+            for (int i = 0; i < calls; i++) {
+              if (!Arrays.equals(fraud(model, inputs[me]), expected[me])) {
+                bad++;
+              }
+            }
+            return bad;
+          }));
+        }
+        for (Future<Integer> f : wrong) {
+          assertThat(f.get(2, TimeUnit.MINUTES)).as("calls with another call's data or a wrong result").isZero();
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(model.staging().idle()).as("every buffer given back (at most one per caller)").isBetween(1, threads);
+    }
+  }
+}
