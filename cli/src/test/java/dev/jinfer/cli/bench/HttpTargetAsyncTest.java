@@ -184,8 +184,9 @@ class HttpTargetAsyncTest {
   }
 
   /**
-   * Waits until connecting to the port is refused. A closed listening socket refuses at once on Linux, but CI's sandbox
-   * was seen to complete one more handshake right after the close and then reset the connection ("IO IOException").
+   * Waits until connecting to the port is refused. A closed listening socket refuses at once on a Linux kernel, but in
+   * CI's sandbox the first request after the close failed as "IO IOException" (a reset, not a refused connect):
+   * presumably the close took effect only after one more handshake.
    */
   private static void awaitRefused(int port) throws Exception {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
