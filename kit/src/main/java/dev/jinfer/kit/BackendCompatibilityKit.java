@@ -72,7 +72,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Covered: dtype round trips, dynamic batch sizes (zero rows included: a {@code [0, n]} request returns
  * outputs with 0 rows of the right dtype and trailing shape, and the predictor keeps serving), several inputs and outputs and output subsets,
  * every kind of bad input (the predictor keeps serving correct results afterwards), bad model files,
- * concurrency (16 threads x 10,000 calls each checking its own result), close while calls run, use
+ * concurrency (16 threads x 10,000 calls each checking its own result, and 8 threads with heap-backed inputs), close while calls run, use
  * after close, async calls, and deadlines (an expired one fails before running, a generous one changes
  * nothing, and on the backend's {@link #slowCall slow call} a short one releases the caller long before
  * the call would end; with {@link #supportsCancellation()} the engine also stops, so closing the model
@@ -534,6 +534,60 @@ public abstract class BackendCompatibilityKit {
             float[] p = fraudPredictor.predict(in).get("probabilities").toFloatArray();
             if (Math.abs(p[0] - expected[me][0]) > 1e-5f || Math.abs(p[1] - expected[me][1]) > 1e-5f) {
               wrong++;
+            }
+          }
+          return wrong;
+        }));
+      }
+      for (Future<Integer> f : results) {
+        assertThat(f.get()).as("calls that returned another thread's or a wrong result").isZero();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void predict_heapBackedInputs_fromEightThreads_eachGetsItsOwnResult() throws Exception {
+    // heap-backed tensors (another model's outputs, a parsed request, a caller's own bytes) reach a native engine
+    // through a copy; a backend that reuses its copy buffers must never let two calls share one
+    int threads = 8;
+    int rowsEach = 4;
+    int calls = Math.max(100, callsPerThread() / 10);
+    float[][][] rows = new float[threads][][];
+    float[][][] expected = new float[threads][rowsEach][];
+    Tensor[] inputs = new Tensor[threads];
+    for (int t = 0; t < threads; t++) {
+      rows[t] = randomRows(rowsEach, 100 + t);
+      ByteBuffer heap = ByteBuffer.allocate(rowsEach * FEATURES * 4).order(ByteOrder.LITTLE_ENDIAN);
+      for (int r = 0; r < rowsEach; r++) {
+        expected[t][r] = scoreOne(rows[t][r]);
+        for (float v : rows[t][r]) {
+          heap.putFloat(v);
+        }
+      }
+      heap.flip();
+      inputs[t] = Tensor.fromBuffer(DType.FLOAT32, heap, rowsEach, FEATURES);
+      assertThat(inputs[t].isDirect()).isFalse();
+    }
+    CyclicBarrier start = new CyclicBarrier(threads);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<Integer>> results = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int me = t;
+        results.add(pool.submit(() -> {
+          NamedTensors in = NamedTensors.of("features", inputs[me]);
+          start.await();
+          int wrong = 0;
+          for (int i = 0; i < calls; i++) {
+            float[][] p = fraudPredictor.predict(in).get("probabilities").toFloatMatrix();
+            for (int r = 0; r < rowsEach; r++) {
+              if (Math.abs(p[r][0] - expected[me][r][0]) > 1e-5f || Math.abs(p[r][1] - expected[me][r][1]) > 1e-5f) {
+                wrong++;
+                break;
+              }
             }
           }
           return wrong;
