@@ -11,6 +11,7 @@ import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.jinfer.DType;
+import dev.jinfer.Deadline;
 import dev.jinfer.LoadOptions;
 import dev.jinfer.Model;
 import dev.jinfer.NamedTensors;
@@ -21,6 +22,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -52,6 +55,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code rawHeapInput} and {@code jinferHeapInput}: the same over a heap {@link ByteBuffer} (what a caller's
  *       own bytes, another model's output or the REST service's parsed request are), which has to reach libtorch
  *       in native memory: DJL's {@code create} copies it into a new direct buffer per call.</li>
+ *   <li>{@code jinferWithDeadline}: {@code jinfer} with a 10 s {@link Deadline}. libtorch cannot stop a call, so
+ *       core runs it on a deadline thread and waits for it until the deadline: the price of being released at
+ *       the deadline.</li>
  * </ul>
  * Both run on one libtorch with one intra-op thread (the setting is process-wide) and the graph
  * optimizer off (jinfer's default), in the same JVM, so the difference is jinfer's cost. Build, then run
@@ -186,6 +192,16 @@ public class PytorchOverheadBenchmark {
   @Benchmark
   public NamedTensors jinferHeapInput() {
     return predictor.predict(heapInputs);
+  }
+
+  /**
+   * jinfer with a deadline, on a prebuilt direct tensor.
+   *
+   * @return the outputs
+   */
+  @Benchmark
+  public NamedTensors jinferWithDeadline() {
+    return predictor.predict(inputs, List.of(), Deadline.after(Duration.ofSeconds(10)));
   }
 
   /**
