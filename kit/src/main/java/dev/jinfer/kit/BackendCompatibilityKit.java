@@ -514,37 +514,14 @@ public abstract class BackendCompatibilityKit {
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
   void predict_isThreadSafe_eachOf16ThreadsGetsItsOwnResult() throws Exception {
     int threads = 16;
-    int calls = callsPerThread();
     float[][] rows = randomRows(threads, 21);
-    float[][] expected = new float[threads][];
+    NamedTensors[] inputs = new NamedTensors[threads];
+    float[][][] expected = new float[threads][][];
     for (int t = 0; t < threads; t++) {
-      expected[t] = scoreOne(rows[t]);
+      inputs[t] = fraudInput(rows[t]);
+      expected[t] = new float[][] {scoreOne(rows[t])};
     }
-    CyclicBarrier start = new CyclicBarrier(threads);
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try {
-      List<Future<Integer>> results = new ArrayList<>();
-      for (int t = 0; t < threads; t++) {
-        int me = t;
-        results.add(pool.submit(() -> {
-          NamedTensors in = fraudInput(rows[me]);
-          start.await();
-          int wrong = 0;
-          for (int i = 0; i < calls; i++) {
-            float[] p = fraudPredictor.predict(in).get("probabilities").toFloatArray();
-            if (Math.abs(p[0] - expected[me][0]) > 1e-5f || Math.abs(p[1] - expected[me][1]) > 1e-5f) {
-              wrong++;
-            }
-          }
-          return wrong;
-        }));
-      }
-      for (Future<Integer> f : results) {
-        assertThat(f.get()).as("calls that returned another thread's or a wrong result").isZero();
-      }
-    } finally {
-      pool.shutdownNow();
-    }
+    assertEachThreadGetsItsOwnResult(inputs, expected, callsPerThread());
   }
 
   @Test
@@ -554,23 +531,31 @@ public abstract class BackendCompatibilityKit {
     // through a copy; a backend that reuses its copy buffers must never let two calls share one
     int threads = 8;
     int rowsEach = 4;
-    int calls = Math.max(100, callsPerThread() / 10);
-    float[][][] rows = new float[threads][][];
+    NamedTensors[] inputs = new NamedTensors[threads];
     float[][][] expected = new float[threads][rowsEach][];
-    Tensor[] inputs = new Tensor[threads];
     for (int t = 0; t < threads; t++) {
-      rows[t] = randomRows(rowsEach, 100 + t);
+      float[][] rows = randomRows(rowsEach, 100 + t);
       ByteBuffer heap = ByteBuffer.allocate(rowsEach * FEATURES * 4).order(ByteOrder.LITTLE_ENDIAN);
       for (int r = 0; r < rowsEach; r++) {
-        expected[t][r] = scoreOne(rows[t][r]);
-        for (float v : rows[t][r]) {
+        expected[t][r] = scoreOne(rows[r]);
+        for (float v : rows[r]) {
           heap.putFloat(v);
         }
       }
       heap.flip();
-      inputs[t] = Tensor.fromBuffer(DType.FLOAT32, heap, rowsEach, FEATURES);
-      assertThat(inputs[t].isDirect()).isFalse();
+      Tensor features = Tensor.fromBuffer(DType.FLOAT32, heap, rowsEach, FEATURES);
+      assertThat(features.isDirect()).isFalse();
+      inputs[t] = NamedTensors.of("features", features);
     }
+    assertEachThreadGetsItsOwnResult(inputs, expected, Math.max(100, callsPerThread() / 10));
+  }
+
+  /**
+   * Sends each input from a thread of its own, {@code calls} times, all threads at once, and checks that every
+   * answer is the probabilities expected for that thread's rows.
+   */
+  private void assertEachThreadGetsItsOwnResult(NamedTensors[] inputs, float[][][] expected, int calls) throws Exception {
+    int threads = inputs.length;
     CyclicBarrier start = new CyclicBarrier(threads);
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
@@ -578,12 +563,11 @@ public abstract class BackendCompatibilityKit {
       for (int t = 0; t < threads; t++) {
         int me = t;
         results.add(pool.submit(() -> {
-          NamedTensors in = NamedTensors.of("features", inputs[me]);
           start.await();
           int wrong = 0;
           for (int i = 0; i < calls; i++) {
-            float[][] p = fraudPredictor.predict(in).get("probabilities").toFloatMatrix();
-            for (int r = 0; r < rowsEach; r++) {
+            float[][] p = fraudPredictor.predict(inputs[me]).get("probabilities").toFloatMatrix();
+            for (int r = 0; r < expected[me].length; r++) {
               if (Math.abs(p[r][0] - expected[me][r][0]) > 1e-5f || Math.abs(p[r][1] - expected[me][r][1]) > 1e-5f) {
                 wrong++;
                 break;
