@@ -1,18 +1,17 @@
 package dev.jinfer.onnx;
 
+import static dev.jinfer.kit.HeapTensors.gaussian;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import dev.jinfer.DType;
 import dev.jinfer.LoadOptions;
 import dev.jinfer.ModelId;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Tensor;
+import dev.jinfer.kit.HeapTensors;
 import dev.jinfer.spi.ModelSource;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -33,19 +32,9 @@ class OnnxInputStagingTest {
         new ModelSource(Fixtures.onnx("fraud.onnx"), new ModelId("fraud", "1")), OnnxConfig.from(options, 1_000_000));
   }
 
-  private static float[] gaussian(Random random, int n) {
-    float[] values = new float[n];
-    for (int i = 0; i < n; i++) {
-      values[i] = (float) random.nextGaussian();
-    }
-    return values;
-  }
-
   /** A FLOAT32 tensor over a heap buffer, as another model's output or a caller's own bytes are. */
   private static Tensor heap(float[] values, long... shape) {
-    ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    bytes.asFloatBuffer().put(values);
-    Tensor t = Tensor.fromBuffer(DType.FLOAT32, bytes, shape);
+    Tensor t = HeapTensors.floats(values, shape);
     assertThat(t.isDirect()).isFalse();
     return t;
   }

@@ -1,16 +1,15 @@
 package dev.jinfer.pytorch;
 
+import static dev.jinfer.kit.HeapTensors.gaussian;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.jinfer.DType;
 import dev.jinfer.LoadOptions;
 import dev.jinfer.ModelId;
 import dev.jinfer.NamedTensors;
 import dev.jinfer.Tensor;
+import dev.jinfer.kit.HeapTensors;
 import dev.jinfer.spi.ModelSource;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,19 +33,9 @@ class PytorchInputStagingTest {
         LoadOptions.defaults());
   }
 
-  private static float[] gaussian(Random random, int n) {
-    float[] values = new float[n];
-    for (int i = 0; i < n; i++) {
-      values[i] = (float) random.nextGaussian();
-    }
-    return values;
-  }
-
   /** A FLOAT32 tensor over a heap buffer, as another model's output or the REST service's parsed request is. */
   private static Tensor heap(float[] values, long... shape) {
-    ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-    bytes.asFloatBuffer().put(values);
-    Tensor t = Tensor.fromBuffer(DType.FLOAT32, bytes, shape);
+    Tensor t = HeapTensors.floats(values, shape);
     assertThat(t.isDirect()).isFalse();
     return t;
   }

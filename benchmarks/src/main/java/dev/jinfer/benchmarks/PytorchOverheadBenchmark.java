@@ -151,9 +151,14 @@ public class PytorchOverheadBenchmark {
    */
   @Benchmark
   public float[] raw() {
+    return rawOn(rawInput);
+  }
+
+  /** One raw DJL call: a per-call manager, {@code create} over the buffer, forward, copy out, close. */
+  private float[] rawOn(ByteBuffer input) {
     JniUtils.setGraphExecutorOptimize(false);
     try (NDManager scope = rawManager.newSubManager()) {
-      NDArray in = scope.create(rawInput, rawShape, DataType.FLOAT32);
+      NDArray in = scope.create(input, rawShape, DataType.FLOAT32);
       NDList out = IValueUtils.forward(rawModule, new NDList(in), false);
       return out.singletonOrThrow().toFloatArray();
     }
@@ -176,12 +181,7 @@ public class PytorchOverheadBenchmark {
    */
   @Benchmark
   public float[] rawHeapInput() {
-    JniUtils.setGraphExecutorOptimize(false);
-    try (NDManager scope = rawManager.newSubManager()) {
-      NDArray in = scope.create(rawHeapInput.duplicate().order(ByteOrder.nativeOrder()), rawShape, DataType.FLOAT32);
-      NDList out = IValueUtils.forward(rawModule, new NDList(in), false);
-      return out.singletonOrThrow().toFloatArray();
-    }
+    return rawOn(rawHeapInput.duplicate().order(ByteOrder.nativeOrder()));
   }
 
   /**

@@ -535,15 +535,12 @@ public abstract class BackendCompatibilityKit {
     float[][][] expected = new float[threads][rowsEach][];
     for (int t = 0; t < threads; t++) {
       float[][] rows = randomRows(rowsEach, 100 + t);
-      ByteBuffer heap = ByteBuffer.allocate(rowsEach * FEATURES * 4).order(ByteOrder.LITTLE_ENDIAN);
+      float[] flat = new float[rowsEach * FEATURES];
       for (int r = 0; r < rowsEach; r++) {
         expected[t][r] = scoreOne(rows[r]);
-        for (float v : rows[r]) {
-          heap.putFloat(v);
-        }
+        System.arraycopy(rows[r], 0, flat, r * FEATURES, FEATURES);
       }
-      heap.flip();
-      Tensor features = Tensor.fromBuffer(DType.FLOAT32, heap, rowsEach, FEATURES);
+      Tensor features = HeapTensors.floats(flat, rowsEach, FEATURES);
       assertThat(features.isDirect()).isFalse();
       inputs[t] = NamedTensors.of("features", features);
     }
